@@ -1,0 +1,51 @@
+import { decode, encode } from 'cborg'
+import { CodecError } from './errors.js'
+import type { z } from 'zod'
+
+/**
+ * The one wire and disk encoding of the core: deterministic CBOR (cborg; length-first sorted map
+ * keys, smallest integer forms, no indefinite lengths), so the same value always gives the same
+ * bytes and a signature over an encoding can be checked by re-encoding the decoded value.
+ */
+export function encodeCanonical (value: unknown): Uint8Array {
+  return encode(value)
+}
+
+const strictDecodeOptions = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowNaN: false,
+  allowInfinity: false,
+  allowBigInt: false,
+  rejectDuplicateMapKeys: true
+} as const
+
+/**
+ * Decodes bytes that came from outside (a peer, a file) into a value of `schema`'s type, or throws
+ * a `CodecError` naming `what` and the problem. Never trusts a length: the size is checked before
+ * any parsing, and the shape is checked by the schema after.
+ */
+export function decodeStrict<Schema extends z.ZodType> (
+  bytes: Uint8Array,
+  schema: Schema,
+  options: { maxBytes: number, what: string }
+): z.output<Schema> {
+  const { maxBytes, what } = options
+  if (bytes.byteLength > maxBytes) {
+    throw new CodecError('CODEC_OVERSIZED', `${what} is ${bytes.byteLength} bytes, over the limit of ${maxBytes}`)
+  }
+  let raw: unknown
+  try {
+    raw = decode(bytes, strictDecodeOptions)
+  } catch (err) {
+    throw new CodecError('CODEC_MALFORMED', `${what} is not valid CBOR: ${(err as Error).message}`, { cause: err })
+  }
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
+    throw new CodecError('CODEC_INVALID', `${what} has an invalid shape${where}: ${issue?.message ?? 'unknown problem'}`)
+  }
+  return parsed.data
+}

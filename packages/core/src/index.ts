@@ -1,0 +1,26 @@
+/**
+ * @packageDocumentation
+ *
+ * The pure, deterministic core of p2p-bootstrap. Nothing in this package touches the clock, the
+ * network, the disk or the operating system's randomness: time arrives as `nowMs`, randomness from
+ * an injected seeded `Prng` (or the caller's CSPRNG for key material), and the results leave as
+ * plain values (state to persist, messages to send, events). The adapters do the I/O.
+ *
+ * @example
+ * ```ts
+ * import { generateToken, formatToken, parseToken, deriveKeys } from '@p2p-bootstrap/core'
+ *
+ * const text = formatToken(generateToken({ expect: 5, controlPlanes: 3 }))
+ * const keys = deriveKeys(parseToken(text))
+ * console.log(keys.clusterId)
+ * ```
+ */
+export { P2pBootstrapError, CodecError, IdentityError } from './errors.js'
+export type { CodecErrorCode, IdentityErrorCode } from './errors.js'
+export { InvariantError, assert } from './assert.js'
+export { Prng } from './prng.js'
+export { encodeCanonical, decodeStrict } from './codec.js'
+export {
+  nodeIdFromPublicKey, publicKeyFromNodeId, isNodeId, nodeKeyFromSeed, verifyNodeSignature
+} from './identity.js'
+export type { NodeId, NodeKey } from './identity.js'
