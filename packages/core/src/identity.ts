@@ -1,4 +1,4 @@
-import { ed25519 } from '@noble/curves/ed25519.js'
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { base58btc } from './base58.js'
 import { IdentityError } from './errors.js'
 
@@ -19,6 +19,12 @@ export interface NodeKey {
   readonly nodeId: NodeId
   readonly publicKey: Uint8Array
   sign: (message: Uint8Array) => Uint8Array
+  /**
+   * X25519 shared secret between this node's key (the Montgomery form of its Ed25519 seed) and a
+   * peer's X25519 public key: how a node opens what was sealed to its id. A function rather than
+   * the secret itself, so the key never leaves the closure, as with `sign`.
+   */
+  x25519SharedSecret: (peerX25519PublicKey: Uint8Array) => Uint8Array
 }
 
 export function nodeIdFromPublicKey (publicKey: Uint8Array): NodeId {
@@ -64,10 +70,12 @@ export function nodeKeyFromSeed (seed: Uint8Array): NodeKey {
   }
   const secret = seed.slice()
   const publicKey = ed25519.getPublicKey(secret)
+  const x25519Secret = ed25519.utils.toMontgomerySecret(secret)
   return {
     nodeId: nodeIdFromPublicKey(publicKey),
     publicKey,
-    sign: (message) => ed25519.sign(message, secret)
+    sign: (message) => ed25519.sign(message, secret),
+    x25519SharedSecret: (peerX25519PublicKey) => x25519.getSharedSecret(x25519Secret, peerX25519PublicKey)
   }
 }
 

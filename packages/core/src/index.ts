@@ -24,3 +24,11 @@ export {
   nodeIdFromPublicKey, publicKeyFromNodeId, isNodeId, nodeKeyFromSeed, verifyNodeSignature
 } from './identity.js'
 export type { NodeId, NodeKey } from './identity.js'
+export {
+  TokenError, generateToken, formatToken, parseToken, deriveKeys, rendezvousSlots,
+  TOKEN_PREFIX, TOKEN_VERSION_CURRENT, TOKEN_VERSIONS_KNOWN, SECRET_BYTES, EXPECT_MAX,
+  CONTROL_PLANES_ALLOWED, NAME_CHARS_MAX, CREATED_MS_MAX, RENDEZVOUS_SLOT_MS_DEFAULT
+} from './token/index.js'
+export type {
+  TokenErrorCode, NetworkToken, TokenShape, GenerateTokenOptions, DerivedKeys
+} from './token/index.js'

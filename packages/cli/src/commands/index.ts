@@ -1,0 +1,7 @@
+import type { CommandModule } from './command.js'
+import { tokenCommand } from './token.js'
+
+/** Every top-level command, in help order. Adding one is one import and one entry here. */
+export const commandModules: readonly CommandModule[] = [
+  tokenCommand
+]

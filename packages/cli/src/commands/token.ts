@@ -1,0 +1,69 @@
+import { formatToken, generateToken, parseToken, TokenError } from '@p2p-bootstrap/core'
+import { InvalidArgumentError } from 'commander'
+import type { Command } from 'commander'
+import { CliError } from '../errors.js'
+import { formatTokenView, tokenView } from '../token-view.js'
+import type { CommandContext, CommandModule } from './command.js'
+
+/** `token generate` and `token inspect`: make a network token and show what one holds. */
+export const tokenCommand: CommandModule = {
+  name: 'token',
+  register (program, context) {
+    const token = program.command('token').description('generate or inspect a network token')
+    registerGenerate(token, context)
+    registerInspect(token, context)
+  }
+}
+
+interface GenerateFlags {
+  expect?: number
+  controlPlanes?: number
+  vip?: string
+  name?: string
+}
+
+interface InspectFlags {
+  json?: boolean
+}
+
+/** Token text that means "read the token from standard input" (keeps it out of `ps`). */
+const STDIN_TOKEN = '-'
+
+function registerGenerate (token: Command, { io }: CommandContext): void {
+  token.command('generate')
+    .description('print a new network token alone on one line')
+    .option('--expect <n>', 'nodes expected at first boot (1 to 1000)', wholeNumber)
+    .option('--control-planes <m>', 'control-plane nodes: 1, 3, 5 or 7', wholeNumber)
+    .option('--vip <ip>', 'kube-vip virtual IP (IPv4 or IPv6)')
+    .option('--name <name>', 'cluster name (a lower-case DNS label)')
+    .action((flags: GenerateFlags) => {
+      let text: string
+      try {
+        text = formatToken(generateToken({ ...flags, createdMs: io.nowMs() }))
+      } catch (err) {
+        // A flag value of the right type but outside the token's rules is a usage error.
+        if (err instanceof TokenError && err.code === 'TOKEN_FIELD') {
+          throw new CliError('CLI_USAGE', `invalid flag value: ${err.message}`, { cause: err })
+        }
+        throw err
+      }
+      io.writeOut(`${text}\n`)
+    })
+}
+
+function registerInspect (token: Command, { io }: CommandContext): void {
+  token.command('inspect')
+    .description('show the non-secret fields of a token (never the secret)')
+    .argument('<token>', `the token text, or '${STDIN_TOKEN}' to read it from standard input`)
+    .option('--json', 'print one JSON object: version, clusterId, name, expect, controlPlanes, vip, created, origin')
+    .action(async (tokenText: string, flags: InspectFlags) => {
+      const text = tokenText === STDIN_TOKEN ? await io.readIn() : tokenText
+      const view = tokenView(parseToken(text))
+      io.writeOut(flags.json === true ? `${JSON.stringify(view)}\n` : formatTokenView(view))
+    })
+}
+
+function wholeNumber (value: string): number {
+  if (!/^[0-9]{1,9}$/.test(value)) throw new InvalidArgumentError('expected a whole number.')
+  return Number(value)
+}

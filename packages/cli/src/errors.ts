@@ -1,0 +1,9 @@
+import { P2pBootstrapError } from '@p2p-bootstrap/core'
+
+/** Codes of errors the CLI itself raises about its input. */
+export type CliErrorCode =
+  | 'CLI_USAGE' // a flag value that parses but is not allowed (e.g. --control-planes 2)
+  | 'CLI_STDIN' // standard input could not be read, or was too large
+
+/** Bad command-line input that commander's own checks do not catch. */
+export class CliError extends P2pBootstrapError<CliErrorCode> {}

@@ -1,0 +1,56 @@
+import { P2pBootstrapError } from '@p2p-bootstrap/core'
+import type { TokenErrorCode } from '@p2p-bootstrap/core'
+import { CommanderError } from 'commander'
+import type { CliErrorCode } from './errors.js'
+
+/** Exit statuses of the p2p-bootstrap command; scripts may branch on them. */
+export const EXIT_STATUS = {
+  ok: 0,
+  internal: 1, // a bug: an error nobody planned for
+  usage: 2, // unknown command or option, missing or invalid flag value
+  badToken: 3 // the token could not be read
+} as const
+
+/** Every known error code and its exit status; a new code fails to compile until it is listed here. */
+const exitStatusByCode: Record<TokenErrorCode | CliErrorCode, number> = {
+  TOKEN_EMPTY: EXIT_STATUS.badToken,
+  TOKEN_PREFIX: EXIT_STATUS.badToken,
+  TOKEN_VERSION: EXIT_STATUS.badToken,
+  TOKEN_BASE64: EXIT_STATUS.badToken,
+  TOKEN_CHECKSUM: EXIT_STATUS.badToken,
+  TOKEN_MALFORMED: EXIT_STATUS.badToken,
+  TOKEN_FIELD: EXIT_STATUS.badToken,
+  TOKEN_KAIROS: EXIT_STATUS.badToken,
+  CLI_USAGE: EXIT_STATUS.usage,
+  CLI_STDIN: EXIT_STATUS.usage
+}
+
+/** Commander printed help: on request (its exit code 0), or because a command was incomplete. */
+const commanderHelpCodes: readonly string[] = ['commander.help', 'commander.helpDisplayed', 'commander.version']
+
+export interface ErrorReport {
+  /** One line for stderr, or undefined when commander already printed what the user needs. */
+  readonly line?: string
+  readonly exitStatus: number
+}
+
+/** How to report an error that reached `main`: one line and an exit status. */
+export function reportFor (error: unknown): ErrorReport {
+  if (error instanceof CommanderError) {
+    if (commanderHelpCodes.includes(error.code)) {
+      // The help or version text is out already; no error line to add.
+      return { exitStatus: error.exitCode === 0 ? EXIT_STATUS.ok : EXIT_STATUS.usage }
+    }
+    return { line: oneLine(error.message.replace(/^error: /, '')), exitStatus: EXIT_STATUS.usage }
+  }
+  if (error instanceof P2pBootstrapError) {
+    const status = (exitStatusByCode as Record<string, number | undefined>)[error.code]
+    return { line: oneLine(error.message), exitStatus: status ?? EXIT_STATUS.internal }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return { line: oneLine(`internal error: ${message}`), exitStatus: EXIT_STATUS.internal }
+}
+
+function oneLine (text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim()
+}

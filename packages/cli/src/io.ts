@@ -1,0 +1,38 @@
+import { CliError } from './errors.js'
+
+/** Largest standard input read for a token given as '-': far above any token. */
+export const STDIN_BYTES_MAX = 64 * 1024
+
+/** Everything the CLI touches outside itself, so tests run it in-process with captured output. */
+export interface CliIo {
+  writeOut: (text: string) => void
+  writeErr: (text: string) => void
+  /** All of standard input as text (for a token passed as '-'). */
+  readIn: () => Promise<string>
+  /** Wall-clock time: the CLI, not the core, reads the clock. */
+  nowMs: () => number
+}
+
+/** The real process: stdout, stderr, stdin and Date.now(). */
+export function processIo (): CliIo {
+  return {
+    writeOut: (text) => { process.stdout.write(text) },
+    writeErr: (text) => { process.stderr.write(text) },
+    readIn: readProcessStdin,
+    nowMs: () => Date.now()
+  }
+}
+
+async function readProcessStdin (): Promise<string> {
+  const chunks: Buffer[] = []
+  let totalBytes = 0
+  for await (const chunk of process.stdin) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
+    totalBytes += bytes.byteLength
+    if (totalBytes > STDIN_BYTES_MAX) {
+      throw new CliError('CLI_STDIN', `standard input is over ${STDIN_BYTES_MAX} bytes: pipe in one token`)
+    }
+    chunks.push(bytes)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}

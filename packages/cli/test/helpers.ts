@@ -1,0 +1,47 @@
+// Shared helpers for the CLI tests: an in-memory CliIo that records output, and a runner that
+// spawns the real bin with the current Node and waits for it to close.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { CliIo } from '../src/index.js'
+
+export interface CapturedIo extends CliIo {
+  readonly stdout: () => string
+  readonly stderr: () => string
+}
+
+export function capturedIo (options: { stdin?: string, nowMs?: number } = {}): CapturedIo {
+  let stdout = ''
+  let stderr = ''
+  return {
+    writeOut: (text) => { stdout += text },
+    writeErr: (text) => { stderr += text },
+    readIn: async () => options.stdin ?? '',
+    nowMs: () => options.nowMs ?? 0,
+    stdout: () => stdout,
+    stderr: () => stderr
+  }
+}
+
+export const binPath = fileURLToPath(new URL('../bin/p2p-bootstrap.js', import.meta.url))
+export const distMainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+export interface BinResult {
+  readonly status: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the bin with `args`, feeding `stdin`, and resolves when the process has closed. */
+export async function runBin (args: readonly string[], stdin = ''): Promise<BinResult> {
+  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
+  child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
+  child.stdin.end(stdin)
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => { resolve(code) })
+  })
+  return { status, stdout, stderr }
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod'
+import {
+  CONTROL_PLANES_ALLOWED, CREATED_MS_MAX, EXPECT_MAX, NAME_CHARS_MAX, SECRET_BYTES
+} from './constants.js'
+import { TokenError } from './errors.js'
+import type { TokenShape } from './types.js'
+
+const ipAddressSchema = z.union([z.ipv4(), z.ipv6()])
+const dnsLabelPattern = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/
+
+/**
+ * Checks the shape fields and the secret; throws `TOKEN_FIELD` naming the field and the rule.
+ *
+ * `expect` may be below `controlPlanes` on purpose: a fleet may start with one node and still want
+ * three control planes, which the planner fills by promoting later joiners (L2). So the two are
+ * checked independently.
+ */
+export function validateTokenFields (fields: TokenShape & { secret: Uint8Array, createdMs?: number }): void {
+  const { secret, createdMs, expect, controlPlanes, vip, name } = fields
+  if (secret.byteLength !== SECRET_BYTES) {
+    throw new TokenError('TOKEN_FIELD', `token secret is ${secret.byteLength} bytes; it must be ${SECRET_BYTES}`)
+  }
+  if (createdMs !== undefined && !(Number.isSafeInteger(createdMs) && createdMs >= 0 && createdMs <= CREATED_MS_MAX)) {
+    throw new TokenError('TOKEN_FIELD', `token createdMs ${String(createdMs)} is invalid: use whole Unix milliseconds from 0 to ${CREATED_MS_MAX}`)
+  }
+  if (expect !== undefined && !(Number.isSafeInteger(expect) && expect >= 1 && expect <= EXPECT_MAX)) {
+    throw new TokenError('TOKEN_FIELD', `token expect ${String(expect)} is invalid: use a whole number of nodes from 1 to ${EXPECT_MAX}`)
+  }
+  if (controlPlanes !== undefined && !CONTROL_PLANES_ALLOWED.includes(controlPlanes)) {
+    throw new TokenError('TOKEN_FIELD', `token controlPlanes ${String(controlPlanes)} is invalid: use one of ${CONTROL_PLANES_ALLOWED.join(', ')} (an odd count keeps an etcd majority)`)
+  }
+  if (vip !== undefined && !ipAddressSchema.safeParse(vip).success) {
+    throw new TokenError('TOKEN_FIELD', `token vip ${JSON.stringify(vip)} is not an IPv4 or IPv6 address`)
+  }
+  if (name !== undefined && !(name.length <= NAME_CHARS_MAX && dnsLabelPattern.test(name))) {
+    throw new TokenError('TOKEN_FIELD', `token name ${JSON.stringify(name.slice(0, NAME_CHARS_MAX + 1))} is invalid: use 1 to ${NAME_CHARS_MAX} lower-case letters, digits or '-', not starting or ending with '-'`)
+  }
+}

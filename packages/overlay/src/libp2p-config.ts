@@ -1,0 +1,84 @@
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { preSharedKey } from '@libp2p/pnet'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { mdns } from '@libp2p/mdns'
+import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import type { Libp2pOptions } from 'libp2p'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { ResolvedOverlayOptions } from './options.js'
+import { mdnsServiceTag } from './keys.js'
+
+/** Loopback ranges accepted above the connection limits (single-host runs; see the profile). */
+const LOOPBACK_ALLOW_LIST = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
+/** Version suffix of our kad-dht protocol, after the token-derived prefix. */
+const DHT_PROTOCOL_SUFFIX = '/kad/1.0.0'
+
+/** The libp2p services an overlay runs; `dht` is absent when the DHT is off. */
+export interface OverlayServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht?: KadDHT
+}
+
+/** Every libp2p option that matters, passed explicitly rather than trusted to defaults. */
+export function libp2pOptions (options: ResolvedOverlayOptions): Libp2pOptions<OverlayServices> {
+  const { profile, keys } = options
+  return {
+    privateKey: options.identity,
+    start: false,
+    addresses: { listen: [...options.listen] },
+    transports: [tcp({
+      // Idle sockets are the muxer's business; these only reap half-dead handshakes.
+      inboundSocketInactivityTimeout: profile.inboundUpgradeTimeoutMs * 2,
+      outboundSocketInactivityTimeout: profile.dialTimeoutMs * 2,
+      dialOpts: { noDelay: true, keepAlive: true },
+      listenOpts: { noDelay: true, keepAlive: true }
+    })],
+    connectionProtector: preSharedKey({ psk: keys.pnetKey, timeout: profile.pnetHandshakeTimeoutMs }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: options.mdnsEnabled
+      ? [mdns({ serviceTag: mdnsServiceTag(keys.mdnsServiceName), interval: profile.mdnsIntervalMs, broadcast: true })]
+      : [],
+    connectionManager: {
+      maxConnections: profile.maxConnections,
+      maxIncomingPendingConnections: profile.maxIncomingPendingConnections,
+      maxParallelDials: profile.discoveryDialConcurrency * 2,
+      dialTimeout: profile.dialTimeoutMs,
+      // Bounded so a dial to a node with another token fails fast (see LIBP2P-NOTES).
+      addressDialTimeout: profile.addressDialTimeoutMs,
+      inboundUpgradeTimeout: profile.inboundUpgradeTimeoutMs,
+      inboundConnectionThreshold: profile.inboundConnectionsPerHostPerSecond,
+      allow: profile.allowLoopback ? [...LOOPBACK_ALLOW_LIST] : [],
+      // Our reconcile loop owns re-dialling, with its own back-off; libp2p's would double it.
+      reconnectRetries: 0
+    },
+    connectionMonitor: {
+      enabled: true,
+      pingInterval: profile.connectionPingIntervalMs,
+      abortConnectionOnPingFailure: true
+    },
+    services: {
+      identify: identify({ timeout: profile.dialTimeoutMs }),
+      ping: ping(),
+      ...(options.dhtEnabled
+        ? {
+            dht: kadDHT({
+              protocol: `${keys.dhtProtocolPrefix}${DHT_PROTOCOL_SUFFIX}`,
+              // Server mode: on a LAN every node should answer, or routing tables stay empty.
+              clientMode: false,
+              // The default mapper strips private addresses, which are all a LAN has.
+              peerInfoMapper: removePublicAddressesMapper,
+              allowQueryWithZeroPeers: false
+            })
+          }
+        : {})
+    }
+  }
+}

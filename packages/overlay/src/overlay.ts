@@ -1,0 +1,140 @@
+import { createLibp2p } from 'libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { TypedEventEmitter } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
+import { OverlayError } from './errors.js'
+import { dialError } from './dial-error.js'
+import { libp2pOptions } from './libp2p-config.js'
+import type { OverlayServices } from './libp2p-config.js'
+import { resolveOverlayOptions } from './options.js'
+import type { OverlayOptions, ResolvedOverlayOptions } from './options.js'
+import type { NetworkToken } from '@p2p-bootstrap/core'
+import type { OverlayKeys } from './keys.js'
+import { PeerDialer } from './peer-dialer.js'
+
+
+/** Events of an overlay; each carries the remote peer id string. */
+export interface OverlayEvents {
+  'peer:connect': CustomEvent<string>
+  'peer:disconnect': CustomEvent<string>
+  'peer:discovery': CustomEvent<string>
+}
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/** Turns a token into keys; the default is the core's `deriveKeys(parseToken(text))`. */
+export type KeysFromToken = (token: string | NetworkToken) => OverlayKeys
+
+/** A running private libp2p node: only holders of the same token can connect to it. */
+export class Overlay extends TypedEventEmitter<OverlayEvents> {
+  readonly libp2p: Libp2p<OverlayServices>
+  readonly peerId: string
+  readonly clusterId: string
+  private readonly dialer: PeerDialer
+  private readonly signalTimeoutMs: number
+
+  constructor (libp2p: Libp2p<OverlayServices>, options: ResolvedOverlayOptions) {
+    super()
+    this.libp2p = libp2p
+    this.peerId = libp2p.peerId.toString()
+    this.clusterId = options.keys.clusterId
+    this.signalTimeoutMs = options.profile.dialTimeoutMs
+    this.dialer = new PeerDialer(libp2p, options.profile, options.peers)
+    libp2p.addEventListener('peer:connect', (event: CustomEvent<PeerId>) => {
+      this.safeDispatchEvent('peer:connect', { detail: event.detail.toString() })
+    })
+    libp2p.addEventListener('peer:disconnect', (event: CustomEvent<PeerId>) => {
+      this.safeDispatchEvent('peer:disconnect', { detail: event.detail.toString() })
+    })
+    libp2p.addEventListener('peer:discovery', (event: CustomEvent<PeerInfo>) => {
+      if (event.detail.id.equals(libp2p.peerId)) return
+      this.dialer.discovered(event.detail.id)
+      this.safeDispatchEvent('peer:discovery', { detail: event.detail.id.toString() })
+    })
+    libp2p.addEventListener('connection:open', (event: CustomEvent<Connection>) => {
+      this.dialer.connectionOpened(event.detail)
+    })
+  }
+
+  /** Starts listening, discovery and the reconcile loop; idempotent. */
+  async start (options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    if (this.libp2p.status !== 'started') {
+      await this.libp2p.start()
+    }
+    if (options.signal?.aborted === true) {
+      await this.stop()
+      options.signal.throwIfAborted()
+    }
+    this.dialer.start()
+  }
+
+  /** Stops the reconcile loop, then closes every connection and listener; idempotent. */
+  async stop (): Promise<void> {
+    this.dialer.stop()
+    await this.libp2p.stop()
+  }
+
+  /** Addresses others can dial, each ending in /p2p/<peer id>. */
+  addresses (): string[] {
+    return this.libp2p.getMultiaddrs().map(address => address.toString())
+  }
+
+  /** Peer ids with at least one open connection, sorted. */
+  connectedPeers (): string[] {
+    return this.libp2p.getPeers().map(peerId => peerId.toString()).sort()
+  }
+
+  /**
+   * Dials one multiaddr. Throws `OVERLAY_HANDSHAKE_REFUSED` when the private-network handshake
+   * fails (another token), `OVERLAY_DIAL_FAILED` otherwise, or the signal's reason when aborted.
+   */
+  async dial (address: string, options: AbortOptions = {}): Promise<Connection> {
+    if (this.libp2p.status !== 'started') {
+      throw new OverlayError('OVERLAY_NOT_STARTED', 'the overlay is not started: call start() before dial()')
+    }
+    let target
+    try {
+      target = multiaddr(address)
+    } catch (err) {
+      throw new OverlayError('OVERLAY_BAD_OPTION', `dial address ${JSON.stringify(address)} is not a multiaddr; write it like /ip4/192.168.1.10/tcp/4001/p2p/<peer id>`, { cause: err })
+    }
+    // libp2p's own dial timeout also applies; this bounds a call made without a signal.
+    const signal = options.signal ?? AbortSignal.timeout(this.signalTimeoutMs)
+    try {
+      return await this.libp2p.dial(target, { signal })
+    } catch (err) {
+      options.signal?.throwIfAborted()
+      throw dialError(address, err)
+    }
+  }
+}
+
+/**
+ * Builds (and, unless `start: false`, starts) a private overlay node from validated options.
+ * Every option is checked before libp2p is touched; errors name the option.
+ */
+export async function createOverlayWith (
+  options: OverlayOptions,
+  keysFromToken: KeysFromToken,
+  abort: AbortOptions = {}
+): Promise<Overlay> {
+  abort.signal?.throwIfAborted()
+  const ownPeerId = options.identity?.type === 'Ed25519' ? peerIdFromPrivateKey(options.identity).toString() : ''
+  const resolved = resolveOverlayOptions(options, ownPeerId, keysFromToken)
+  const libp2p = await createLibp2p(libp2pOptions(resolved))
+  const overlay = new Overlay(libp2p, resolved)
+  if (options.start !== false) {
+    try {
+      await overlay.start(abort)
+    } catch (err) {
+      // A half-started node would keep its listeners open; nobody else holds it to stop it.
+      await overlay.stop()
+      throw err
+    }
+  }
+  return overlay
+}

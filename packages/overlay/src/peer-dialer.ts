@@ -1,0 +1,136 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import { redialDelayMs } from './backoff.js'
+import { KNOWN_PEERS_MAX } from './limits.js'
+import type { StaticPeer } from './options.js'
+import type { OverlayProfile } from './profiles.js'
+
+interface KnownPeer {
+  readonly peerId: PeerId
+  /** Set for static peers: dialled by this address, kept connected regardless of the target. */
+  readonly address: StaticPeer['address'] | undefined
+  failures: number
+  nextAttemptAtMs: number
+}
+
+/**
+ * Keeps the node connected: libp2p v3 does not dial the peers it discovers, so this dials them
+ * (bounded concurrency, up to `targetConnections`), keeps static peers connected, and re-dials
+ * with back-off from a reconcile loop. It holds no protocol logic.
+ */
+export class PeerDialer {
+  private readonly known = new Map<string, KnownPeer>()
+  private readonly dialling = new Set<string>()
+  private controller: AbortController | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor (
+    private readonly libp2p: Libp2p,
+    private readonly profile: OverlayProfile,
+    staticPeers: readonly StaticPeer[]
+  ) {
+    for (const peer of staticPeers) {
+      this.known.set(peer.peerId, { peerId: peerIdFromString(peer.peerId), address: peer.address, failures: 0, nextAttemptAtMs: 0 })
+    }
+  }
+
+  start (): void {
+    if (this.controller !== undefined) return
+    this.controller = new AbortController()
+    this.reconcile()
+  }
+
+  stop (): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.controller?.abort(new Error('overlay stopped'))
+    this.controller = undefined
+  }
+
+  /** A peer was discovered (mDNS, DHT). The smaller peer id dials first, so crossing dials are rare. */
+  discovered (peerId: PeerId): void {
+    const id = peerId.toString()
+    if (!this.known.has(id)) {
+      this.rememberPeer(peerId)
+    }
+    if (this.libp2p.peerId.toString() < id) {
+      this.dialIfWanted(id)
+    }
+  }
+
+  /**
+   * Two connections to one peer come from crossing dials. Both sides keep the one dialled by the
+   * smaller peer id, so they close the same one.
+   */
+  connectionOpened (connection: Connection): void {
+    const connections = this.libp2p.getConnections(connection.remotePeer)
+    if (connections.length < 2) return
+    const localIsSmaller = this.libp2p.peerId.toString() < connection.remotePeer.toString()
+    const keptDirection = localIsSmaller ? 'outbound' : 'inbound'
+    const kept = connections.find(candidate => candidate.direction === keptDirection) ?? connections[0]
+    for (const candidate of connections) {
+      if (candidate !== kept) {
+        candidate.close().catch((err: unknown) => { candidate.abort(err instanceof Error ? err : new Error(String(err))) })
+      }
+    }
+  }
+
+  private rememberPeer (peerId: PeerId): void {
+    if (this.known.size >= KNOWN_PEERS_MAX) {
+      // The oldest discovered peer that is not static and not connected makes room.
+      for (const [id, peer] of this.known) {
+        if (peer.address === undefined && !this.isConnected(peer.peerId)) {
+          this.known.delete(id)
+          break
+        }
+      }
+    }
+    if (this.known.size < KNOWN_PEERS_MAX) {
+      this.known.set(peerId.toString(), { peerId, address: undefined, failures: 0, nextAttemptAtMs: 0 })
+    }
+  }
+
+  private isConnected (peerId: PeerId): boolean {
+    return this.libp2p.getConnections(peerId).length > 0
+  }
+
+  private dialIfWanted (id: string): void {
+    const peer = this.known.get(id)
+    if (peer === undefined || this.isConnected(peer.peerId)) return
+    const isStatic = peer.address !== undefined
+    if (!isStatic && this.libp2p.getPeers().length + this.dialling.size >= this.profile.targetConnections) return
+    if (this.dialling.has(id) || this.dialling.size >= this.profile.discoveryDialConcurrency) return
+    if (performance.now() < peer.nextAttemptAtMs) return
+    void this.dial(peer)
+  }
+
+  private async dial (peer: KnownPeer): Promise<void> {
+    const signal = this.controller?.signal
+    if (signal === undefined) return
+    const id = peer.peerId.toString()
+    this.dialling.add(id)
+    try {
+      await this.libp2p.dial(peer.address ?? peer.peerId, { signal })
+      peer.failures = 0
+      peer.nextAttemptAtMs = 0
+    } catch {
+      // Failures are expected (peer down, wrong token); back-off bounds what they cost.
+      peer.failures += 1
+      peer.nextAttemptAtMs = performance.now() +
+        redialDelayMs(peer.failures, this.profile.redialBackoffInitialMs, this.profile.redialBackoffMaxMs)
+    } finally {
+      this.dialling.delete(id)
+    }
+  }
+
+  /** One pass: static peers first (always wanted), then known peers up to the target. */
+  private reconcile (): void {
+    if (this.controller === undefined) return
+    const ordered = [...this.known.values()]
+      .sort((a, b) => Number(b.address !== undefined) - Number(a.address !== undefined) || a.nextAttemptAtMs - b.nextAttemptAtMs)
+    for (const peer of ordered) {
+      this.dialIfWanted(peer.peerId.toString())
+    }
+    this.timer = setTimeout(() => { this.reconcile() }, this.profile.reconcileIntervalMs)
+  }
+}

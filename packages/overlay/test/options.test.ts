@@ -1,0 +1,110 @@
+// Goal: every bad overlay option is refused before libp2p is touched, with an OverlayError whose
+// message names the option (down to the list index); profiles keep their documented relations;
+// the redial back-off doubles and caps.
+// Method: tables of bad options against createOverlay with `start: false` (no socket is opened
+// when validation fails); pure checks of the profiles and of redialDelayMs.
+import { describe, expect, it } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { formatToken, generateToken } from '@p2p-bootstrap/core'
+import type { PrivateKey } from '@libp2p/interface'
+import {
+  createOverlay, lanProfile, OverlayError, profileByName, redialDelayMs, testProfile, wanProfile
+} from '../src/index.js'
+import type { OverlayOptions } from '../src/index.js'
+import { testKeys } from './fixtures.js'
+
+const identity = await generateKeyPair('Ed25519')
+const otherPeer = (await generateKeyPair('Ed25519')).publicKey.toString()
+const keys = testKeys()
+const goodPeer = `/ip4/127.0.0.1/tcp/4001/p2p/${otherPeer}`
+
+async function refusal (options: Partial<OverlayOptions>): Promise<OverlayError> {
+  const failure = await createOverlay({ keys, identity, start: false, ...options }).then(
+    async (overlay) => { await overlay.stop(); return undefined },
+    (err: unknown) => err
+  )
+  expect(failure).toBeInstanceOf(OverlayError)
+  return failure as OverlayError
+}
+
+describe('createOverlay option validation', () => {
+  it.each<[string, Partial<OverlayOptions>, RegExp]>([
+    ['a bad multiaddr in peers[2]', { peers: [goodPeer, goodPeer, '/ip4/300.1.1.1/tcp/1/p2p/x'] }, /peers\[2\]/],
+    ['a static peer without a peer id', { peers: ['/ip4/127.0.0.1/tcp/4001'] }, /peers\[0\].*\/p2p\//],
+    ['a static peer with a bad peer id', { peers: ['/ip4/127.0.0.1/tcp/4001/p2p/QmNotAPeerId'] }, /peers\[0\]/],
+    ['a static peer without TCP', { peers: [`/ip4/127.0.0.1/udp/4001/p2p/${otherPeer}`] }, /peers\[0\].*tcp/],
+    ['this node as its own static peer', { peers: [`/ip4/127.0.0.1/tcp/1/p2p/${identity.publicKey.toString()}`] }, /peers\[0\].*itself/],
+    ['a listen address without TCP', { listen: ['/ip4/127.0.0.1/udp/0'] }, /listen\[0\]/],
+    ['no listen address', { listen: [] }, /listen/],
+    ['a maxConnections of 0', { limits: { maxConnections: 0 } }, /limits\.maxConnections/],
+    ['an address timeout above the dial timeout', { limits: { dialTimeoutMs: 1_000, addressDialTimeoutMs: 2_000 } }, /limits\.addressDialTimeoutMs/],
+    ['a fractional pending limit', { limits: { maxIncomingPendingConnections: 1.5 } }, /limits\.maxIncomingPendingConnections/],
+    ['an mDNS interval that floods the LAN', { mdns: { intervalMs: 5 } }, /mdns\.intervalMs/],
+    ['an unknown profile', { profile: 'fast' as 'lan' }, /profile/],
+    ['both a token and keys', { token: formatToken(generateToken()) }, /token/],
+    ['a pnet key that is not a swarm key', { keys: { ...keys, pnetKey: new Uint8Array(32) } }, /keys\.pnetKey/],
+    ['a bad mDNS service name', { keys: { ...keys, mdnsServiceName: 'has spaces' } }, /keys\.mdnsServiceName/],
+    ['a DHT prefix that is not a path', { keys: { ...keys, dhtProtocolPrefix: 'kad' } }, /keys\.dhtProtocolPrefix/]
+  ])('refuses %s', async (_label, options, namesOption) => {
+    const failure = await refusal(options)
+    expect(failure.code).toBe('OVERLAY_BAD_OPTION')
+    expect(failure.message).toMatch(namesOption)
+  })
+
+  it('refuses a non-Ed25519 identity, naming the option', async () => {
+    const failure = await refusal({ identity: await generateKeyPair('secp256k1') as PrivateKey })
+    expect(failure.message).toMatch(/identity/)
+  })
+
+  it('accepts a token as text, deriving the same network as its keys', async () => {
+    const token = generateToken()
+    const overlay = await createOverlay({ token: formatToken(token), identity, start: false, mdns: false })
+    try {
+      expect(overlay.libp2p.status).toBe('stopped')
+      expect(overlay.clusterId).toMatch(/^c[a-z2-7]{16}$/)
+      const fromParsed = await createOverlay({ token, identity, start: false, mdns: false })
+      expect(fromParsed.clusterId).toBe(overlay.clusterId)
+      await fromParsed.stop()
+    } finally {
+      await overlay.stop()
+    }
+  })
+
+  it('passes a mistyped token through as the core\'s TokenError', async () => {
+    const text = formatToken(generateToken())
+    const mistyped = text.slice(0, -3) + (text.endsWith('A') ? 'B' : 'A') + text.slice(-2)
+    await expect(createOverlay({ token: mistyped, identity, start: false })).rejects.toMatchObject({ name: 'TokenError' })
+  })
+})
+
+describe('profiles', () => {
+  it.each(['lan', 'wan', 'test'] as const)('%s keeps room for inbound connections and bounded address dials', (name) => {
+    const profile = profileByName(name)
+    expect(profile.targetConnections).toBeLessThan(profile.maxConnections)
+    expect(profile.addressDialTimeoutMs).toBeLessThanOrEqual(profile.dialTimeoutMs)
+    expect(profile.redialBackoffInitialMs).toBeLessThanOrEqual(profile.redialBackoffMaxMs)
+  })
+
+  it('derives wan and test from lan, overriding only timing', () => {
+    expect(wanProfile().maxConnections).toBe(lanProfile().maxConnections)
+    expect(wanProfile().dialTimeoutMs).toBeGreaterThan(lanProfile().dialTimeoutMs)
+    expect(testProfile().reconcileIntervalMs).toBeLessThan(lanProfile().reconcileIntervalMs)
+  })
+})
+
+describe('redialDelayMs', () => {
+  it.each([
+    [0, 0],
+    [1, 100],
+    [2, 200],
+    [4, 800],
+    [5, 1_000],
+    [60, 1_000]
+  ])('after %i failures waits %i ms (no jitter)', (failures, expectedMs) => {
+    expect(redialDelayMs(failures, 100, 1_000, () => 0)).toBe(expectedMs)
+  })
+
+  it('adds at most a quarter of jitter', () => {
+    expect(redialDelayMs(3, 100, 1_000, () => 1)).toBe(500)
+  })
+})
