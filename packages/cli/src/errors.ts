@@ -4,6 +4,8 @@ import { P2pBootstrapError } from '@p2p-bootstrap/core'
 export type CliErrorCode =
   | 'CLI_USAGE' // a flag value that parses but is not allowed (e.g. --control-planes 2)
   | 'CLI_STDIN' // standard input could not be read, or was too large
+  | 'CLI_TIMEOUT' // a command did not finish within its deadline
+  | 'CLI_DEMO' // the local demo found the system misbehaving
 
 /** Bad command-line input that commander's own checks do not catch. */
 export class CliError extends P2pBootstrapError<CliErrorCode> {}

@@ -8,7 +8,8 @@ export const EXIT_STATUS = {
   ok: 0,
   internal: 1, // a bug: an error nobody planned for
   usage: 2, // unknown command or option, missing or invalid flag value
-  badToken: 3 // the token could not be read
+  badToken: 3, // the token could not be read
+  failed: 4 // the command ran but could not reach its goal (a timeout, a broken invariant)
 } as const
 
 /** Every known error code and its exit status; a new code fails to compile until it is listed here. */
@@ -22,7 +23,9 @@ const exitStatusByCode: Record<TokenErrorCode | CliErrorCode, number> = {
   TOKEN_FIELD: EXIT_STATUS.badToken,
   TOKEN_KAIROS: EXIT_STATUS.badToken,
   CLI_USAGE: EXIT_STATUS.usage,
-  CLI_STDIN: EXIT_STATUS.usage
+  CLI_STDIN: EXIT_STATUS.usage,
+  CLI_TIMEOUT: EXIT_STATUS.failed,
+  CLI_DEMO: EXIT_STATUS.failed
 }
 
 /** Commander printed help: on request (its exit code 0), or because a command was incomplete. */

@@ -22,6 +22,6 @@ describe('reportFor', () => {
   })
 
   it('keeps the documented statuses', () => {
-    expect(EXIT_STATUS).toEqual({ ok: 0, internal: 1, usage: 2, badToken: 3 })
+    expect(EXIT_STATUS).toEqual({ ok: 0, internal: 1, usage: 2, badToken: 3, failed: 4 })
   })
 })

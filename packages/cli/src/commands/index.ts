@@ -1,7 +1,9 @@
 import type { CommandModule } from './command.js'
+import { demoCommand } from './demo.js'
 import { tokenCommand } from './token.js'
 
 /** Every top-level command, in help order. Adding one is one import and one entry here. */
 export const commandModules: readonly CommandModule[] = [
-  tokenCommand
+  tokenCommand,
+  demoCommand
 ]
