@@ -1,0 +1,143 @@
+import type { NodeId, NodeKey } from '../identity.js'
+import type { Prng } from '../prng.js'
+import type { TimingProfile } from '../profiles.js'
+import type { ClusterShape, NodeFacts, Plan, Role } from '../types.js'
+
+/**
+ * The contract of the core node state machine, shared by the simulator (in-memory ports) and the
+ * bootstrapper (libp2p, disk, clock). Four verbs carry everything, after etcd-io/raft:
+ *
+ *   node.tick(nowMs); node.step(envelope, nowMs); node.discover(peer, nowMs)   // inputs
+ *   const ready = node.ready()                                                 // outputs
+ *   await store.append(ready.persist)      // S6: on disk (fsync when ready.persist.sync) ...
+ *   transport.send(ready.send)             // ... before any message leaves
+ *   node.advance(ready)
+ *
+ * The caller must persist before it sends: a promise or accept that reached a proposer but not
+ * the disk could be contradicted after a restart.
+ */
+
+/** A message between two nodes. `message` is one of the core's wire messages (`kind` names it). */
+export interface Envelope<Message = WireMessage> {
+  readonly from: NodeId
+  readonly to: NodeId
+  readonly message: Message
+}
+
+/** Every wire message has a `kind` like `swim/ping`, `ledger/delta`, `paxos/prepare`. */
+export interface WireMessage {
+  readonly kind: string
+}
+
+/**
+ * A durable record. The store appends records in order; on restart they are handed back to
+ * `restore` in the same order. Kinds are defined by the modules (acceptor state, ledger entries,
+ * local clock high-water mark); the store treats them as opaque CBOR values.
+ */
+export interface PersistRecord {
+  readonly kind: string
+}
+
+export interface PersistBatch {
+  readonly records: readonly PersistRecord[]
+  /**
+   * True when the batch holds something that must be on disk before `send` leaves (a promise, an
+   * accept, a committed plan, a local write): the store fsyncs. False batches (entries learned from
+   * peers) may be lost by a crash; peers can send them again.
+   */
+  readonly sync: boolean
+}
+
+/** What the node wants done, handed out by `ready()` and acknowledged by `advance()`. */
+export interface Ready {
+  readonly persist: PersistBatch
+  readonly send: readonly Envelope[]
+  readonly events: readonly CoreEvent[]
+}
+
+/** Where a node is in forming the cluster. */
+export type Phase = 'discovering' | 'voting' | 'committed'
+
+/** Events for the embedding application; `topic:event` names. */
+export type CoreEvent =
+  | { readonly type: 'member:join', readonly nodeId: NodeId }
+  | { readonly type: 'member:alive', readonly nodeId: NodeId }
+  | { readonly type: 'member:suspect', readonly nodeId: NodeId }
+  | { readonly type: 'member:dead', readonly nodeId: NodeId }
+  | { readonly type: 'member:left', readonly nodeId: NodeId }
+  | { readonly type: 'phase', readonly phase: Phase, readonly waitingFor: string }
+  | { readonly type: 'plan:committed', readonly plan: Plan }
+  | { readonly type: 'role', readonly role: Role, readonly epoch: number }
+  | { readonly type: 'ledger:rejected', readonly from: NodeId, readonly reason: string }
+  | { readonly type: 'ledger:equivocation', readonly voter: NodeId, readonly key: string }
+  | { readonly type: 'shape:mismatch', readonly nodeId: NodeId, readonly detail: string }
+
+/** Everything a node needs at construction; nothing here is read from the environment. */
+export interface CoreNodeInit {
+  readonly key: NodeKey
+  /** Public cluster id from the token (domain-separates every signature). */
+  readonly clusterId: string
+  /** Key that seals ledger payloads readable by members (from the token's HKDF). */
+  readonly sealingKey: Uint8Array
+  readonly shape: ClusterShape
+  readonly facts: NodeFacts
+  readonly profile: TimingProfile
+  /** Seeded randomness for protocol choices (peers to probe, back-off). */
+  readonly prng: Prng
+  /** Randomness for secrets and sealing nonces: a CSPRNG in production, seeded in the simulator. */
+  readonly entropy: (length: number) => Uint8Array
+  /** Records from a previous run, in order (empty on first start). */
+  readonly restored: readonly PersistRecord[]
+  readonly nowMs: number
+}
+
+/** One member as this node sees it. */
+export interface MemberStatus {
+  readonly nodeId: NodeId
+  readonly state: 'alive' | 'suspect' | 'dead' | 'left'
+  readonly incarnation: number
+  readonly lastSeenMs: number | null
+  readonly role: Role | null
+}
+
+/** A snapshot for `status`: human and JSON views are made from it. */
+export interface NodeStatus {
+  readonly nodeId: NodeId
+  readonly clusterId: string
+  readonly phase: Phase
+  /** What the node waits for and why, in one sentence ("3 of 5 expected nodes found; quorum is 3"). */
+  readonly waitingFor: string
+  readonly members: readonly MemberStatus[]
+  /** The node this one believes should propose now (lowest live id), or null. */
+  readonly proposer: NodeId | null
+  /** The highest ballot this node has seen, as text ("round.proposer"), or null. */
+  readonly ballot: string | null
+  readonly epoch: number
+  readonly plan: Plan | null
+  readonly role: Role | null
+}
+
+/** What the simulator's checkers read; never used to drive behaviour. */
+export interface NodeInspection {
+  readonly nodeId: NodeId
+  /** Every plan this node holds as committed, by epoch. */
+  readonly plans: ReadonlyMap<number, Plan>
+  /** Highest ballot promised per epoch, as a comparable tuple [round, proposer]. */
+  readonly promised: ReadonlyMap<number, readonly [number, NodeId]>
+  readonly role: Role | null
+}
+
+/** The node state machine. */
+export interface CoreNode {
+  readonly nodeId: NodeId
+  /** Advances time: probes, timeouts, anti-entropy, proposals. */
+  tick: (nowMs: number) => void
+  /** Feeds one received, already decoded message. */
+  step: (envelope: Envelope, nowMs: number) => void
+  /** A peer became reachable (mDNS, static peer, DHT, an inbound connection). */
+  discover: (peer: NodeId, nowMs: number) => void
+  ready: () => Ready
+  advance: (ready: Ready) => void
+  status: () => NodeStatus
+  inspect: () => NodeInspection
+}

@@ -1,0 +1,119 @@
+import { P2pBootstrapError } from './errors.js'
+
+/**
+ * Every timing knob of the core, in one type with named profiles. All values are milliseconds of
+ * the caller's clock (`nowMs`), so the simulator can run them in simulated time.
+ */
+export interface TimingProfile {
+  readonly name: 'lan' | 'wan' | 'test' | 'sim' | 'custom'
+  /** How often a node probes one random member (SWIM). Lower detects faster; costs one ping per period per node. */
+  readonly probeIntervalMs: number
+  /** How long a direct probe waits for an ack before asking others to probe indirectly. Above the network RTT. */
+  readonly probeTimeoutMs: number
+  /** How many members are asked to probe indirectly when a direct probe fails. More resists loss; costs k messages. */
+  readonly indirectProbes: number
+  /** How long a member stays suspect before it is declared dead, unless it refutes. Lower detects faster, but risks false deaths under loss. */
+  readonly suspicionTimeoutMs: number
+  /** How long a dead member is remembered before it is forgotten from the member list. */
+  readonly deadRetentionMs: number
+  /** How often a node runs anti-entropy (digest, then pull) with one random peer. Only repairs; new entries are pushed at once. */
+  readonly antiEntropyIntervalMs: number
+  /** How many peers a new ledger entry is pushed to by each node that first merges it. */
+  readonly pushFanout: number
+  /** How long the preferred proposer waits for all `expect` nodes before proposing with a quorum. */
+  readonly gatherTimeoutMs: number
+  /** Without `expect`: how long the member set must be unchanged before a best-effort bootstrap. */
+  readonly settleWindowMs: number
+  /** How long a proposer waits for promises or accepts before retrying with a higher ballot. */
+  readonly ballotTimeoutMs: number
+  /** Randomised back-off before a non-preferred node proposes (drawn from [0, max]); avoids duels. */
+  readonly proposerBackoffMsMax: number
+  /** Upper bound of a node's clock skew that the HLC tolerates in received stamps. */
+  readonly maxClockSkewMs: number
+  /** Tombstones older than this (by HLC wall time) are reaped. */
+  readonly tombstoneHorizonMs: number
+}
+
+/** A LAN: sub-millisecond RTT; a dead node is declared dead in about 1.5 s. */
+export function lanProfile (): TimingProfile {
+  return {
+    name: 'lan',
+    probeIntervalMs: 250, // 4 probes/s: small packets, constant per node whatever the size
+    probeTimeoutMs: 100, // LAN RTT is < 5 ms; leaves room for a busy event loop
+    indirectProbes: 3, // as memberlist: survives one or two lossy paths
+    suspicionTimeoutMs: 1_000, // with probe period 250 ms, dead in ≈ 1.5 s worst typical
+    deadRetentionMs: 24 * 3600_000, // remember the dead for a day: status shows them
+    antiEntropyIntervalMs: 2_000, // repair only: pushes carry new entries at once
+    pushFanout: 3, // epidemic push: log-N rounds reach everyone
+    gatherTimeoutMs: 3_000, // late boots are common; after this a quorum suffices (L1)
+    settleWindowMs: 5_000, // best-effort mode only
+    ballotTimeoutMs: 1_000, // a ballot needs 2 RTTs; 1 s is generous on a LAN
+    proposerBackoffMsMax: 1_000, // spreads rival proposers apart
+    maxClockSkewMs: 60_000, // edge boxes boot without NTP; tolerate a minute
+    tombstoneHorizonMs: 7 * 24 * 3600_000 // a week: longer than any partition we ride out
+  }
+}
+
+/** Links across sites: hundreds of ms RTT and more loss. */
+export function wanProfile (): TimingProfile {
+  return {
+    ...lanProfile(),
+    name: 'wan',
+    probeIntervalMs: 1_000,
+    probeTimeoutMs: 500,
+    suspicionTimeoutMs: 5_000,
+    antiEntropyIntervalMs: 5_000,
+    gatherTimeoutMs: 10_000,
+    settleWindowMs: 15_000,
+    ballotTimeoutMs: 3_000,
+    proposerBackoffMsMax: 3_000
+  }
+}
+
+/** Tests on loopback: fast, but tolerant of a loaded CI machine. */
+export function testProfile (): TimingProfile {
+  return {
+    ...lanProfile(),
+    name: 'test',
+    probeIntervalMs: 200,
+    probeTimeoutMs: 150,
+    suspicionTimeoutMs: 1_000,
+    antiEntropyIntervalMs: 500,
+    gatherTimeoutMs: 1_000,
+    settleWindowMs: 1_000,
+    ballotTimeoutMs: 800,
+    proposerBackoffMsMax: 500
+  }
+}
+
+/** The simulator's default: the LAN profile, so simulated times are the times we promise. */
+export function simProfile (): TimingProfile {
+  return { ...lanProfile(), name: 'sim' }
+}
+
+export function profileByName (name: string): TimingProfile {
+  switch (name) {
+    case 'lan': return lanProfile()
+    case 'wan': return wanProfile()
+    case 'test': return testProfile()
+    case 'sim': return simProfile()
+    default:
+      throw new P2pBootstrapError('CONFIG_UNKNOWN_PROFILE', `unknown timing profile ${JSON.stringify(name)}: use lan, wan or test`)
+  }
+}
+
+/** Rejects impossible combinations with a sentence naming the rule. */
+export function validateProfile (profile: TimingProfile): TimingProfile {
+  const fail = (why: string): never => {
+    throw new P2pBootstrapError('CONFIG_BAD_PROFILE', `timing profile ${profile.name}: ${why}`)
+  }
+  for (const [key, value] of Object.entries(profile)) {
+    if (key === 'name') continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`${key} must be a non-negative number, got ${String(value)}`)
+  }
+  if (profile.probeTimeoutMs >= profile.probeIntervalMs) fail('probeTimeoutMs must be below probeIntervalMs (a probe ends before the next starts)')
+  if (profile.suspicionTimeoutMs < profile.probeIntervalMs) fail('suspicionTimeoutMs must be at least probeIntervalMs (a suspect needs a chance to refute)')
+  if (profile.pushFanout < 1) fail('pushFanout must be at least 1')
+  if (profile.ballotTimeoutMs <= 0) fail('ballotTimeoutMs must be positive')
+  return profile
+}
