@@ -32,3 +32,24 @@ export {
 export type {
   TokenErrorCode, NetworkToken, TokenShape, GenerateTokenOptions, DerivedKeys
 } from './token/index.js'
+export type {
+  Role, NodeFacts, ClusterShape, PlanSecrets, Plan
+} from './types.js'
+export {
+  lanProfile, wanProfile, testProfile, simProfile, profileByName, validateProfile
+} from './profiles.js'
+export type { TimingProfile } from './profiles.js'
+export * from './limits.js'
+export * from './ledger/index.js'
+export * from './membership/index.js'
+export * from './consensus/index.js'
+export * from './planner/index.js'
+export * from './secrets/index.js'
+export type {
+  Envelope, WireMessage, PersistRecord, PersistBatch, Ready, Phase, CoreEvent, CoreNodeInit,
+  MemberStatus, NodeStatus, NodeInspection, CoreNode
+} from './node/contract.js'
+export { createCoreNode, CoreNodeMachine } from './node/node.js'
+export { encodeWireMessage, decodeWireMessage } from './node/wire.js'
+export type { CoreMessage } from './node/wire.js'
+export { encodeFacts, decodeFacts } from './node/facts.js'

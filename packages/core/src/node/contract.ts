@@ -86,6 +86,12 @@ export interface CoreNodeInit {
   readonly prng: Prng
   /** Randomness for secrets and sealing nonces: a CSPRNG in production, seeded in the simulator. */
   readonly entropy: (length: number) => Uint8Array
+  /**
+   * The Ed25519 signature check (default: `verifyNodeSignature`). A simulator running many nodes
+   * in one process may share one memoised check: the answer for a (signer, message, signature)
+   * never changes.
+   */
+  readonly verify?: (nodeId: NodeId, message: Uint8Array, signature: Uint8Array) => boolean
   /** Records from a previous run, in order (empty on first start). */
   readonly restored: readonly PersistRecord[]
   readonly nowMs: number
@@ -125,6 +131,8 @@ export interface NodeInspection {
   /** Highest ballot promised per epoch, as a comparable tuple [round, proposer]. */
   readonly promised: ReadonlyMap<number, readonly [number, NodeId]>
   readonly role: Role | null
+  /** Re-verifies every ledger entry from scratch (signature, ownership, certificates): S5 problems found. */
+  readonly audit?: () => readonly string[]
 }
 
 /** The node state machine. */

@@ -1,0 +1,109 @@
+import { z } from 'zod'
+import {
+  BALLOT_ROUND_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
+  QUORUM_MAX, SIGNATURE_BYTES, VALUE_BYTES_MAX, VALUE_HASH_BYTES
+} from './limits.js'
+
+/**
+ * The wire messages of single-decree Paxos, one zod schema per kind plus their union. Every
+ * string, array and byte string is bounded. The adapter decodes a frame with
+ * `decodeStrict(bytes, consensusMessageSchema, { maxBytes: MESSAGE_BYTES_MAX, what })`.
+ */
+
+export const nodeIdSchema = z.string().min(1).max(NODE_ID_CHARS_MAX)
+export const epochSchema = z.int().min(1).max(EPOCH_MAX)
+
+export const ballotSchema = z.strictObject({
+  round: z.int().min(1).max(BALLOT_ROUND_MAX),
+  proposer: nodeIdSchema
+})
+
+/** A byte string of at most `max` bytes. */
+export function boundedBytesSchema (max: number): z.ZodType<Uint8Array> {
+  return z.instanceof(Uint8Array).refine((bytes) => bytes.byteLength <= max, `at most ${max} bytes`)
+}
+
+/** A byte string of exactly `length` bytes. */
+export function exactBytesSchema (length: number): z.ZodType<Uint8Array> {
+  return z.instanceof(Uint8Array).refine((bytes) => bytes.byteLength === length, `exactly ${length} bytes`)
+}
+
+export const valueSchema = boundedBytesSchema(VALUE_BYTES_MAX)
+export const valueHashSchema = exactBytesSchema(VALUE_HASH_BYTES)
+export const signatureSchema = exactBytesSchema(SIGNATURE_BYTES)
+
+export const certificateVoteSchema = z.strictObject({
+  voter: nodeIdSchema,
+  signature: signatureSchema
+})
+
+export const certificateSchema = z.strictObject({
+  epoch: epochSchema,
+  ballot: ballotSchema,
+  valueHash: valueHashSchema,
+  quorum: z.int().min(1).max(QUORUM_MAX),
+  mode: z.enum(['expect', 'best-effort']),
+  votes: z.array(certificateVoteSchema).max(CERTIFICATE_VOTES_MAX)
+})
+
+export const prepareMessageSchema = z.strictObject({
+  kind: z.literal('paxos/prepare'),
+  epoch: epochSchema,
+  ballot: ballotSchema
+})
+
+export const promiseMessageSchema = z.strictObject({
+  kind: z.literal('paxos/promise'),
+  epoch: epochSchema,
+  ballot: ballotSchema,
+  accepted: z.strictObject({ ballot: ballotSchema, value: valueSchema }).nullable()
+})
+
+export const acceptMessageSchema = z.strictObject({
+  kind: z.literal('paxos/accept'),
+  epoch: epochSchema,
+  ballot: ballotSchema,
+  value: valueSchema
+})
+
+export const acceptedMessageSchema = z.strictObject({
+  kind: z.literal('paxos/accepted'),
+  epoch: epochSchema,
+  ballot: ballotSchema,
+  valueHash: valueHashSchema,
+  signature: signatureSchema
+})
+
+export const nackMessageSchema = z.strictObject({
+  kind: z.literal('paxos/nack'),
+  epoch: epochSchema,
+  ballot: ballotSchema,
+  promised: ballotSchema
+})
+
+export const decidedMessageSchema = z.strictObject({
+  kind: z.literal('paxos/decided'),
+  epoch: epochSchema,
+  /** The `plan/<epoch>` entry value: canonical CBOR of `{ value, certificate }`. */
+  decision: boundedBytesSchema(DECISION_BYTES_MAX)
+})
+
+export const consensusMessageSchema = z.discriminatedUnion('kind', [
+  prepareMessageSchema,
+  promiseMessageSchema,
+  acceptMessageSchema,
+  acceptedMessageSchema,
+  nackMessageSchema,
+  decidedMessageSchema
+])
+
+export type PrepareMessage = z.infer<typeof prepareMessageSchema>
+export type PromiseMessage = z.infer<typeof promiseMessageSchema>
+export type AcceptMessage = z.infer<typeof acceptMessageSchema>
+export type AcceptedMessage = z.infer<typeof acceptedMessageSchema>
+export type NackMessage = z.infer<typeof nackMessageSchema>
+export type DecidedMessage = z.infer<typeof decidedMessageSchema>
+export type ConsensusMessage = z.infer<typeof consensusMessageSchema>
+
+/** The kind prefix the node routes to consensus. */
+export const CONSENSUS_KIND_PREFIX = 'paxos/'

@@ -1,0 +1,186 @@
+import { equalBytes } from './bytes.js'
+import { assert } from '../assert.js'
+import { verifyNodeSignature } from '../identity.js'
+import type { NodeId } from '../identity.js'
+import type { Prng } from '../prng.js'
+import type { TimingProfile } from '../profiles.js'
+import { compareBallots, maxBallot, nextBallot, sameBallot } from './ballot.js'
+import type { Ballot } from './ballot.js'
+import { certificateFromVotes } from './certificate.js'
+import type { Decision } from './decision.js'
+import { ACCEPTORS_MAX, VALUE_BYTES_MAX } from './limits.js'
+import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage } from './messages.js'
+import { isEligibleVoter } from './quorum.js'
+import type { QuorumRule } from './quorum.js'
+import { valueHashOf, verifyAccept } from './statement.js'
+import type { SignatureVerifier } from './statement.js'
+import type { VoteRecord } from './vote.js'
+
+/**
+ * The proposer of one epoch (single-decree Paxos). Phase 1 sends prepare to the acceptors the
+ * node names and waits for a quorum of promises; it then proposes the value of the highest
+ * accepted ballot among them (Paxos' safety rule: a value that may have been chosen is kept), else
+ * its own, asked for only now so the plan reflects membership at this moment. Phase 2 sends
+ * accept and collects signed accepted replies into a certificate. A ballot that has not decided
+ * within `ballotTimeoutMs` (plus a seeded back-off) is retried one round above the highest ballot
+ * seen; a nack jumps past the promise it names after a back-off.
+ */
+
+export interface ProposalRequest {
+  /** Candidate acceptors: the live members (epoch 1) or the voters of the epoch. */
+  readonly acceptors: readonly NodeId[]
+  readonly rule: QuorumRule
+  /** This node's own value (an encoded plan), asked for only when no accepted value must be kept. */
+  readonly value: () => Uint8Array
+}
+
+export type ProposerMessage = PrepareMessage | AcceptMessage
+
+export interface ProposerOutput {
+  readonly send: ReadonlyArray<{ readonly to: NodeId, readonly message: ProposerMessage }>
+  readonly decision: Decision | null
+}
+
+export type ProposerPhase = 'idle' | 'preparing' | 'accepting' | 'decided'
+
+export interface ProposerInit {
+  readonly self: NodeId
+  readonly epoch: number
+  readonly clusterId: string
+  readonly profile: TimingProfile
+  /** Seeded randomness for back-off: two rivals rarely retry at the same moment. */
+  readonly prng: Prng
+  readonly verify?: SignatureVerifier
+}
+
+const NOTHING: ProposerOutput = { send: [], decision: null }
+
+export class Proposer {
+  readonly #init: ProposerInit
+  readonly #verify: SignatureVerifier
+  #phase: ProposerPhase = 'idle'
+  #request: ProposalRequest | null = null
+  #ballot: Ballot | null = null
+  #highestSeen: Ballot | null = null
+  #promises = new Map<NodeId, PromiseMessage['accepted']>()
+  #value: Uint8Array | null = null
+  #valueHash: Uint8Array | null = null
+  #accepts = new Map<NodeId, VoteRecord>()
+  /** When the current ballot gives up (in flight) or the next one starts (after a nack); null when idle. */
+  #retryAtMs: number | null = null
+
+  constructor (init: ProposerInit) {
+    this.#init = init
+    this.#verify = init.verify ?? verifyNodeSignature
+  }
+
+  get phase (): ProposerPhase { return this.#phase }
+  get ballot (): Ballot | null { return this.#ballot }
+  get highestSeen (): Ballot | null { return this.#highestSeen }
+  /** True while a ballot is in flight or scheduled for retry. */
+  get active (): boolean { return this.#request !== null && this.#phase !== 'decided' }
+
+  /** Records a ballot seen in any message of this epoch, so the next one goes above it. */
+  observe (ballot: Ballot): void {
+    this.#highestSeen = maxBallot(this.#highestSeen, ballot)
+  }
+
+  /** Starts proposing; ignored while a proposal is active or after the decision. */
+  propose (nowMs: number, request: ProposalRequest): ProposerOutput {
+    if (this.active || this.#phase === 'decided') return NOTHING
+    assert(request.acceptors.length <= ACCEPTORS_MAX, 'the node names at most ACCEPTORS_MAX acceptors')
+    assert(request.rule.quorum >= 1, 'a proposal needs a positive quorum')
+    this.#request = request
+    return this.#startBallot(nowMs)
+  }
+
+  /** The decision is known (ours, an acceptor's completion, or the ledger): stop for good. */
+  stop (): void {
+    this.#phase = 'decided'
+    this.#retryAtMs = null
+  }
+
+  tick (nowMs: number): ProposerOutput {
+    if (!this.active || this.#retryAtMs === null || nowMs < this.#retryAtMs) return NOTHING
+    return this.#startBallot(nowMs)
+  }
+
+  onPromise (from: NodeId, message: PromiseMessage): ProposerOutput {
+    const request = this.#request
+    if (request === null || this.#phase !== 'preparing' || !sameBallot(message.ballot, this.#ballot)) return NOTHING
+    if (!request.acceptors.includes(from) || !isEligibleVoter(request.rule, from)) return NOTHING
+    // An honest acceptor reports only accepts below the ballot it promises; anything else is a broken peer.
+    if (message.accepted !== null && compareBallots(message.accepted.ballot, message.ballot) >= 0) return NOTHING
+    if (message.accepted !== null) this.observe(message.accepted.ballot)
+    this.#promises.set(from, message.accepted)
+    if (this.#promises.size < request.rule.quorum) return NOTHING
+    return this.#beginAccept(request)
+  }
+
+  onAccepted (from: NodeId, message: AcceptedMessage): ProposerOutput {
+    const request = this.#request
+    const ballot = this.#ballot
+    const valueHash = this.#valueHash
+    const value = this.#value
+    if (request === null || ballot === null || valueHash === null || value === null) return NOTHING
+    if (this.#phase !== 'accepting' || !sameBallot(message.ballot, ballot)) return NOTHING
+    if (!request.acceptors.includes(from) || !equalBytes(message.valueHash, valueHash)) return NOTHING
+    if (!verifyAccept(from, this.#init.clusterId, this.#init.epoch, ballot, valueHash, message.signature, this.#verify)) return NOTHING
+    this.#accepts.set(from, { epoch: this.#init.epoch, ballot, valueHash, signature: message.signature, voter: from })
+    if (this.#accepts.size < request.rule.quorum) return NOTHING
+    const certificate = certificateFromVotes([...this.#accepts.values()], request.rule, this.#init.clusterId, { valueHash, verify: this.#verify })
+    assert(certificate !== null, 'a quorum of checked accepts makes a certificate')
+    assert(sameBallot(certificate.ballot, ballot), 'the certificate is for our ballot')
+    this.stop()
+    return { send: [], decision: { epoch: this.#init.epoch, value, certificate } }
+  }
+
+  /** A higher promise exists: abandon this ballot and retry above it after a back-off. */
+  onNack (message: NackMessage, nowMs: number): ProposerOutput {
+    this.observe(message.promised)
+    const ballot = this.#ballot
+    if (!this.active || ballot === null || !sameBallot(message.ballot, ballot)) return NOTHING
+    if (this.#phase === 'idle' || compareBallots(message.promised, ballot) <= 0) return NOTHING
+    this.#phase = 'idle'
+    this.#retryAtMs = nowMs + this.#backoffMs()
+    return NOTHING
+  }
+
+  #startBallot (nowMs: number): ProposerOutput {
+    const request = this.#request
+    assert(request !== null, 'a ballot starts from a request')
+    const ballot = nextBallot(maxBallot(this.#highestSeen, this.#ballot), this.#init.self)
+    this.#ballot = ballot
+    this.observe(ballot)
+    this.#phase = 'preparing'
+    this.#promises = new Map()
+    this.#accepts = new Map()
+    this.#value = null
+    this.#valueHash = null
+    this.#retryAtMs = nowMs + this.#init.profile.ballotTimeoutMs + this.#backoffMs()
+    const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot }
+    return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
+  }
+
+  #beginAccept (request: ProposalRequest): ProposerOutput {
+    const ballot = this.#ballot
+    assert(ballot !== null, 'phase 2 follows a ballot')
+    let highest: { ballot: Ballot, value: Uint8Array } | null = null
+    for (const accepted of this.#promises.values()) {
+      if (accepted !== null && (highest === null || compareBallots(accepted.ballot, highest.ballot) > 0)) highest = accepted
+    }
+    // Paxos' safety rule (S2): a value some quorum may have chosen is proposed again, never replaced.
+    const value = highest?.value ?? request.value()
+    assert(value.byteLength <= VALUE_BYTES_MAX, 'our own value fits VALUE_BYTES_MAX')
+    assert(highest === null || compareBallots(highest.ballot, ballot) < 0, 'promised accepts are below our ballot')
+    this.#value = value
+    this.#valueHash = valueHashOf(value)
+    this.#phase = 'accepting'
+    const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value }
+    return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
+  }
+
+  #backoffMs (): number {
+    return this.#init.prng.intInclusive(0, this.#init.profile.proposerBackoffMsMax)
+  }
+}

@@ -1,0 +1,567 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { assert } from '../assert.js'
+import { encodeCanonical } from '../codec.js'
+import { DECISION_BYTES_MAX } from '../consensus/limits.js'
+import { ENTRY_VALUE_BYTES_MAX } from '../limits.js'
+import { CodecError } from '../errors.js'
+import { formatBallot } from '../consensus/ballot.js'
+import { decisionKey, decisionValidator, decodeDecision, epochOfDecisionKey, encodeDecision } from '../consensus/decision.js'
+import type { Decision } from '../consensus/decision.js'
+import { ConsensusInstance } from '../consensus/instance.js'
+import type { ConsensusOutput } from '../consensus/instance.js'
+import type { ConsensusMessage } from '../consensus/messages.js'
+import { proposalDecision } from '../consensus/policy.js'
+import { bootstrapQuorum, quorumRuleFor } from '../consensus/quorum.js'
+import { restoreAcceptors } from '../consensus/acceptor.js'
+import type { AcceptorState } from '../consensus/acceptor.js'
+import { cachedSignatureVerifier } from '../consensus/statement.js'
+import type { SignatureVerifier } from '../consensus/statement.js'
+import { decodeVoteEntry, parseVoteKey, voteKeyPrefix } from '../consensus/vote.js'
+import type { VoteRecord } from '../consensus/vote.js'
+import type { NodeId } from '../identity.js'
+import { nodeEntryKey } from '../ledger/keys.js'
+import type { Entry } from '../ledger/entry.js'
+import type { LedgerReport, MergeResult } from '../ledger/outcome.js'
+import { entryRecord, restoreReplica } from '../ledger/records.js'
+import type { LedgerReplica } from '../ledger/replica.js'
+import { SignatureCache } from '../ledger/signature-cache.js'
+import { answerLedgerMessage, deltaMessages, digestMessage } from '../ledger/sync.js'
+import type { LedgerMessage } from '../ledger/messages.js'
+import { Membership } from '../membership/membership.js'
+import type { MembershipMessage } from '../membership/messages.js'
+import { decodePlan, encodePlan, planSummary } from '../planner/plan-codec.js'
+import { planCluster } from '../planner/plan-cluster.js'
+import { roleOf } from '../planner/role.js'
+import { generateClusterSecrets } from '../secrets/cluster-tokens.js'
+import type { ClusterSecrets } from '../secrets/cluster-tokens.js'
+import { sealPlanSecrets } from '../secrets/plan-secrets.js'
+import type { NodeFacts, Plan, Role } from '../types.js'
+import type {
+  CoreEvent, CoreNode, CoreNodeInit, Envelope, MemberStatus, NodeInspection, NodeStatus, PersistRecord, Phase, Ready
+} from './contract.js'
+import { decodeFacts, encodeFacts } from './facts.js'
+import type { CoreMessage } from './wire.js'
+
+/** Kind of the record that counts starts, so SWIM incarnations grow across restarts. */
+const BOOT_RECORD_KIND = 'node/boot'
+
+/** Bytes of the shape hash gossiped with membership, to detect nodes configured differently. */
+const SHAPE_HASH_BYTES = 8
+
+/** Ledger key name under `node/<id>/` for the facts a node publishes about itself. */
+const FACTS_KEY_NAME = 'facts'
+
+/** Verified signatures kept per node; shared by ledger and consensus checks. */
+const SIGNATURE_CACHE_ENTRIES = 8_192
+
+// A decision is one ledger entry: the largest one consensus can make must fit (S5 rejects nothing valid).
+assert(DECISION_BYTES_MAX <= ENTRY_VALUE_BYTES_MAX, 'a ledger entry holds the largest decision')
+
+interface BootRecord extends PersistRecord {
+  readonly kind: typeof BOOT_RECORD_KIND
+  readonly count: number
+}
+
+/** Tracks since when a condition about the live member set has held; null while it does not. */
+interface Since {
+  quorumMs: number | null
+  allExpectedMs: number | null
+  stableMs: number
+  liveKey: string
+}
+
+/**
+ * The core node: membership, ledger, consensus and planner behind the four verbs of the contract
+ * (contract.ts). It decides nothing by itself that a quorum has not certified: the plan it acts on
+ * is the `plan/<epoch>` ledger entry whose certificate the ledger checked (S5).
+ */
+export class CoreNodeMachine implements CoreNode {
+  readonly nodeId: NodeId
+  private readonly init: CoreNodeInit
+  private readonly ledger: LedgerReplica
+  private readonly membership: Membership
+  private readonly verify: SignatureVerifier
+  private readonly instances = new Map<number, ConsensusInstance>()
+  private readonly restoredAcceptors: Map<number, AcceptorState>
+  private readonly plans = new Map<number, Plan>()
+  private readonly shapeHash: Uint8Array
+  private readonly since: Since
+  private send: Envelope[] = []
+  private persist: PersistRecord[] = []
+  private persistSync = false
+  private events: CoreEvent[] = []
+  private nextAntiEntropyMs: number
+  private backoffMs: number
+  private lastProposalReason = 'starting'
+  private lastPhase: Phase | null = null
+  private clusterSecrets: ClusterSecrets | null = null
+  private role: Role | null = null
+  private nowMs: number
+
+  constructor (init: CoreNodeInit) {
+    this.init = init
+    this.nodeId = init.key.nodeId
+    this.nowMs = init.nowMs
+    this.verify = cachedSignatureVerifier(SIGNATURE_CACHE_ENTRIES, init.verify)
+    const cache = new SignatureCache(SIGNATURE_CACHE_ENTRIES, this.verify)
+    this.shapeHash = sha256(encodeCanonical(shapeFields(init))).subarray(0, SHAPE_HASH_BYTES)
+    const validateDecision = decisionValidator({
+      clusterId: init.clusterId,
+      shape: init.shape,
+      decodePlanSummary: planSummary,
+      verify: this.verify
+    })
+    const restored = restoreReplica(init.restored, {
+      clusterId: init.clusterId,
+      validateDecision,
+      maxClockSkewMs: init.profile.maxClockSkewMs,
+      signatureCache: cache,
+      verify: this.verify
+    })
+    this.ledger = restored.replica
+    this.restoredAcceptors = restoreAcceptors(init.restored)
+    const boots = init.restored.filter(isBootRecord).reduce((max, record) => Math.max(max, record.count), 0)
+    this.membership = new Membership({
+      self: this.nodeId,
+      profile: init.profile,
+      prng: init.prng.fork(),
+      nowMs: init.nowMs,
+      initialIncarnation: boots,
+      meta: this.shapeHash
+    })
+    this.since = { quorumMs: null, allExpectedMs: null, stableMs: init.nowMs, liveKey: '' }
+    this.nextAntiEntropyMs = init.nowMs + init.prng.intInclusive(0, init.profile.antiEntropyIntervalMs)
+    this.backoffMs = this.drawBackoff()
+    // S6: the start counter is on disk before this incarnation says anything.
+    const boot: BootRecord = { kind: BOOT_RECORD_KIND, count: boots + 1 }
+    this.persistRecord(boot, true)
+    for (const problem of restored.problems) {
+      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `restored record ${problem.index}: ${problem.problem}` })
+    }
+    // Plans already on disk are learned again: the role survives the restart (S4).
+    for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
+    for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
+    this.publishFacts(init.facts, init.nowMs)
+    this.updatePhase()
+  }
+
+  // ---- inputs ----
+
+  tick (nowMs: number): void {
+    this.nowMs = Math.max(this.nowMs, nowMs)
+    if (nowMs >= this.membership.nextTickMs()) this.membership.tick(nowMs)
+    this.drainMembership(nowMs)
+    if (nowMs >= this.nextAntiEntropyMs) {
+      this.nextAntiEntropyMs = nowMs + this.init.profile.antiEntropyIntervalMs
+      const peer = this.randomPeers(1)[0]
+      if (peer !== undefined) this.sendTo(peer, digestMessage(this.ledger))
+      this.ledger.reap(nowMs, this.init.profile.tombstoneHorizonMs)
+    }
+    this.driveBootstrap(nowMs)
+    for (const instance of this.instances.values()) this.handleConsensus(instance.tick(nowMs), nowMs)
+    this.updatePhase()
+  }
+
+  step (envelope: Envelope, nowMs: number): void {
+    this.nowMs = Math.max(this.nowMs, nowMs)
+    const { from } = envelope
+    if (from === this.nodeId) return
+    const message = envelope.message as CoreMessage
+    if (message.kind.startsWith('swim/')) {
+      this.membership.step(from, message as MembershipMessage, nowMs)
+    } else {
+      // Any authenticated message shows the peer is there; SWIM decides whether it stays alive.
+      this.membership.addPeer(from, nowMs)
+      if (message.kind.startsWith('ledger/')) this.stepLedger(from, message as LedgerMessage, nowMs)
+      else if (message.kind.startsWith('paxos/')) this.stepConsensus(from, message as ConsensusMessage, nowMs)
+    }
+    this.drainMembership(nowMs)
+    this.updatePhase()
+  }
+
+  discover (peer: NodeId, nowMs: number): void {
+    if (peer === this.nodeId) return
+    const known = this.membership.stateOf(peer) !== null
+    this.membership.addPeer(peer, nowMs)
+    // A new peer gets our digest at once: it (or we) may hold a committed plan (L2).
+    if (!known) this.sendTo(peer, digestMessage(this.ledger))
+    this.drainMembership(nowMs)
+    this.updatePhase()
+  }
+
+  // ---- outputs ----
+
+  ready (): Ready {
+    return {
+      persist: { records: this.persist, sync: this.persistSync },
+      send: this.send,
+      events: this.events
+    }
+  }
+
+  advance (ready: Ready): void {
+    assert(ready.send === this.send && ready.events === this.events && ready.persist.records === this.persist,
+      'advance acknowledges the last ready, with no input in between')
+    this.send = []
+    this.events = []
+    this.persist = []
+    this.persistSync = false
+  }
+
+  status (): NodeStatus {
+    const plan = this.latestPlan()
+    const members: MemberStatus[] = this.membership.members().map(member => ({
+      nodeId: member.nodeId,
+      state: member.state,
+      incarnation: member.incarnation,
+      lastSeenMs: member.lastSeenMs,
+      role: plan === null ? null : roleOf(plan, member.nodeId)
+    }))
+    const instance = this.instances.get(1)
+    const ballot = instance?.highestBallot ?? null
+    return {
+      nodeId: this.nodeId,
+      clusterId: this.init.clusterId,
+      phase: this.phase(),
+      waitingFor: this.waitingFor(),
+      members,
+      proposer: this.membership.live()[0] ?? null,
+      ballot: ballot === null ? null : formatBallot(ballot),
+      epoch: plan?.epoch ?? 0,
+      plan,
+      role: this.role
+    }
+  }
+
+  inspect (): NodeInspection {
+    const promised = new Map<number, readonly [number, NodeId]>()
+    for (const [epoch, instance] of this.instances) {
+      const ballot = instance.acceptorState.promised
+      if (ballot !== null) promised.set(epoch, [ballot.round, ballot.proposer])
+    }
+    for (const [epoch, state] of this.restoredAcceptors) {
+      if (!promised.has(epoch) && state.promised !== null) promised.set(epoch, [state.promised.round, state.promised.proposer])
+    }
+    return { nodeId: this.nodeId, plans: this.plans, promised, role: this.role, audit: () => this.ledger.audit() }
+  }
+
+  // ---- the bootstrap decision ----
+
+  /** Epoch 1: ask the policy whether to propose, and do it (S1 rests on Paxos, not on this). */
+  private driveBootstrap (nowMs: number): void {
+    if (this.plans.has(1)) return
+    const live = this.eligibleLive()
+    this.trackLiveSet(live, nowMs)
+    const instance = this.instance(1)
+    const decision = proposalDecision({
+      self: this.nodeId,
+      nowMs,
+      epoch: 1,
+      liveMembers: live,
+      ...(this.init.shape.expect === undefined ? {} : { expect: this.init.shape.expect }),
+      quorumSeenSinceMs: this.since.quorumMs,
+      allExpectedSeenSinceMs: this.since.allExpectedMs,
+      memberSetStableSinceMs: this.since.stableMs,
+      lastBallotActivityMs: instance.lastActivityMs,
+      profile: this.init.profile,
+      backoffMs: this.backoffMs
+    })
+    this.lastProposalReason = decision.reason
+    if (!decision.propose || instance.proposing) return
+    this.backoffMs = this.drawBackoff()
+    const rule = quorumRuleFor(1, this.init.shape, undefined, live.length)
+    this.handleConsensus(instance.propose(nowMs, {
+      acceptors: live,
+      rule,
+      value: () => this.bootstrapValue(live)
+    }), nowMs)
+  }
+
+  /** The plan this node would propose: members it sees, secrets it generated once (S3). */
+  private bootstrapValue (live: readonly NodeId[]): Uint8Array {
+    this.clusterSecrets ??= generateClusterSecrets(this.init.entropy)
+    const tokens = this.clusterSecrets
+    const { plan } = planCluster({
+      clusterId: this.init.clusterId,
+      epoch: 1,
+      shape: this.init.shape,
+      members: live.map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) })),
+      secrets: (controlPlanes) => sealPlanSecrets({
+        serverToken: tokens.serverToken,
+        agentToken: tokens.agentToken,
+        controlPlanes,
+        sealingKey: this.init.sealingKey,
+        entropy: this.init.entropy
+      })
+    })
+    return encodePlan(plan)
+  }
+
+  private trackLiveSet (live: readonly NodeId[], nowMs: number): void {
+    const key = live.join(',')
+    if (key !== this.since.liveKey) {
+      this.since.liveKey = key
+      this.since.stableMs = nowMs
+    }
+    const { expect } = this.init.shape
+    if (expect === undefined) return
+    const quorumReached = live.length >= bootstrapQuorum(expect)
+    this.since.quorumMs = quorumReached ? (this.since.quorumMs ?? nowMs) : null
+    this.since.allExpectedMs = live.length >= expect ? (this.since.allExpectedMs ?? nowMs) : null
+  }
+
+  /** Live members whose shape matches ours: a differently configured node is reported, not used. */
+  private eligibleLive (): NodeId[] {
+    const live = new Set(this.membership.live())
+    for (const member of this.membership.members()) {
+      if (member.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) live.delete(member.nodeId)
+    }
+    return [...live].sort()
+  }
+
+  private instance (epoch: number): ConsensusInstance {
+    let instance = this.instances.get(epoch)
+    if (instance === undefined) {
+      const restored = this.restoredAcceptors.get(epoch)
+      instance = new ConsensusInstance({
+        key: this.init.key,
+        clusterId: this.init.clusterId,
+        epoch,
+        profile: this.init.profile,
+        prng: this.init.prng.fork(),
+        verify: this.verify,
+        ...(restored === undefined ? {} : { restored })
+      })
+      this.instances.set(epoch, instance)
+    }
+    return instance
+  }
+
+  private stepConsensus (from: NodeId, message: ConsensusMessage, nowMs: number): void {
+    // Only epochs that can be decided now: the next one after what we hold.
+    const next = (this.latestPlan()?.epoch ?? 0) + 1
+    if (message.epoch > next) return
+    this.handleConsensus(this.instance(message.epoch).step(from, message, nowMs), nowMs)
+  }
+
+  /** Turns one consensus output into persist, ledger writes and sends, in the S6 order. */
+  private handleConsensus (output: ConsensusOutput, nowMs: number): void {
+    for (const record of output.persist) this.persistRecord(record, true)
+    for (const vote of output.votes) this.writeLocal(vote.key, vote.value, nowMs)
+    if (output.decision !== null) this.commitDecision(output.decision, nowMs)
+    for (const envelope of output.send) this.send.push(envelope)
+    if (output.claimedDecision !== null) {
+      // A peer says the epoch is decided: fetch the certified entry from it rather than trust it.
+      const peer = output.send[0]?.to
+      if (peer !== undefined) this.sendTo(peer, digestMessage(this.ledger))
+    }
+  }
+
+  private commitDecision (decision: Decision, nowMs: number): void {
+    const key = decisionKey(decision.epoch)
+    if (this.ledger.get(key) !== undefined) return
+    this.writeLocal(key, encodeDecision(decision), nowMs)
+  }
+
+  // ---- the ledger ----
+
+  private stepLedger (from: NodeId, message: LedgerMessage, nowMs: number): void {
+    const answer = answerLedgerMessage(this.ledger, message)
+    for (const reply of answer.send) this.sendTo(from, reply)
+    for (const { reason, detail } of answer.rejected) {
+      this.events.push({ type: 'ledger:rejected', from, reason: `${reason}: ${detail}` })
+    }
+    this.handleReports(answer.reports)
+    this.afterMerge(answer.accepted, from, nowMs)
+  }
+
+  /** Writes an entry of our own; it is on disk before anything it caused is sent (S6). */
+  private writeLocal (key: string, value: Uint8Array, nowMs: number): void {
+    const result: MergeResult = this.ledger.write(key, value, nowMs, this.init.key)
+    this.handleReports(result.reports)
+    this.afterMerge(result.accepted, null, nowMs, true)
+  }
+
+  /** Persists, forwards and reacts to entries that were new here. */
+  private afterMerge (accepted: readonly Entry[], from: NodeId | null, nowMs: number, sync = false): void {
+    if (accepted.length === 0) return
+    const decisive = accepted.some(entry => entry.key.startsWith('plan/') || entry.key.startsWith('vote/'))
+    for (const entry of accepted) this.persistRecord(entryRecord(entry), sync || decisive)
+    const targets = this.randomPeers(this.init.profile.pushFanout, from)
+    for (const delta of deltaMessages(accepted)) {
+      for (const peer of targets) this.sendTo(peer, delta)
+    }
+    const voteEpochs = new Set<number>()
+    for (const entry of accepted) {
+      if (entry.key.startsWith('plan/')) this.learnPlanEntry(entry)
+      else if (entry.key.startsWith('vote/')) voteEpochs.add(parseVoteKey(entry.key).epoch)
+      else this.noteMemberFromKey(entry.key, nowMs)
+    }
+    for (const epoch of voteEpochs) this.completeFromVotes(epoch, nowMs)
+  }
+
+  /** An acceptor that sees a quorum of votes for what it accepted can commit it (proposer crash). */
+  private completeFromVotes (epoch: number, nowMs: number): void {
+    if (this.plans.has(epoch)) return
+    const votes: VoteRecord[] = []
+    for (const entry of this.ledger.list(voteKeyPrefix(epoch))) {
+      if (entry.value === null) continue
+      try {
+        votes.push(decodeVoteEntry(entry.key, entry.value))
+      } catch (err) {
+        if (!(err instanceof Error)) throw err
+      }
+    }
+    const previous = this.plans.get(epoch - 1)
+    const rule = quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
+    this.handleConsensus(this.instance(epoch).completeFromVotes(votes, rule), nowMs)
+  }
+
+  private learnPlanEntry (entry: Entry): void {
+    const epoch = epochOfDecisionKey(entry.key)
+    if (epoch === null || entry.value === null || this.plans.has(epoch)) return
+    // The ledger accepted it only with a valid certificate (S5), so it is the epoch's plan (S2).
+    const decision = decodeDecision(entry.value)
+    const plan = decodePlan(decision.value)
+    this.plans.set(epoch, plan)
+    this.instance(epoch).learn(decision)
+    this.events.push({ type: 'plan:committed', plan })
+    const latest = this.latestPlan()
+    if (latest === plan) {
+      const role = roleOf(plan, this.nodeId)
+      if (role !== null && role !== this.role) {
+        this.role = role
+        this.events.push({ type: 'role', role, epoch })
+      }
+    }
+  }
+
+  private handleReports (reports: readonly LedgerReport[]): void {
+    for (const report of reports) {
+      if (report.type === 'equivocation') this.events.push({ type: 'ledger:equivocation', voter: report.voter, key: report.key })
+      else this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions under ${report.key}` })
+    }
+  }
+
+  private publishFacts (facts: NodeFacts, nowMs: number): void {
+    const key = nodeEntryKey(this.nodeId, FACTS_KEY_NAME)
+    const value = encodeFacts(facts)
+    const held = this.ledger.value(key)
+    if (held !== undefined && sameBytes(held, value)) return
+    this.writeLocal(key, value, nowMs)
+  }
+
+  private factsOf (nodeId: NodeId): NodeFacts {
+    const bytes = this.ledger.value(nodeEntryKey(nodeId, FACTS_KEY_NAME))
+    if (bytes === undefined) return { labels: {} }
+    try {
+      return decodeFacts(bytes)
+    } catch (err) {
+      if (err instanceof CodecError) return { labels: {} }
+      throw err
+    }
+  }
+
+  /** A node that wrote to the ledger is a member we may not have met yet (a node learns the rest from one). */
+  private noteMemberFromKey (key: string, nowMs: number): void {
+    const match = /^node\/([^/]+)\//.exec(key)
+    const nodeId = match?.[1]
+    if (nodeId !== undefined && nodeId !== this.nodeId && this.membership.stateOf(nodeId) === null) {
+      this.membership.addPeer(nodeId, nowMs)
+    }
+  }
+
+  // ---- plumbing ----
+
+  private drainMembership (nowMs: number): void {
+    const { send, events } = this.membership.drain()
+    for (const { to, message } of send) this.sendTo(to, message)
+    for (const event of events) {
+      this.events.push(event)
+      if (event.type === 'member:join' || event.type === 'member:alive') this.checkShape(event.nodeId)
+    }
+    if (this.plans.has(1)) return
+    this.trackLiveSet(this.eligibleLive(), nowMs)
+  }
+
+  private checkShape (nodeId: NodeId): void {
+    const member = this.membership.members().find(view => view.nodeId === nodeId)
+    if (member?.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) {
+      this.events.push({ type: 'shape:mismatch', nodeId, detail: 'its cluster shape (expect, controlPlanes, vip, name) differs from ours: check both configs; it takes no part until they agree' })
+    }
+  }
+
+  private sendTo (to: NodeId, message: CoreMessage): void {
+    this.send.push({ from: this.nodeId, to, message })
+  }
+
+  private persistRecord (record: PersistRecord, sync: boolean): void {
+    this.persist.push(record)
+    this.persistSync ||= sync
+  }
+
+  private randomPeers (count: number, except: NodeId | null = null): NodeId[] {
+    const peers = this.membership.live().filter(id => id !== this.nodeId && id !== except)
+    return this.init.prng.shuffle(peers).slice(0, count)
+  }
+
+  private drawBackoff (): number {
+    return this.init.prng.intInclusive(0, this.init.profile.proposerBackoffMsMax)
+  }
+
+  private latestPlan (): Plan | null {
+    let latest: Plan | null = null
+    for (const plan of this.plans.values()) if (latest === null || plan.epoch > latest.epoch) latest = plan
+    return latest
+  }
+
+  private phase (): Phase {
+    if (this.plans.size > 0) return 'committed'
+    const instance = this.instances.get(1)
+    return instance?.highestBallot !== null && instance !== undefined ? 'voting' : 'discovering'
+  }
+
+  private waitingFor (): string {
+    const plan = this.latestPlan()
+    if (plan === null) return this.lastProposalReason
+    const role = this.role ?? 'worker'
+    return `nothing: plan of epoch ${plan.epoch} committed; this node is ${role === 'control-plane' ? describeControlPlane(plan, this.nodeId) : 'a worker'}`
+  }
+
+  private updatePhase (): void {
+    const phase = this.phase()
+    if (phase === this.lastPhase) return
+    this.lastPhase = phase
+    this.events.push({ type: 'phase', phase, waitingFor: this.waitingFor() })
+  }
+}
+
+/** Builds the core node from everything it needs; nothing is read from the environment. */
+export function createCoreNode (init: CoreNodeInit): CoreNodeMachine {
+  return new CoreNodeMachine(init)
+}
+
+function describeControlPlane (plan: Plan, nodeId: NodeId): string {
+  const index = plan.controlPlanes.indexOf(nodeId)
+  if (plan.init === nodeId) return `control plane 1 of ${plan.controlPlanes.length} (initialises the cluster)`
+  const previous = plan.controlPlanes[index - 1]
+  return `control plane ${index + 1} of ${plan.controlPlanes.length}, joins after ${previous ?? plan.init}`
+}
+
+function shapeFields (init: CoreNodeInit): Record<string, number | string> {
+  const { shape } = init
+  const fields: Record<string, number | string> = { controlPlanes: shape.controlPlanes }
+  if (shape.expect !== undefined) fields.expect = shape.expect
+  if (shape.vip !== undefined) fields.vip = shape.vip
+  if (shape.name !== undefined) fields.name = shape.name
+  return fields
+}
+
+function isBootRecord (record: PersistRecord): record is BootRecord {
+  return record.kind === BOOT_RECORD_KIND && typeof (record as { count?: unknown }).count === 'number'
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
+}
+

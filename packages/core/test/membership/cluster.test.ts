@@ -1,0 +1,128 @@
+// Goal: at cluster scale, on the lan profile, membership meets its promises: a crashed node is
+// declared dead by every other node within 2 s at 10 nodes (L3); no live node is ever declared
+// dead on a loss-free network; false deaths under 10 % loss are rare and always refuted; messages
+// per node per probe period stay under a constant whatever N (10 vs 200); everyone converges to
+// the same live set, also after a partition heals and after a restart.
+// Method: the in-test network of harness.ts (seeded loss and 1–4 ms latency, 5 ms steps of
+// simulated time) drives real Membership instances; every assertion is on simulated time, so it
+// is deterministic per seed. Measured values are printed for the report.
+import { describe, expect, it } from 'vitest'
+import { GOSSIP_UPDATES_PER_MESSAGE_MAX, MEMBERSHIP_MESSAGE_BYTES_MAX } from '../../src/membership/limits.js'
+import { Cluster, timeUntilAll } from './harness.js'
+
+const DETECTION_MS_MAX = 2_000
+/** Messages a node sends per probe period on a healthy network: its ping, the acks it owes, a dead ping now and then. */
+const MESSAGES_PER_PERIOD_MEAN_MAX = 2.5
+/** The busiest node: pinged by a few more members than average in some periods. */
+const MESSAGES_PER_PERIOD_NODE_MAX = 4
+const PROBE_INTERVAL_MS = 250
+
+function percentile (values: readonly number[], fraction: number): number {
+  const sorted = values.slice().sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN
+}
+
+describe('membership at cluster scale (lan profile)', () => {
+  it('declares a crashed node dead at every other node within 2 s at 10 nodes, across seeds', () => {
+    const detections: number[] = []
+    for (let seed = 1; seed <= 60; seed++) {
+      const cluster = new Cluster({ size: 10, seed, wire: seed <= 3 })
+      expect(cluster.runUntil(() => cluster.converged(), 10_000)).not.toBeNull()
+      cluster.run(1_000 + (seed * 37) % PROBE_INTERVAL_MS * 4) // crash at varied phases of the probe rounds
+      const victim = cluster.ids[seed % cluster.ids.length] ?? ''
+      cluster.crash(victim)
+      const crashedAtMs = cluster.nowMs
+      cluster.run(3_000)
+      const observers = cluster.ids.filter((id) => id !== victim)
+      const detectionMs = timeUntilAll(cluster, observers, 'member:dead', victim, crashedAtMs)
+      expect(detectionMs, `seed ${seed}`).not.toBeNull()
+      detections.push(detectionMs ?? Number.POSITIVE_INFINITY)
+      // No one else was declared dead on this loss-free network.
+      expect(cluster.observed.filter((o) => o.event.type === 'member:dead' && o.event.nodeId !== victim), `seed ${seed}`).toEqual([])
+      if (seed <= 3) expect(cluster.maxMessageBytes).toBeLessThanOrEqual(MEMBERSHIP_MESSAGE_BYTES_MAX)
+    }
+    console.log(`detection at N=10 over ${detections.length} seeds: p50 ${percentile(detections, 0.5)} ms, ` +
+      `p95 ${percentile(detections, 0.95)} ms, max ${Math.max(...detections)} ms`)
+    expect(Math.max(...detections)).toBeLessThanOrEqual(DETECTION_MS_MAX)
+  })
+
+  it.each([10, 200])('keeps traffic per node per probe period constant and converges at N=%d', (size) => {
+    const cluster = new Cluster({ size, seed: 5, initialPeers: 4 })
+    const convergedMs = cluster.runUntil(() => cluster.converged(), 60_000, 250)
+    expect(convergedMs).not.toBeNull()
+    cluster.resetCounters()
+    const windowMs = 5_000
+    cluster.run(windowMs)
+    const periods = windowMs / PROBE_INTERVAL_MS
+    const perNode = [...cluster.sent.values()].map((count) => count / periods)
+    const mean = perNode.reduce((sum, x) => sum + x, 0) / perNode.length
+    console.log(`N=${size}: converged in ${convergedMs} ms simulated; messages per node per period mean ${mean.toFixed(2)}, max ${Math.max(...perNode).toFixed(2)}` +
+      ` (each with at most ${GOSSIP_UPDATES_PER_MESSAGE_MAX} gossip updates)`)
+    expect(mean).toBeLessThanOrEqual(MESSAGES_PER_PERIOD_MEAN_MAX)
+    expect(Math.max(...perNode)).toBeLessThanOrEqual(MESSAGES_PER_PERIOD_NODE_MAX)
+    expect(cluster.converged()).toBe(true)
+    expect(cluster.observed.filter((o) => o.event.type === 'member:dead')).toEqual([])
+  })
+
+  it('keeps false deaths rare under 10 % loss, and refutation brings every live node back', () => {
+    let deadEvents = 0
+    let suspectEvents = 0
+    const seeds = 10
+    const durationMs = 60_000
+    for (let seed = 1; seed <= seeds; seed++) {
+      const cluster = new Cluster({ size: 10, seed })
+      cluster.runUntil(() => cluster.converged(), 10_000)
+      cluster.lossPercent = 10
+      const lossyFromMs = cluster.nowMs
+      cluster.run(durationMs)
+      const lossy = cluster.observed.filter((o) => o.atMs >= lossyFromMs)
+      deadEvents += lossy.filter((o) => o.event.type === 'member:dead').length
+      suspectEvents += lossy.filter((o) => o.event.type === 'member:suspect').length
+      cluster.lossPercent = 0
+      expect(cluster.runUntil(() => cluster.converged(), 10_000), `seed ${seed}`).not.toBeNull()
+    }
+    const nodeMinutes = seeds * 10 * durationMs / 60_000
+    console.log(`10 % loss: ${suspectEvents} suspect and ${deadEvents} false dead events in ${nodeMinutes} node-minutes ` +
+      `(${(deadEvents / nodeMinutes).toFixed(2)} per node-minute)`)
+    expect(suspectEvents).toBeGreaterThan(0) // the loss did bite: refutation was exercised
+    expect(deadEvents / nodeMinutes).toBeLessThanOrEqual(0.5)
+  })
+
+  it('heals a partition: both sides declare each other dead, then converge after it heals', () => {
+    const cluster = new Cluster({ size: 10, seed: 11 })
+    cluster.runUntil(() => cluster.converged(), 10_000)
+    const left = new Set(cluster.ids.slice(0, 5))
+    cluster.partition((from, to) => left.has(from) !== left.has(to))
+    cluster.run(5_000)
+    const first = cluster.ids[0] ?? ''
+    const last = cluster.ids[9] ?? ''
+    expect(cluster.node(first).stateOf(last)).toBe('dead')
+    expect(cluster.node(last).stateOf(first)).toBe('dead')
+    cluster.partition(null)
+    const healedMs = cluster.runUntil(() => cluster.converged(), 30_000)
+    console.log(`partition 5|5 healed: converged ${healedMs} ms after the heal`)
+    expect(healedMs).not.toBeNull()
+  })
+
+  it('takes a restarted node back everywhere, even from a lower incarnation', () => {
+    const cluster = new Cluster({ size: 10, seed: 12 })
+    cluster.runUntil(() => cluster.converged(), 10_000)
+    const victim = cluster.ids[3] ?? ''
+    cluster.crash(victim)
+    cluster.run(3_000)
+    expect(cluster.node(cluster.ids[0] ?? '').stateOf(victim)).toBe('dead')
+    cluster.start(victim, 0) // nothing persisted; the others hold it dead at incarnation ≥ 0
+    cluster.node(victim).addPeer(cluster.ids[0] ?? '', cluster.nowMs)
+    expect(cluster.runUntil(() => cluster.converged(), 15_000)).not.toBeNull()
+    expect(cluster.node(victim).currentIncarnation).toBeGreaterThan(0)
+  })
+
+  it('replays exactly for a seed', () => {
+    const trace = (): string => {
+      const cluster = new Cluster({ size: 10, seed: 21, lossPercent: 10 })
+      cluster.run(5_000)
+      return JSON.stringify(cluster.observed)
+    }
+    expect(trace()).toBe(trace())
+  })
+})

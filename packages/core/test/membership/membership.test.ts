@@ -1,0 +1,268 @@
+// Goal: the Membership state machine follows SWIM step by step — probe, indirect probe, suspect,
+// dead, refutation, leave, retention, restart — and refuses impossible configuration.
+// Method: two or three real instances wired by hand with zero-latency delivery and a drop rule,
+// simulated time advanced in 5 ms steps, and assertions on events, states and exact simulated
+// times (the suspicion timer is deterministic, so its duration can be checked to the step).
+import { describe, expect, it } from 'vitest'
+import { InvariantError } from '../../src/assert.js'
+import { P2pBootstrapError } from '../../src/errors.js'
+import { Prng } from '../../src/prng.js'
+import { lanProfile, type TimingProfile } from '../../src/profiles.js'
+import { MembershipError } from '../../src/membership/errors.js'
+import { META_BYTES_MAX } from '../../src/membership/limits.js'
+import { Membership, type MembershipEvent } from '../../src/membership/membership.js'
+import type { MembershipMessage } from '../../src/membership/messages.js'
+
+const STEP_MS = 5
+
+interface Sent { readonly atMs: number, readonly from: string, readonly to: string, readonly message: MembershipMessage }
+interface Seen { readonly atMs: number, readonly observer: string, readonly event: MembershipEvent }
+
+/** A hand-wired group: every message is delivered at once unless `drop` says otherwise. */
+class Group {
+  readonly nodes = new Map<string, Membership>()
+  readonly sent: Sent[] = []
+  readonly seen: Seen[] = []
+  nowMs = 0
+  drop: (from: string, to: string) => boolean = () => false
+
+  constructor (ids: readonly string[], seed = 1, profile: TimingProfile = lanProfile()) {
+    const prng = new Prng(seed)
+    for (const id of ids) this.nodes.set(id, new Membership({ self: id, profile, prng: prng.fork(), nowMs: 0 }))
+  }
+
+  node (id: string): Membership {
+    const node = this.nodes.get(id)
+    if (node === undefined) throw new Error(`no node ${id}`)
+    return node
+  }
+
+  meshAll (): void {
+    for (const a of this.nodes.keys()) for (const b of this.nodes.keys()) this.node(a).addPeer(b, this.nowMs)
+    this.pump()
+  }
+
+  /** Delivers everything pending, including replies, until nothing is left. */
+  pump (): void {
+    for (let rounds = 0; rounds < 100; rounds++) {
+      let moved = false
+      for (const [from, node] of this.nodes) {
+        const { send, events } = node.drain()
+        for (const event of events) this.seen.push({ atMs: this.nowMs, observer: from, event })
+        for (const { to, message } of send) {
+          moved = true
+          this.sent.push({ atMs: this.nowMs, from, to, message })
+          const target = this.nodes.get(to)
+          if (target !== undefined && !this.drop(from, to)) target.step(from, message, this.nowMs)
+        }
+      }
+      if (!moved) return
+    }
+    throw new Error('messages kept flowing for 100 rounds')
+  }
+
+  run (durationMs: number): void {
+    const endMs = this.nowMs + durationMs
+    while (this.nowMs < endMs) {
+      this.nowMs += STEP_MS
+      for (const node of this.nodes.values()) node.tick(this.nowMs)
+      this.pump()
+    }
+  }
+
+  firstEvent (observer: string, type: MembershipEvent['type'], nodeId: string): number | undefined {
+    return this.seen.find((s) => s.observer === observer && s.event.type === type && s.event.nodeId === nodeId)?.atMs
+  }
+}
+
+describe('Membership configuration', () => {
+  const base = { self: 'a', profile: lanProfile(), prng: new Prng(1), nowMs: 0 }
+
+  it.each<[string, Record<string, unknown>]>([
+    ['an empty self id', { self: '' }],
+    ['a negative initial incarnation', { initialIncarnation: -1 }],
+    ['oversized meta', { meta: new Uint8Array(META_BYTES_MAX + 1) }],
+    ['too many indirect probes', { profile: { ...lanProfile(), indirectProbes: 100 } }]
+  ])('refuses %s with MEMBERSHIP_BAD_CONFIG', (_what, override) => {
+    let thrown: unknown = null
+    try {
+      expect(new Membership({ ...base, ...override })).toBeUndefined()
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(MembershipError)
+    expect((thrown as MembershipError).code).toBe('MEMBERSHIP_BAD_CONFIG')
+  })
+
+  it('refuses a profile whose probe timeout is not below its interval', () => {
+    const profile = { ...lanProfile(), probeTimeoutMs: 300 }
+    expect(() => new Membership({ ...base, profile })).toThrow(P2pBootstrapError)
+  })
+
+  it('refuses time that goes backwards (a caller bug)', () => {
+    const node = new Membership({ ...base, nowMs: 100 })
+    expect(() => node.tick(50)).toThrow(InvariantError)
+  })
+})
+
+describe('Membership protocol', () => {
+  it('joins two nodes, gossips meta with alive, and never suspects a node that answers', () => {
+    const group = new Group([])
+    const prng = new Prng(2)
+    group.nodes.set('a', new Membership({ self: 'a', profile: lanProfile(), prng: prng.fork(), nowMs: 0, meta: Uint8Array.of(7) }))
+    group.nodes.set('b', new Membership({ self: 'b', profile: lanProfile(), prng: prng.fork(), nowMs: 0 }))
+    group.node('b').addPeer('a', 0)
+    group.run(3_000)
+    expect(group.firstEvent('b', 'member:join', 'a')).toBe(STEP_MS)
+    expect(group.firstEvent('a', 'member:join', 'b')).toBeDefined()
+    expect(group.seen.filter((s) => s.event.type !== 'member:join')).toEqual([])
+    const viewOfA = group.node('b').members().find((m) => m.nodeId === 'a')
+    expect(viewOfA?.meta).toEqual(Uint8Array.of(7))
+    expect(viewOfA?.lastSeenMs).toBeGreaterThan(2_500)
+    expect(group.node('a').live()).toEqual(['a', 'b'])
+  })
+
+  it('suspects at the end of a failed probe period and declares dead exactly one suspicion timeout later', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    group.run(1_000)
+    group.drop = (_from, to) => to === 'b'
+    const downAtMs = group.nowMs
+    group.run(3_000)
+    const pingAtMs = group.sent.find((s) => s.atMs > downAtMs && s.from === 'a' && s.to === 'b' && s.message.kind === 'swim/ping')?.atMs
+    const suspectAtMs = group.firstEvent('a', 'member:suspect', 'b')
+    const deadAtMs = group.firstEvent('a', 'member:dead', 'b')
+    expect(pingAtMs).toBeDefined()
+    expect(suspectAtMs).toBe((pingAtMs ?? 0) + lanProfile().probeIntervalMs)
+    // Two members: nobody can confirm, so the full (unscaled at N ≤ 10) timeout applies.
+    expect(deadAtMs).toBe((suspectAtMs ?? 0) + lanProfile().suspicionTimeoutMs)
+    expect(group.node('a').stateOf('b')).toBe('dead')
+    expect(group.node('a').live()).toEqual(['a'])
+  })
+
+  it('asks others to probe when the direct path fails, and an indirect ack prevents suspicion', () => {
+    const group = new Group(['a', 'b', 'c'])
+    group.meshAll()
+    group.drop = (from, to) => (from === 'a' && to === 'b') || (from === 'b' && to === 'a')
+    group.run(5_000)
+    const requests = group.sent.filter((s) => s.from === 'a' && s.message.kind === 'swim/ping-req')
+    expect(requests.length).toBeGreaterThan(0)
+    expect(requests.every((s) => s.to === 'c')).toBe(true)
+    expect(group.seen.filter((s) => s.event.type === 'member:suspect' || s.event.type === 'member:dead')).toEqual([])
+  })
+
+  it('refutes a suspicion about itself with a higher incarnation, which revives it elsewhere', () => {
+    const group = new Group(['a', 'b', 'c'])
+    group.meshAll()
+    group.node('b').step('c', {
+      kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [{ nodeId: 'a', state: 'suspect', incarnation: 0, by: 'c' }]
+    }, 0)
+    group.pump()
+    expect(group.node('b').stateOf('a')).toBe('suspect')
+    group.run(500)
+    expect(group.node('a').currentIncarnation).toBe(1)
+    expect(group.node('b').stateOf('a')).toBe('alive')
+    expect(group.firstEvent('b', 'member:alive', 'a')).toBeDefined()
+    expect(group.seen.filter((s) => s.event.type === 'member:dead')).toEqual([])
+  })
+
+  it('marks a leaving node left everywhere, for good at that incarnation', () => {
+    const group = new Group(['a', 'b', 'c'])
+    group.meshAll()
+    group.run(500)
+    group.node('c').leave(group.nowMs)
+    group.pump()
+    expect(group.node('a').stateOf('c')).toBe('left')
+    expect(group.node('b').stateOf('c')).toBe('left')
+    group.run(3_000) // c still answers pings, at the same incarnation: it stays left
+    expect(group.node('a').stateOf('c')).toBe('left')
+    expect(group.node('a').live()).toEqual(['a', 'b'])
+    expect(group.node('c').live()).toEqual(['a', 'b'])
+    expect(group.seen.filter((s) => s.event.nodeId === 'c' && s.event.type !== 'member:join').map((s) => s.event.type))
+      .toEqual(['member:left', 'member:left'])
+  })
+
+  it('forgets a dead member after deadRetentionMs and takes it back as a new join', () => {
+    const profile = { ...lanProfile(), deadRetentionMs: 2_000 }
+    const group = new Group(['a', 'b'], 3, profile)
+    group.meshAll()
+    group.drop = (_from, to) => to === 'b'
+    group.run(2_000)
+    expect(group.node('a').stateOf('b')).toBe('dead')
+    group.run(2_500)
+    expect(group.node('a').stateOf('b')).toBeNull()
+    group.drop = () => false
+    group.node('b').addPeer('a', group.nowMs)
+    group.run(1_000)
+    expect(group.node('a').stateOf('b')).toBe('alive')
+    expect(group.seen.filter((s) => s.observer === 'a' && s.event.nodeId === 'b').map((s) => s.event.type))
+      .toEqual(['member:join', 'member:suspect', 'member:dead', 'member:join'])
+  })
+
+  it('brings back a restarted node that starts below the incarnation it was declared dead at', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    group.drop = (_from, to) => to === 'b'
+    group.run(2_000)
+    expect(group.node('a').stateOf('b')).toBe('dead')
+    // b restarts with nothing persisted; a direct message from it triggers the refutation.
+    group.drop = () => false
+    group.nodes.set('b', new Membership({ self: 'b', profile: lanProfile(), prng: new Prng(9), nowMs: group.nowMs, initialIncarnation: 0 }))
+    group.node('b').addPeer('a', group.nowMs)
+    group.run(1_000)
+    expect(group.node('b').currentIncarnation).toBe(1)
+    expect(group.node('a').stateOf('b')).toBe('alive')
+    expect(group.firstEvent('a', 'member:alive', 'b')).toBeDefined()
+  })
+
+  it('keeps its suspicion of a peer it only heard of through addPeer to itself', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    group.node('a').addPeer('ghost', 0)
+    group.run(3_000)
+    expect(group.node('a').stateOf('ghost')).toBe('dead')
+    expect(group.node('b').stateOf('ghost')).toBeNull()
+    // Only the ghost itself is told what we think of it (in case it is alive and can refute).
+    const gossipAboutGhost = group.sent.filter((s) => s.to !== 'ghost').flatMap((s) => s.message.gossip).filter((u) => u.nodeId === 'ghost')
+    expect(gossipAboutGhost).toEqual([])
+  })
+
+  it('spreads new meta under a new incarnation', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    group.run(500)
+    group.node('a').setMeta(Uint8Array.of(42), group.nowMs)
+    group.run(1_000)
+    expect(group.node('a').currentIncarnation).toBe(1)
+    expect(group.node('b').members().find((m) => m.nodeId === 'a')).toMatchObject({ incarnation: 1, meta: Uint8Array.of(42) })
+  })
+
+  it('pings a dead member at once when discovery names it again, so it can refute', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    group.drop = () => true
+    group.run(2_000)
+    expect(group.node('a').stateOf('b')).toBe('dead')
+    group.drop = () => false
+    group.node('a').addPeer('b', group.nowMs)
+    const [ping] = group.node('a').drain().send
+    expect(ping).toMatchObject({ to: 'b', message: { kind: 'swim/ping', gossip: [{ nodeId: 'b', state: 'dead' }] } })
+    if (ping !== undefined) group.node('b').step('a', ping.message, group.nowMs)
+    group.pump()
+    expect(group.node('a').stateOf('b')).toBe('alive') // b's ack carried its refutation
+    group.run(600) // a's refutation rides on its next probe of b
+    expect(group.node('b').stateOf('a')).toBe('alive')
+  })
+
+  it('does no work before nextTickMs', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    const node = group.node('a')
+    node.drain()
+    const nextMs = node.nextTickMs()
+    node.tick(nextMs - 1)
+    expect(node.drain().send).toEqual([])
+    node.tick(nextMs)
+    expect(node.drain().send.length).toBeGreaterThan(0)
+  })
+})

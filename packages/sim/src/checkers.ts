@@ -1,0 +1,212 @@
+import { encodeCanonical } from '@p2p-bootstrap/core'
+import type { NodeId } from '@p2p-bootstrap/core'
+import type { NodeInspection, Plan, Role, WireMessage } from './core-types.js'
+
+/** The property a violation breaks (DESIGN.md §4), or a node that threw. */
+export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'NODE_ERROR'
+
+export interface Violation {
+  readonly property: Property
+  readonly timeMs: number
+  readonly nodes: readonly NodeId[]
+  readonly message: string
+}
+
+/** A ballot as the core orders it: by round, then by proposer id. */
+export type BallotTuple = readonly [number, NodeId]
+
+export function compareBallots (a: BallotTuple, b: BallotTuple): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1
+  if (a[1] === b[1]) return 0
+  return a[1] < b[1] ? -1 : 1
+}
+
+interface FirstHolder {
+  readonly nodeId: NodeId
+  readonly epoch: number
+}
+
+interface CrashSnapshot {
+  readonly role: Role | null
+  readonly committedEpochMax: number
+}
+
+/**
+ * The safety checkers, incremental so they can run after every step: each plan object is checked
+ * once per holder (by reference), and cross-node facts (the one init, each epoch's encoding, the
+ * secrets) are kept as the first holder saw them. The runner feeds it the stepped node's
+ * inspection, what it sent, and its crashes and restarts.
+ */
+export class SafetyChecker {
+  readonly violations: Violation[] = []
+  private readonly checkedPlans = new Map<NodeId, Map<number, Plan>>()
+  private init: { readonly init: NodeId, readonly holder: FirstHolder } | null = null
+  private readonly encodingOfEpoch = new Map<number, { readonly bytes: Uint8Array, readonly holder: NodeId }>()
+  private secrets: { readonly server: string, readonly agent: string, readonly holder: FirstHolder } | null = null
+  private readonly epochMaxOfNode = new Map<NodeId, number>()
+  private readonly roleOfNode = new Map<NodeId, { readonly role: Role | null, readonly epochMax: number }>()
+  private committedEpochMax = 0
+  private readonly crashes = new Map<NodeId, CrashSnapshot>()
+  private readonly ballotsSent = new Map<NodeId, Map<number, BallotTuple>>()
+  private readonly committedByNode = new Map<NodeId, Set<number>>()
+
+  constructor (private readonly labelOf: (nodeId: NodeId) => string = (nodeId) => nodeId) {}
+
+  get ok (): boolean {
+    return this.violations.length === 0
+  }
+
+  /** S1, S2, S3, S4 (no local role change) and S5 (epochs ≥ 1) on one node's current state. */
+  observe (inspection: NodeInspection, timeMs: number): void {
+    const nodeId = inspection.nodeId
+    let checked = this.checkedPlans.get(nodeId)
+    if (checked === undefined) {
+      checked = new Map()
+      this.checkedPlans.set(nodeId, checked)
+    }
+    let epochMax = 0
+    for (const [epoch, plan] of inspection.plans) {
+      if (epoch > epochMax) epochMax = epoch
+      if (checked.get(epoch) === plan) continue
+      checked.set(epoch, plan)
+      this.checkPlan(nodeId, epoch, plan, timeMs)
+    }
+    const epochMaxBefore = this.epochMaxOfNode.get(nodeId) ?? 0
+    if (epochMax < epochMaxBefore) {
+      this.fail('S2', timeMs, [nodeId], `epochs only grow: ${this.labelOf(nodeId)} held epoch ${epochMaxBefore} and now holds at most epoch ${epochMax}`)
+    }
+    this.epochMaxOfNode.set(nodeId, Math.max(epochMax, epochMaxBefore))
+    if (epochMax > this.committedEpochMax) this.committedEpochMax = epochMax
+    this.checkRoleChange(inspection, epochMax, timeMs)
+  }
+
+  /** S5: the node re-verifies its ledger (signatures, ownership, certificates). */
+  audit (inspection: NodeInspection, timeMs: number): void {
+    const problems = inspection.audit?.() ?? []
+    if (problems.length > 0) {
+      this.fail('S5', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} fails its ledger audit: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`)
+    }
+  }
+
+  /** S6: remember the highest ballot a node voted for in each epoch, from what it sent. */
+  sent (nodeId: NodeId, message: WireMessage): void {
+    if (message.kind !== 'paxos/promise' && message.kind !== 'paxos/accepted') return
+    const vote = readVote(message)
+    if (vote === null) return
+    let ballots = this.ballotsSent.get(nodeId)
+    if (ballots === undefined) {
+      ballots = new Map()
+      this.ballotsSent.set(nodeId, ballots)
+    }
+    const before = ballots.get(vote.epoch)
+    if (before === undefined || compareBallots(vote.ballot, before) > 0) ballots.set(vote.epoch, vote.ballot)
+  }
+
+  /** S6: the node announced `plan:committed` for this epoch. */
+  committed (nodeId: NodeId, epoch: number): void {
+    let epochs = this.committedByNode.get(nodeId)
+    if (epochs === undefined) {
+      epochs = new Set()
+      this.committedByNode.set(nodeId, epochs)
+    }
+    epochs.add(epoch)
+  }
+
+  /** The node is about to crash: its role and the newest epoch anyone holds (S4). */
+  crashed (inspection: NodeInspection): void {
+    this.crashes.set(inspection.nodeId, { role: inspection.role, committedEpochMax: this.committedEpochMax })
+  }
+
+  /** Right after a restart from disk: S4 role kept, S6 votes and commits kept, then the usual checks. */
+  restarted (inspection: NodeInspection, timeMs: number): void {
+    const nodeId = inspection.nodeId
+    const label = this.labelOf(nodeId)
+    const before = this.crashes.get(nodeId)
+    this.crashes.delete(nodeId)
+    // A node that had no role may learn one from its disk; one that had a role keeps it unless a
+    // newer epoch was committed while it was down.
+    if (before !== undefined && before.role !== null && inspection.role !== before.role &&
+      this.committedEpochMax === before.committedEpochMax) {
+      this.fail('S4', timeMs, [nodeId], `${label} was ${before.role} before its crash and is ${String(inspection.role)} after restart, with no newer epoch committed`)
+    }
+    for (const [epoch, ballot] of this.ballotsSent.get(nodeId) ?? []) {
+      // Once the node holds the decision of an epoch it may forget its promises there.
+      if (inspection.plans.has(epoch)) continue
+      const promised = inspection.promised.get(epoch)
+      if (promised === undefined || compareBallots(promised, ballot) < 0) {
+        this.fail('S6', timeMs, [nodeId], `${label} voted ballot ${formatBallot(ballot)} in epoch ${epoch} but after restart has promised ${promised === undefined ? 'nothing' : formatBallot(promised)}`)
+      }
+    }
+    for (const epoch of this.committedByNode.get(nodeId) ?? []) {
+      if (!inspection.plans.has(epoch)) {
+        this.fail('S6', timeMs, [nodeId], `${label} announced plan:committed for epoch ${epoch} but does not hold that plan after restart`)
+      }
+    }
+    // The restarted node's state is new: check its plans afresh.
+    this.checkedPlans.delete(nodeId)
+    this.roleOfNode.delete(nodeId)
+    this.observe(inspection, timeMs)
+  }
+
+  fail (property: Property, timeMs: number, nodes: readonly NodeId[], message: string): void {
+    this.violations.push({ property, timeMs, nodes, message: `${property}: ${message}` })
+  }
+
+  private checkPlan (nodeId: NodeId, epoch: number, plan: Plan, timeMs: number): void {
+    const label = this.labelOf(nodeId)
+    if (epoch < 1 || plan.epoch !== epoch) {
+      this.fail('S5', timeMs, [nodeId], `${label} holds a plan under epoch ${epoch} that says epoch ${plan.epoch}; plans start at epoch 1`)
+    }
+    if (this.init === null) {
+      this.init = { init: plan.init, holder: { nodeId, epoch } }
+    } else if (this.init.init !== plan.init) {
+      const first = this.init.holder
+      this.fail('S1', timeMs, [first.nodeId, nodeId],
+        `two initialisers: ${this.labelOf(first.nodeId)} holds init ${this.labelOf(this.init.init)} (epoch ${first.epoch}), ${label} holds init ${this.labelOf(plan.init)} (epoch ${epoch})`)
+    }
+    const bytes = encodeCanonical(plan)
+    const known = this.encodingOfEpoch.get(epoch)
+    if (known === undefined) {
+      this.encodingOfEpoch.set(epoch, { bytes, holder: nodeId })
+    } else if (!equalBytes(known.bytes, bytes)) {
+      this.fail('S2', timeMs, [known.holder, nodeId], `two plans for epoch ${epoch}: ${this.labelOf(known.holder)} and ${label} hold different plans (init ${this.labelOf(plan.init)}, control planes ${plan.controlPlanes.map(this.labelOf).join(',')})`)
+    }
+    const server = plan.secrets.serverTokenHash
+    const agent = plan.secrets.agentTokenHash
+    if (this.secrets === null) {
+      this.secrets = { server, agent, holder: { nodeId, epoch } }
+    } else if (this.secrets.server !== server || this.secrets.agent !== agent) {
+      const first = this.secrets.holder
+      const which = this.secrets.server !== server ? 'server token' : 'agent token'
+      this.fail('S3', timeMs, [first.nodeId, nodeId], `the ${which} changed: ${this.labelOf(first.nodeId)} epoch ${first.epoch} has ${this.secrets.server !== server ? this.secrets.server : this.secrets.agent}, ${label} epoch ${epoch} has ${this.secrets.server !== server ? server : agent}`)
+    }
+  }
+
+  /** S4: a role changes only with a newer epoch, never by a local guess. */
+  private checkRoleChange (inspection: NodeInspection, epochMax: number, timeMs: number): void {
+    const before = this.roleOfNode.get(inspection.nodeId)
+    this.roleOfNode.set(inspection.nodeId, { role: inspection.role, epochMax })
+    if (before === undefined || before.role === null || before.role === inspection.role) return
+    if (epochMax > before.epochMax) return
+    this.fail('S4', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} changed role from ${before.role} to ${String(inspection.role)} without a newer epoch (still epoch ${epochMax})`)
+  }
+}
+
+/** Reads `epoch` and `ballot: { round, proposer }` from a promise or an accepted message. */
+function readVote (message: WireMessage): { epoch: number, ballot: BallotTuple } | null {
+  const { epoch, ballot } = message as { epoch?: unknown, ballot?: unknown }
+  if (typeof epoch !== 'number' || typeof ballot !== 'object' || ballot === null) return null
+  const { round, proposer } = ballot as { round?: unknown, proposer?: unknown }
+  if (typeof round !== 'number' || typeof proposer !== 'string') return null
+  return { epoch, ballot: [round, proposer] }
+}
+
+function formatBallot (ballot: BallotTuple): string {
+  return `${ballot[0]}.${ballot[1].slice(-6)}`
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,124 @@
+import { assert } from '@p2p-bootstrap/core'
+import type { Prng } from '@p2p-bootstrap/core'
+import type { ClockSettings } from './clock.js'
+import type { LinkSettings } from './network.js'
+
+/**
+ * The faults of one run as plain data, drawn by a scenario from the seed before the run starts.
+ * Nodes are indexes into the run's node list, sorted by id: node 0 has the lowest id, the one a
+ * "lowest live id" rule prefers as proposer.
+ */
+
+/**
+ * Where in a step a crash strikes. `after-persist`: the batch is written, nothing was sent (S6
+ * says this must be safe). `after-send`: messages left, `advance` never ran.
+ */
+export type CrashPoint = 'idle' | 'after-persist' | 'after-send'
+
+export interface CrashFault {
+  readonly node: number
+  readonly atMs: number
+  readonly point: CrashPoint
+  /** Power loss rather than a process crash: records since the last fsync are gone. */
+  readonly loseUnsynced: boolean
+  /** Down time before the restart from disk; null stays down. */
+  readonly restartAfterMs: number | null
+}
+
+/** A crash armed to strike the first time the node sends a message of `kind` (proposer-crash). */
+export interface CrashOnSendFault {
+  readonly node: number
+  readonly kind: string
+  readonly point: 'after-persist' | 'after-send'
+  readonly loseUnsynced: boolean
+  readonly restartAfterMs: number | null
+}
+
+/** From `atMs`, nodes talk only within their group; null heals. Nodes in no group are cut off. */
+export interface PartitionFault {
+  readonly atMs: number
+  readonly groups: readonly (readonly number[])[] | null
+}
+
+/** A node finds a peer late (mDNS answers are lost or slow). Discovery is mutual. */
+export interface DiscoveryFault {
+  readonly atMs: number
+  readonly node: number
+  readonly peer: number
+}
+
+export type NodeStart =
+  | { readonly node: number, readonly atMs: number }
+  /** A late joiner: starts this long after the first node holds a committed plan. */
+  | { readonly node: number, readonly afterFirstCommitMs: number }
+
+/** From when L1 is checked: after the last node's first start, or from a fixed time (a heal). */
+export type LivenessStart = { readonly kind: 'last-start' } | { readonly kind: 'at', readonly atMs: number }
+
+export interface FaultPlan {
+  readonly links: LinkSettings
+  readonly clocks: readonly ClockSettings[]
+  /** Simulated time between two ticks of each node. */
+  readonly tickIntervalsMs: readonly number[]
+  readonly starts: readonly NodeStart[]
+  /** Peers each node can see (mutual); null: everyone sees everyone, as one mDNS segment. */
+  readonly views: readonly (readonly number[])[] | null
+  readonly discoveries: readonly DiscoveryFault[]
+  readonly partitions: readonly PartitionFault[]
+  readonly crashes: readonly CrashFault[]
+  readonly crashesOnSend: readonly CrashOnSendFault[]
+  /** Null: this scenario makes no liveness promise (L1 not checked). */
+  readonly liveness: LivenessStart | null
+}
+
+/** Ticks every 10–50 ms of simulated time, a different rate per node. */
+export const TICK_INTERVAL_MS_MIN = 10
+export const TICK_INTERVAL_MS_MAX = 50
+
+export function randomTickIntervals (prng: Prng, nodeCount: number): number[] {
+  return Array.from({ length: nodeCount }, () => prng.intInclusive(TICK_INTERVAL_MS_MIN, TICK_INTERVAL_MS_MAX))
+}
+
+/** All nodes start within `spreadMs` of time 0. */
+export function spreadStarts (prng: Prng, nodeCount: number, spreadMs: number): NodeStart[] {
+  return Array.from({ length: nodeCount }, (_, node) => ({ node, atMs: prng.intInclusive(0, spreadMs) }))
+}
+
+/** Splits node indexes at random into groups of the given sizes. */
+export function randomGroups (prng: Prng, nodeCount: number, sizes: readonly number[]): number[][] {
+  assert(sizes.reduce((sum, size) => sum + size, 0) === nodeCount, 'group sizes add up to the node count')
+  const order = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+  const groups: number[][] = []
+  let offset = 0
+  for (const size of sizes) {
+    groups.push(order.slice(offset, offset + size).sort((a, b) => a - b))
+    offset += size
+  }
+  return groups
+}
+
+/**
+ * Random mutual views that still connect everyone (a random tree plus extra edges), as mDNS
+ * answers reach only some peers and the ledger's addresses do the rest.
+ */
+export function connectedViews (prng: Prng, nodeCount: number, extraPerMille: number): number[][] {
+  const views: Array<Set<number>> = Array.from({ length: nodeCount }, () => new Set())
+  const link = (a: number, b: number): void => {
+    views[a]?.add(b)
+    views[b]?.add(a)
+  }
+  for (let node = 1; node < nodeCount; node++) link(node, prng.intInclusive(0, node - 1))
+  for (let a = 0; a < nodeCount; a++) {
+    for (let b = a + 1; b < nodeCount; b++) if (prng.chance(extraPerMille, 1_000)) link(a, b)
+  }
+  return views.map((view) => [...view].sort((a, b) => a - b))
+}
+
+/** Views limited to each node's own group: the nodes of a group see only each other. */
+export function groupViews (groups: readonly (readonly number[])[], nodeCount: number): number[][] {
+  const views: number[][] = Array.from({ length: nodeCount }, () => [])
+  for (const group of groups) {
+    for (const node of group) views[node] = group.filter((peer) => peer !== node)
+  }
+  return views
+}

@@ -1,0 +1,542 @@
+import { Prng, assert, cachedSignatureVerifier } from '@p2p-bootstrap/core'
+import type { NodeId } from '@p2p-bootstrap/core'
+import { NodeClock } from './clock.js'
+import { SafetyChecker } from './checkers.js'
+import type { Property, Violation } from './checkers.js'
+import type { CoreNode, NodeFactory, PersistRecord, Ready, TimingProfile } from './core-types.js'
+import { simProfile } from './core-types.js'
+import { SimError } from './errors.js'
+import { defaultNodeFactory } from './factory.js'
+import type { CrashFault } from './faults.js'
+import {
+  COMMIT_BOUND_MS_DEFAULT, EPOCH_BASE_MS, EVENTS_PER_RUN_MAX, IN_FLIGHT_MESSAGES_MAX, NODES_MAX,
+  SETTLE_AFTER_COMMIT_MS, SIM_TIME_MS_DEFAULT, TRACE_EVENTS_DEFAULT, TRACE_EVENTS_MAX, SIGNATURE_CHECKS_CACHED
+} from './limits.js'
+import { Network, cborCodec } from './network.js'
+import type { Delivery, WireCodec } from './network.js'
+import { EventQueue } from './queue.js'
+import { scenarioByName } from './scenarios.js'
+import type { Scenario, ScenarioPlan } from './scenarios.js'
+import { armedFromFault, makeSlots } from './slots.js'
+import type { ArmedCrash, NodeSlot } from './slots.js'
+import { Trace } from './trace.js'
+import type { TraceEntry } from './trace.js'
+
+/**
+ * One memoised Ed25519 check for every simulated node of the process: the answer for a (signer,
+ * message, signature) never changes, and verifying each signature once per process instead of
+ * once per node per audit makes thousands of seeded runs affordable. Bounded like any cache.
+ */
+const sharedSignatureCheck = cachedSignatureVerifier(SIGNATURE_CHECKS_CACHED)
+
+export interface SimulationOptions {
+  readonly scenario: string | Scenario
+  readonly seed: number
+  readonly nodes: number
+  /** Makes each node; core's `createCoreNode` by default. */
+  readonly nodeFactory?: NodeFactory
+  readonly maxSimTimeMs?: number
+  /** L1: how long after the liveness start every node must hold a plan. */
+  readonly commitBoundMs?: number
+  /** Events kept in the trace ring (default 200). */
+  readonly trace?: number
+  readonly codec?: WireCodec
+  readonly profile?: TimingProfile
+  /** Run each node's ledger audit (S5) after every step, not only at commits, restarts and the end. */
+  readonly auditEveryStep?: boolean
+}
+
+export type StopReason = 'settled' | 'max-sim-time' | 'violation' | 'event-limit' | 'idle'
+
+export interface NodeTraffic {
+  readonly nodeId: NodeId
+  readonly messagesSent: number
+  readonly bytesSent: number
+}
+
+export interface SimulationResult {
+  readonly scenario: string
+  readonly seed: number
+  readonly nodes: number
+  readonly ok: boolean
+  readonly violations: readonly Violation[]
+  /** Simulated ms from the last node's first start until every node held a plan; null if some never did. */
+  readonly commitTimeMs: number | null
+  readonly messagesPerNode: number
+  readonly bytesPerNode: number
+  readonly traffic: readonly NodeTraffic[]
+  readonly nodeIds: readonly NodeId[]
+  readonly endTimeMs: number
+  readonly events: number
+  readonly stopReason: StopReason
+  /** Hash of every trace event of the run: equal for two runs of one seed. */
+  readonly fingerprint: string
+  /** The last events (deliveries, drops, crashes, partition changes, commits). */
+  readonly trace: readonly TraceEntry[]
+}
+
+type SimEvent =
+  | { readonly type: 'start', readonly node: number }
+  | { readonly type: 'restart', readonly node: number }
+  | { readonly type: 'tick', readonly node: number, readonly incarnation: number }
+  | { readonly type: 'deliver', readonly delivery: Delivery }
+  | { readonly type: 'crash', readonly fault: CrashFault }
+  | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null }
+  | { readonly type: 'discover', readonly node: number, readonly peer: number }
+  | { readonly type: 'liveness' }
+
+/** Ticks of one node wobble by up to this much around its interval, so nodes do not lock step. */
+const TICK_JITTER_MS_MAX = 2
+
+/** Runs one seeded simulation of one scenario and returns what the checkers found. */
+export function runSimulation (options: SimulationOptions): SimulationResult {
+  return new Simulation(options).run()
+}
+
+/**
+ * One run. The event loop pops the earliest event, feeds it to a node (tick, step, discover),
+ * then does what the contract asks in its order (persist, send, advance) and runs the checkers
+ * on that node. Every choice comes from generators forked off the seed.
+ */
+class Simulation {
+  private readonly scenario: Scenario
+  private readonly plan: ScenarioPlan
+  private readonly slots: NodeSlot[]
+  private readonly slotOfNodeId = new Map<NodeId, NodeSlot>()
+  private readonly network: Network
+  private readonly queue = new EventQueue<SimEvent>()
+  private readonly checker: SafetyChecker
+  private readonly trace: Trace
+  private readonly jitter: Prng
+  private readonly nodeFactory: NodeFactory
+  private readonly profile: TimingProfile
+  private readonly clusterId: string
+  private readonly sealingKey: Uint8Array
+  private readonly maxSimTimeMs: number
+  private readonly commitBoundMs: number
+  private nowMs = 0
+  private endAtMs: number
+  private events = 0
+  /** Scheduled faults, starts and restarts still to come: the run is not over while any remain. */
+  private pending = 0
+  private started = 0
+  private lastStartMs = 0
+  private holdingPlan = 0
+  private firstPlanMs: number | null = null
+  private stopReason: StopReason = 'idle'
+
+  constructor (private readonly options: SimulationOptions) {
+    const { seed, nodes } = options
+    this.scenario = typeof options.scenario === 'string' ? scenarioByName(options.scenario) : options.scenario
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new SimError('SIM_BAD_OPTION', `seed must be a non-negative integer, got ${seed}`)
+    if (!Number.isSafeInteger(nodes) || nodes < this.scenario.nodesMin || nodes > NODES_MAX) {
+      throw new SimError('SIM_BAD_OPTION', `scenario ${this.scenario.name} needs ${this.scenario.nodesMin} to ${NODES_MAX} nodes, got ${nodes}`)
+    }
+    const traceEvents = options.trace ?? TRACE_EVENTS_DEFAULT
+    if (!Number.isSafeInteger(traceEvents) || traceEvents < 0 || traceEvents > TRACE_EVENTS_MAX) {
+      throw new SimError('SIM_BAD_OPTION', `trace keeps 0 to ${TRACE_EVENTS_MAX} events, got ${traceEvents}`)
+    }
+    this.maxSimTimeMs = options.maxSimTimeMs ?? SIM_TIME_MS_DEFAULT
+    this.commitBoundMs = options.commitBoundMs ?? COMMIT_BOUND_MS_DEFAULT
+    this.endAtMs = this.maxSimTimeMs
+    this.nodeFactory = options.nodeFactory ?? defaultNodeFactory
+    this.profile = options.profile ?? simProfile()
+    this.trace = new Trace(traceEvents)
+
+    const root = new Prng(seed)
+    const codec = options.codec ?? cborCodec
+    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, { encode: codec.encode, decode: codec.decode })
+    this.plan = this.scenario.build(root.fork(), nodes)
+    this.network = new Network(this.plan.links, codec, root.fork(), IN_FLIGHT_MESSAGES_MAX)
+    this.jitter = root.fork()
+    this.clusterId = `sim-${seed}`
+    this.sealingKey = root.fork().bytes(32)
+    for (const slot of this.slots) this.slotOfNodeId.set(slot.nodeId, slot)
+    this.checker = new SafetyChecker((nodeId) => this.label(nodeId))
+    this.applyPlan()
+  }
+
+  run (): SimulationResult {
+    while (this.queue.size > 0) {
+      if (this.queue.peekTimeMs() > this.endAtMs) {
+        this.stopReason = this.endAtMs === this.maxSimTimeMs ? 'max-sim-time' : 'settled'
+        break
+      }
+      if (this.events >= EVENTS_PER_RUN_MAX) {
+        this.stopReason = 'event-limit'
+        break
+      }
+      const next = this.queue.pop()
+      assert(next !== undefined, 'a non-empty queue pops an event')
+      assert(next.timeMs >= this.nowMs, 'simulated time never goes back')
+      this.nowMs = next.timeMs
+      this.events += 1
+      this.handle(next.event)
+      if (!this.checker.ok) {
+        this.stopReason = 'violation'
+        break
+      }
+    }
+    if (this.checker.ok) this.auditAll()
+    return this.result()
+  }
+
+  private applyPlan (): void {
+    const { plan, slots } = this
+    assert(plan.clocks.length === slots.length && plan.tickIntervalsMs.length === slots.length, 'the plan covers every node')
+    for (const slot of slots) {
+      slot.clock = new NodeClock(EPOCH_BASE_MS, plan.clocks[slot.index] ?? { skewMs: 0, driftPpm: 0 })
+      slot.tickIntervalMs = plan.tickIntervalsMs[slot.index] ?? 0
+      assert(slot.tickIntervalMs > 0, 'every node ticks')
+      const view = plan.views?.[slot.index]
+      slot.view = view === undefined ? null : new Set(view)
+    }
+    for (const start of plan.starts) {
+      if ('atMs' in start) this.schedule(start.atMs, { type: 'start', node: start.node }, true)
+      else this.pending += 1 // scheduled once someone commits
+    }
+    for (const partition of plan.partitions) this.schedule(partition.atMs, { type: 'partition', groups: partition.groups }, true)
+    for (const fault of plan.crashes) this.schedule(fault.atMs, { type: 'crash', fault }, true)
+    for (const discovery of plan.discoveries) this.schedule(discovery.atMs, { type: 'discover', node: discovery.node, peer: discovery.peer }, true)
+    for (const fault of plan.crashesOnSend) this.slotAt(fault.node).armedCrashes.push(armedFromFault(fault))
+    if (plan.liveness?.kind === 'at') this.queue.push(plan.liveness.atMs + this.commitBoundMs, { type: 'liveness' })
+  }
+
+  private schedule (atMs: number, event: SimEvent, pending: boolean): void {
+    if (pending) this.pending += 1
+    this.queue.push(atMs, event)
+  }
+
+  private dispatch (event: SimEvent): void {
+    switch (event.type) {
+      case 'start':
+      case 'restart':
+        this.pending -= 1
+        this.boot(this.slotAt(event.node))
+        return
+      case 'tick':
+        this.tick(this.slotAt(event.node), event.incarnation)
+        return
+      case 'deliver':
+        this.deliver(event.delivery)
+        return
+      case 'crash':
+        this.pending -= 1
+        this.crashOnSchedule(event.fault)
+        return
+      case 'partition':
+        this.pending -= 1
+        this.repartition(event.groups)
+        return
+      case 'discover':
+        this.pending -= 1
+        this.discoverLate(event.node, event.peer)
+        return
+      case 'liveness':
+        this.checkLiveness()
+    }
+  }
+
+  private handle (event: SimEvent): void {
+    this.dispatch(event)
+    if (event.type !== 'tick' && event.type !== 'deliver') this.maybeSettle()
+  }
+
+  /** First start or restart: a new process on the machine's disk, then mDNS finds its peers. */
+  private boot (slot: NodeSlot): void {
+    if (slot.node !== null) return
+    const restart = slot.started
+    const node = this.guard(slot, () => this.nodeFactory({
+      key: slot.key,
+      clusterId: this.clusterId,
+      sealingKey: this.sealingKey,
+      shape: this.plan.shape,
+      facts: slot.facts,
+      profile: this.profile,
+      prng: slot.prngSource.fork(),
+      entropy: slot.entropy,
+      restored: slot.store.restore() satisfies PersistRecord[],
+      nowMs: slot.clock.nowMs(this.nowMs),
+      verify: sharedSignatureCheck
+    }))
+    if (node === undefined) return
+    assert(node.nodeId === slot.nodeId, 'a node takes the id of the key it was given')
+    slot.node = node
+    this.trace.add(this.nowMs, restart ? 'restart' : 'start', slot.index, -1, restart ? `${slot.store.recordCount} records restored` : '')
+    if (!restart) this.firstStart(slot)
+    const inspection = this.guard(slot, () => node.inspect())
+    if (inspection === undefined) return
+    if (restart) {
+      this.checker.restarted(inspection, this.nowMs)
+      this.guard(slot, () => this.checker.audit(inspection, this.nowMs))
+    } else {
+      this.checker.observe(inspection, this.nowMs)
+    }
+    this.notePlan(slot, inspection.plans.size > 0)
+    this.queue.push(this.nowMs + this.tickDelayMs(slot), { type: 'tick', node: slot.index, incarnation: slot.incarnation })
+    this.cycle(slot)
+    this.connect(slot)
+  }
+
+  private firstStart (slot: NodeSlot): void {
+    slot.started = true
+    this.started += 1
+    this.lastStartMs = this.nowMs
+    if (this.started === this.slots.length && this.plan.liveness?.kind === 'last-start') {
+      this.queue.push(this.nowMs + this.commitBoundMs, { type: 'liveness' })
+    }
+  }
+
+  /** The node and every live peer it can see and reach discover each other (mDNS is mutual). */
+  private connect (slot: NodeSlot): void {
+    for (const peer of this.slots) {
+      if (peer === slot || !this.visible(slot, peer)) continue
+      this.discoverPair(slot, peer)
+    }
+  }
+
+  private visible (slot: NodeSlot, peer: NodeSlot): boolean {
+    return slot.view === null || slot.view.has(peer.index)
+  }
+
+  private discoverPair (a: NodeSlot, b: NodeSlot): void {
+    if (a.node === null || b.node === null || !this.network.connected(a.nodeId, b.nodeId)) return
+    this.trace.add(this.nowMs, 'discover', a.index, b.index)
+    for (const [self, other] of [[a, b], [b, a]] as const) {
+      const node = self.node
+      if (node === null || !this.checker.ok) return
+      this.guard(self, () => node.discover(other.nodeId, self.clock.nowMs(this.nowMs)))
+      this.cycle(self)
+    }
+  }
+
+  private discoverLate (index: number, peerIndex: number): void {
+    const slot = this.slotAt(index)
+    const peer = this.slotAt(peerIndex)
+    slot.view?.add(peerIndex)
+    peer.view?.add(index)
+    this.discoverPair(slot, peer)
+  }
+
+  private tick (slot: NodeSlot, incarnation: number): void {
+    const node = slot.node
+    if (node === null || incarnation !== slot.incarnation) return
+    this.queue.push(this.nowMs + this.tickDelayMs(slot), { type: 'tick', node: slot.index, incarnation })
+    this.guard(slot, () => node.tick(slot.clock.nowMs(this.nowMs)))
+    this.cycle(slot)
+  }
+
+  private tickDelayMs (slot: NodeSlot): number {
+    return slot.tickIntervalMs + this.jitter.intInclusive(0, TICK_JITTER_MS_MAX)
+  }
+
+  private deliver (delivery: Delivery): void {
+    this.network.landed()
+    const target = this.slotOfNodeId.get(delivery.to)
+    const node = target?.node ?? null
+    const source = this.slotOfNodeId.get(delivery.from)
+    assert(target !== undefined && source !== undefined, 'messages travel between simulated nodes')
+    if (node === null || !this.network.connected(delivery.from, delivery.to)) {
+      const reason = this.network.countDrop(node === null ? 'down' : 'partition')
+      this.trace.add(this.nowMs, 'drop', source.index, target.index, `${delivery.kind} (${reason})`)
+      return
+    }
+    this.trace.add(this.nowMs, 'deliver', source.index, target.index, delivery.duplicate ? `${delivery.kind} (duplicate)` : delivery.kind)
+    const message = this.network.decode(delivery.bytes)
+    this.guard(target, () => node.step({ from: delivery.from, to: delivery.to, message }, target.clock.nowMs(this.nowMs)))
+    this.cycle(target)
+  }
+
+  /**
+   * The contract's order after every input: persist, then send, then advance (S6). An armed
+   * crash may strike after the persist or after the send, never inside either.
+   */
+  private cycle (slot: NodeSlot): void {
+    const node = slot.node
+    if (node === null || !this.checker.ok) return
+    const ready = this.guard(slot, () => node.ready())
+    if (ready === undefined) return
+    const armed = this.armedFor(slot, ready)
+    if (ready.persist.records.length > 0) slot.store.append(ready.persist)
+    if (armed?.point === 'after-persist') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
+    for (const envelope of ready.send) this.send(slot, envelope)
+    if (armed?.point === 'after-send') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
+    this.guard(slot, () => node.advance(ready))
+    for (const event of ready.events) {
+      if (event.type !== 'plan:committed') continue
+      this.checker.committed(slot.nodeId, event.plan.epoch)
+      this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
+    }
+    this.inspect(slot, ready.events.some((event) => event.type === 'plan:committed'))
+  }
+
+  private send (slot: NodeSlot, envelope: Ready['send'][number]): void {
+    assert(envelope.from === slot.nodeId, 'a node sends only as itself')
+    const target = this.slotOfNodeId.get(envelope.to)
+    if (target === undefined) return // a peer id the simulation does not know: nowhere to go
+    this.checker.sent(slot.nodeId, envelope.message)
+    const outcome = this.network.send(envelope, this.nowMs)
+    if (outcome.dropped !== null) this.trace.add(this.nowMs, 'drop', slot.index, target.index, `${envelope.message.kind} (${outcome.dropped})`)
+    for (const delivery of outcome.deliveries) this.queue.push(delivery.atMs, { type: 'deliver', delivery })
+  }
+
+  /** Takes the armed crash this step triggers, if any: a kind-triggered one needs that kind in `send`. */
+  private armedFor (slot: NodeSlot, ready: Ready): ArmedCrash | null {
+    const hasOutput = ready.persist.records.length > 0 || ready.send.length > 0
+    const index = slot.armedCrashes.findIndex((armed) =>
+      armed.kind === null ? hasOutput : ready.send.some((envelope) => envelope.message.kind === armed.kind))
+    if (index < 0) return null
+    const [armed] = slot.armedCrashes.splice(index, 1)
+    return armed ?? null
+  }
+
+  private inspect (slot: NodeSlot, audit: boolean): void {
+    const node = slot.node
+    if (node === null) return
+    const inspection = this.guard(slot, () => node.inspect())
+    if (inspection === undefined) return
+    this.checker.observe(inspection, this.nowMs)
+    if (audit || this.options.auditEveryStep === true) this.guard(slot, () => this.checker.audit(inspection, this.nowMs))
+    this.notePlan(slot, inspection.plans.size > 0)
+  }
+
+  private notePlan (slot: NodeSlot, holdsPlan: boolean): void {
+    if (holdsPlan === slot.holdsPlan) return
+    slot.holdsPlan = holdsPlan
+    this.holdingPlan += holdsPlan ? 1 : -1
+    if (!holdsPlan) return
+    slot.firstPlanMs ??= this.nowMs
+    if (this.firstPlanMs === null) {
+      this.firstPlanMs = this.nowMs
+      this.startLateJoiners()
+    }
+    this.maybeSettle()
+  }
+
+  private startLateJoiners (): void {
+    for (const start of this.plan.starts) {
+      if ('afterFirstCommitMs' in start) this.queue.push(this.nowMs + start.afterFirstCommitMs, { type: 'start', node: start.node })
+    }
+  }
+
+  /** Once every node holds a plan and no fault is left, run a little longer, then stop. */
+  private maybeSettle (): void {
+    if (this.holdingPlan < this.slots.length || this.pending > 0) return
+    this.endAtMs = Math.min(this.endAtMs, this.nowMs + SETTLE_AFTER_COMMIT_MS)
+  }
+
+  private crashOnSchedule (fault: CrashFault): void {
+    const slot = this.slotAt(fault.node)
+    if (slot.node === null) return
+    if (fault.point === 'idle') {
+      this.crash(slot, 'idle', fault.loseUnsynced, fault.restartAfterMs)
+    } else {
+      slot.armedCrashes.push({ kind: null, point: fault.point, loseUnsynced: fault.loseUnsynced, restartAfterMs: fault.restartAfterMs })
+    }
+  }
+
+  private crash (slot: NodeSlot, point: string, loseUnsynced: boolean, restartAfterMs: number | null): void {
+    const node = slot.node
+    if (node === null) return
+    const inspection = this.guard(slot, () => node.inspect())
+    if (inspection !== undefined) this.checker.crashed(inspection)
+    const lost = slot.store.crash(loseUnsynced)
+    slot.node = null
+    slot.incarnation += 1
+    slot.armedCrashes = slot.armedCrashes.filter((armed) => armed.kind !== null)
+    this.notePlan(slot, false)
+    this.trace.add(this.nowMs, 'crash', slot.index, -1, `${point}${loseUnsynced ? `, power loss: ${lost} un-synced records lost` : ''}`)
+    if (restartAfterMs !== null) this.schedule(this.nowMs + restartAfterMs, { type: 'restart', node: slot.index }, true)
+  }
+
+  private repartition (groups: readonly (readonly number[])[] | null): void {
+    const before = this.slots.map((slot) => this.slots.map((peer) => this.network.connected(slot.nodeId, peer.nodeId)))
+    if (groups === null) {
+      this.network.heal()
+      this.trace.add(this.nowMs, 'heal')
+    } else {
+      this.network.partition(groups.map((group) => group.map((index) => this.slotAt(index).nodeId)))
+      this.trace.add(this.nowMs, 'partition', -1, -1, groups.map((group) => group.map((index) => `n${index}`).join(',')).join(' | '))
+    }
+    // Peers that can reach each other again find each other again, as mDNS would.
+    for (const slot of this.slots) {
+      for (const peer of this.slots) {
+        if (peer.index <= slot.index || before[slot.index]?.[peer.index] === true) continue
+        if (this.visible(slot, peer)) this.discoverPair(slot, peer)
+      }
+    }
+  }
+
+  private checkLiveness (): void {
+    const behind = this.slots.filter((slot) => !slot.holdsPlan)
+    if (behind.length === 0) return
+    const since = this.plan.liveness?.kind === 'at' ? `the heal at ${this.plan.liveness.atMs} ms` : `the last start at ${this.lastStartMs} ms`
+    this.checker.fail('L1', this.nowMs, behind.map((slot) => slot.nodeId),
+      `${behind.map((slot) => `n${slot.index}${slot.node === null ? ' (down)' : ''}`).join(', ')} hold no committed plan ${this.commitBoundMs} ms after ${since}`)
+  }
+
+  private auditAll (): void {
+    for (const slot of this.slots) {
+      const node = slot.node
+      if (node !== null) this.guard(slot, () => this.checker.audit(node.inspect(), this.nowMs))
+    }
+  }
+
+  /** Runs a node's code; a throw is a violation of its own (an assertion in the core fired). */
+  private guard<T>(slot: NodeSlot, call: () => T): T | undefined {
+    try {
+      return call()
+    } catch (error) {
+      if (error instanceof SimError) throw error // the simulator's own setup, not the node's fault
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      this.fail('NODE_ERROR', [slot.nodeId], `${this.label(slot.nodeId)} threw ${why}`)
+      return undefined
+    }
+  }
+
+  private fail (property: Property, nodes: readonly NodeId[], message: string): void {
+    this.checker.fail(property, this.nowMs, nodes, message)
+  }
+
+  private slotAt (index: number): NodeSlot {
+    const slot = this.slots[index]
+    assert(slot !== undefined, 'scenario node indexes are in range')
+    return slot
+  }
+
+  /** `n2` plus the end of its id: short enough to read, long enough to match a log. */
+  private label (nodeId: NodeId): string {
+    const slot = this.slotOfNodeId.get(nodeId)
+    return slot === undefined ? nodeId : `n${slot.index}(…${nodeId.slice(-4)})`
+  }
+
+  private result (): SimulationResult {
+    const violations = this.checker.violations
+    for (const violation of violations) {
+      this.trace.add(violation.timeMs, 'violation', this.slotOfNodeId.get(violation.nodes[0] ?? '')?.index ?? -1, -1, violation.message)
+    }
+    this.trace.add(this.nowMs, 'end', -1, -1, this.stopReason)
+    const traffic = this.slots.map((slot) => ({ nodeId: slot.nodeId, ...this.network.trafficOf(slot.nodeId) }))
+    const everyoneMs = this.slots.every((slot) => slot.firstPlanMs !== null)
+      ? Math.max(...this.slots.map((slot) => slot.firstPlanMs ?? 0))
+      : null
+    const nodeCount = this.slots.length
+    return {
+      scenario: this.scenario.name,
+      seed: this.options.seed,
+      nodes: nodeCount,
+      ok: violations.length === 0,
+      violations,
+      commitTimeMs: everyoneMs === null ? null : Math.max(0, everyoneMs - this.lastStartMs),
+      messagesPerNode: traffic.reduce((sum, count) => sum + count.messagesSent, 0) / nodeCount,
+      bytesPerNode: traffic.reduce((sum, count) => sum + count.bytesSent, 0) / nodeCount,
+      traffic,
+      nodeIds: this.slots.map((slot) => slot.nodeId),
+      endTimeMs: this.nowMs,
+      events: this.events,
+      stopReason: this.stopReason,
+      fingerprint: this.trace.fingerprint,
+      trace: this.trace.entries()
+    }
+  }
+}

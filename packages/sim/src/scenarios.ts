@@ -1,0 +1,273 @@
+import type { Prng } from '@p2p-bootstrap/core'
+import { randomClockSettings } from './clock.js'
+import type { ClockSettings } from './clock.js'
+import type { ClusterShape } from './core-types.js'
+import { SimError } from './errors.js'
+import {
+  connectedViews, groupViews, randomGroups, randomTickIntervals, spreadStarts
+} from './faults.js'
+import type {
+  CrashFault, CrashOnSendFault, CrashPoint, DiscoveryFault, FaultPlan, NodeStart, PartitionFault
+} from './faults.js'
+import { QUIET_LINKS } from './network.js'
+import type { LinkSettings } from './network.js'
+
+/**
+ * The named scenarios. Each is a function of the seeded generator: the seed picks its numbers
+ * (when the partition heals, who crashes when), the scenario fixes its kind of trouble.
+ */
+export interface Scenario {
+  readonly name: string
+  readonly description: string
+  /** The fewest nodes the scenario makes sense with. */
+  readonly nodesMin: number
+  build: (prng: Prng, nodeCount: number) => ScenarioPlan
+}
+
+export interface ScenarioPlan extends FaultPlan {
+  readonly shape: ClusterShape
+}
+
+/** NTP-synchronised LAN clocks: within 100 ms of each other, drifting by at most 50 ppm. */
+const LAN_SKEW_MS_MAX = 100
+const LAN_DRIFT_PPM_MAX = 50
+/** Boxes booted without NTP (the clock-skew scenario). */
+const UNSYNCED_SKEW_MS_MAX = 30_000
+const UNSYNCED_DRIFT_PPM_MAX = 200
+const START_SPREAD_MS = 1_000
+const CRASH_POINTS: readonly CrashPoint[] = ['idle', 'after-persist', 'after-send']
+const PAXOS_KINDS = ['paxos/prepare', 'paxos/promise', 'paxos/accept', 'paxos/accepted'] as const
+
+function defaultShape (nodeCount: number): ClusterShape {
+  return { expect: nodeCount, controlPlanes: nodeCount >= 3 ? 3 : 1 }
+}
+
+function lanClocks (prng: Prng, nodeCount: number): ClockSettings[] {
+  return Array.from({ length: nodeCount }, () => randomClockSettings(prng, LAN_SKEW_MS_MAX, LAN_DRIFT_PPM_MAX))
+}
+
+/** A quiet LAN where everyone sees everyone: each scenario overrides what it is about. */
+function basePlan (prng: Prng, nodeCount: number): ScenarioPlan {
+  return {
+    shape: defaultShape(nodeCount),
+    links: QUIET_LINKS,
+    clocks: lanClocks(prng, nodeCount),
+    tickIntervalsMs: randomTickIntervals(prng, nodeCount),
+    starts: spreadStarts(prng, nodeCount, START_SPREAD_MS),
+    views: null,
+    discoveries: [],
+    partitions: [],
+    crashes: [],
+    crashesOnSend: [],
+    liveness: null
+  }
+}
+
+const healthy: Scenario = {
+  name: 'healthy',
+  description: 'a quiet LAN; half the seeds see only a random connected part of the others at first (L1 checked)',
+  nodesMin: 1,
+  build: (prng, nodeCount) => ({
+    ...basePlan(prng, nodeCount),
+    views: prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300),
+    liveness: { kind: 'last-start' }
+  })
+}
+
+const partitionMinority: Scenario = {
+  name: 'partition-minority',
+  description: 'split minority | majority from the start, healed later; only the majority may commit (L1 from the heal)',
+  nodesMin: 3,
+  build: (prng, nodeCount) => {
+    const minority = Math.floor((nodeCount - 1) / 2)
+    const healMs = prng.intInclusive(3_000, 8_000)
+    return {
+      ...basePlan(prng, nodeCount),
+      partitions: [
+        { atMs: 0, groups: randomGroups(prng, nodeCount, [minority, nodeCount - minority]) },
+        { atMs: healMs, groups: null }
+      ],
+      liveness: { kind: 'at', atMs: healMs }
+    }
+  }
+}
+
+const proposerCrash: Scenario = {
+  name: 'proposer-crash',
+  description: 'the preferred proposer (lowest id) crashes right after sending its accepts, before it can commit',
+  nodesMin: 2,
+  build: (prng, nodeCount) => ({
+    ...basePlan(prng, nodeCount),
+    crashesOnSend: [{
+      node: 0,
+      kind: 'paxos/accept',
+      point: 'after-send',
+      loseUnsynced: prng.chance(1, 2),
+      restartAfterMs: prng.intInclusive(1_000, 5_000)
+    }]
+  })
+}
+
+const duelingProposers: Scenario = {
+  name: 'dueling-proposers',
+  description: 'nodes boot together but first see only their own group, so several believe they are the preferred proposer',
+  nodesMin: 2,
+  build: (prng, nodeCount) => {
+    const groups = randomGroups(prng, nodeCount, randomSizes(prng, nodeCount, Math.min(3, nodeCount)))
+    const discoveries: DiscoveryFault[] = []
+    for (let node = 0; node < nodeCount; node++) {
+      for (let peer = node + 1; peer < nodeCount; peer++) {
+        const sameGroup = groups.some((group) => group.includes(node) && group.includes(peer))
+        if (!sameGroup) discoveries.push({ atMs: prng.intInclusive(500, 4_000), node, peer })
+      }
+    }
+    return {
+      ...basePlan(prng, nodeCount),
+      starts: spreadStarts(prng, nodeCount, 50),
+      views: groupViews(groups, nodeCount),
+      discoveries
+    }
+  }
+}
+
+const lossy: Scenario = {
+  name: 'lossy',
+  description: '30 % of messages lost, some duplicated, a fat latency tail',
+  nodesMin: 1,
+  build: (prng, nodeCount) => ({
+    ...basePlan(prng, nodeCount),
+    links: { ...QUIET_LINKS, lossPerMille: 300, duplicatePerMille: 20, tailPerMille: 50, latencyTailMsMax: 200 }
+  })
+}
+
+const powerCycle: Scenario = {
+  name: 'power-cycle',
+  description: 'every node loses power mid-protocol (un-synced writes lost) and boots again',
+  nodesMin: 1,
+  build: (prng, nodeCount) => {
+    const cutMs = prng.intInclusive(300, 4_000)
+    const crashes: CrashFault[] = Array.from({ length: nodeCount }, (_, node) => ({
+      node,
+      atMs: cutMs + prng.intInclusive(0, 50),
+      point: prng.pick(CRASH_POINTS),
+      loseUnsynced: true,
+      restartAfterMs: prng.intInclusive(200, 3_000)
+    }))
+    return { ...basePlan(prng, nodeCount), crashes }
+  }
+}
+
+const clockSkew: Scenario = {
+  name: 'clock-skew',
+  description: 'clocks up to ±30 s apart with drift, as boxes booted without NTP (L1 checked)',
+  nodesMin: 1,
+  build: (prng, nodeCount) => ({
+    ...basePlan(prng, nodeCount),
+    clocks: Array.from({ length: nodeCount }, () => randomClockSettings(prng, UNSYNCED_SKEW_MS_MAX, UNSYNCED_DRIFT_PPM_MAX)),
+    liveness: { kind: 'last-start' }
+  })
+}
+
+const lateJoiners: Scenario = {
+  name: 'late-joiners',
+  description: 'a quorum boots and commits; the rest start after the first commit and must learn the plan (L1/L2 checked)',
+  nodesMin: 2,
+  build: (prng, nodeCount) => {
+    const late = prng.intInclusive(1, Math.max(1, Math.floor((nodeCount - 1) / 2)))
+    const lateNodes = new Set(prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node)).slice(0, late))
+    const base = basePlan(prng, nodeCount)
+    const starts: NodeStart[] = base.starts.map((start) =>
+      lateNodes.has(start.node) ? { node: start.node, afterFirstCommitMs: prng.intInclusive(500, 5_000) } : start)
+    return { ...base, starts, liveness: { kind: 'last-start' } }
+  }
+}
+
+const random: Scenario = {
+  name: 'random',
+  description: 'everything at once, at seeded rates: loss, duplication, partitions, crashes, power loss, skew, late joiners',
+  nodesMin: 1,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const links: LinkSettings = {
+      latencyMsMin: prng.intInclusive(0, 5),
+      latencyJitterMsMax: prng.intInclusive(0, 20),
+      tailPerMille: prng.intInclusive(0, 100),
+      latencyTailMsMax: prng.intInclusive(0, 500),
+      lossPerMille: prng.intInclusive(0, 200),
+      duplicatePerMille: prng.intInclusive(0, 50)
+    }
+    const skewMsMax = prng.intInclusive(0, UNSYNCED_SKEW_MS_MAX)
+    const starts: NodeStart[] = base.starts.map((start) =>
+      nodeCount > 2 && prng.chance(1, 8) ? { node: start.node, afterFirstCommitMs: prng.intInclusive(0, 5_000) } : start)
+    return {
+      ...base,
+      links,
+      clocks: Array.from({ length: nodeCount }, () => randomClockSettings(prng, skewMsMax, UNSYNCED_DRIFT_PPM_MAX)),
+      starts,
+      views: prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300),
+      partitions: randomPartitions(prng, nodeCount),
+      crashes: randomCrashes(prng, nodeCount),
+      crashesOnSend: prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : []
+    }
+  }
+}
+
+/** Up to three partition episodes, one after another, each healed. */
+function randomPartitions (prng: Prng, nodeCount: number): PartitionFault[] {
+  if (nodeCount < 2) return []
+  const partitions: PartitionFault[] = []
+  let atMs = 0
+  const episodes = prng.intInclusive(0, 3)
+  for (let episode = 0; episode < episodes; episode++) {
+    atMs += prng.intInclusive(0, 5_000)
+    const groupCount = prng.intInclusive(2, Math.min(3, nodeCount))
+    partitions.push({ atMs, groups: randomGroups(prng, nodeCount, randomSizes(prng, nodeCount, groupCount)) })
+    atMs += prng.intInclusive(500, 5_000)
+    partitions.push({ atMs, groups: null })
+  }
+  return partitions
+}
+
+function randomCrashes (prng: Prng, nodeCount: number): CrashFault[] {
+  return Array.from({ length: prng.intInclusive(0, nodeCount) }, () => ({
+    node: prng.intInclusive(0, nodeCount - 1),
+    atMs: prng.intInclusive(0, 15_000),
+    point: prng.pick(CRASH_POINTS),
+    loseUnsynced: prng.chance(1, 3),
+    restartAfterMs: prng.intInclusive(100, 5_000)
+  }))
+}
+
+function randomCrashOnSend (prng: Prng, nodeCount: number): CrashOnSendFault {
+  return {
+    node: prng.intInclusive(0, nodeCount - 1),
+    kind: prng.pick(PAXOS_KINDS),
+    point: prng.chance(1, 2) ? 'after-persist' : 'after-send',
+    loseUnsynced: prng.chance(1, 2),
+    restartAfterMs: prng.intInclusive(100, 5_000)
+  }
+}
+
+/** `count` positive sizes adding up to `total`. */
+function randomSizes (prng: Prng, total: number, count: number): number[] {
+  const sizes = Array.from({ length: count }, () => 1)
+  for (let rest = total - count; rest > 0; rest--) {
+    const index = prng.intInclusive(0, count - 1)
+    sizes[index] = (sizes[index] ?? 0) + 1
+  }
+  return sizes
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, random
+]
+
+export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)
+
+export function scenarioByName (name: string): Scenario {
+  const scenario = SCENARIOS.find((candidate) => candidate.name === name)
+  if (scenario === undefined) {
+    throw new SimError('SIM_UNKNOWN_SCENARIO', `unknown scenario ${JSON.stringify(name)}: use one of ${SCENARIO_NAMES.join(', ')}`)
+  }
+  return scenario
+}

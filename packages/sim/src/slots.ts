@@ -1,0 +1,77 @@
+import { nodeKeyFromSeed } from '@p2p-bootstrap/core'
+import type { NodeId, NodeKey, Prng } from '@p2p-bootstrap/core'
+import { NodeClock } from './clock.js'
+import type { CoreNode, NodeFacts } from './core-types.js'
+import type { CrashOnSendFault, CrashPoint } from './faults.js'
+import { MemoryStore } from './store.js'
+import type { RecordCodec } from './store.js'
+
+/** A crash waiting for the node's next step with output (or for a message kind, `kind`). */
+export interface ArmedCrash {
+  readonly kind: string | null
+  readonly point: Exclude<CrashPoint, 'idle'>
+  readonly loseUnsynced: boolean
+  readonly restartAfterMs: number | null
+}
+
+/** Everything the simulator keeps about one machine, across the node's crashes and restarts. */
+export interface NodeSlot {
+  readonly index: number
+  readonly nodeId: NodeId
+  readonly key: NodeKey
+  readonly facts: NodeFacts
+  readonly store: MemoryStore
+  clock: NodeClock
+  /** Forks a fresh protocol generator per incarnation, so a restart does not replay old choices. */
+  readonly prngSource: Prng
+  readonly entropy: (length: number) => Uint8Array
+  tickIntervalMs: number
+  /** Peers this node can see (mutual); null sees everyone. */
+  view: Set<number> | null
+  node: CoreNode | null
+  /** Bumped on every crash so stale tick events of the old process are ignored. */
+  incarnation: number
+  started: boolean
+  holdsPlan: boolean
+  firstPlanMs: number | null
+  armedCrashes: ArmedCrash[]
+}
+
+/**
+ * Makes the machines of a run: real Ed25519 keys from the seed, sorted by node id so that n0 is the
+ * lowest id (the proposer a "lowest live id" rule prefers), then everything else per machine.
+ */
+export function makeSlots (
+  prng: Prng,
+  nodeCount: number,
+  epochBaseMs: number,
+  recordCodec: RecordCodec
+): NodeSlot[] {
+  const keys = Array.from({ length: nodeCount }, () => nodeKeyFromSeed(prng.bytes(32)))
+  keys.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))
+  return keys.map((key, index) => {
+    const entropyPrng = prng.fork()
+    return {
+      index,
+      nodeId: key.nodeId,
+      key,
+      facts: { labels: {}, nodeIp: `10.0.${Math.floor((index + 1) / 256)}.${(index + 1) % 256}`, hostname: `sim-${index}` },
+      store: new MemoryStore(recordCodec),
+      clock: new NodeClock(epochBaseMs, { skewMs: 0, driftPpm: 0 }),
+      prngSource: prng.fork(),
+      entropy: (length: number) => entropyPrng.bytes(length),
+      tickIntervalMs: 0,
+      view: null,
+      node: null,
+      incarnation: 0,
+      started: false,
+      holdsPlan: false,
+      firstPlanMs: null,
+      armedCrashes: []
+    }
+  })
+}
+
+export function armedFromFault (fault: CrashOnSendFault): ArmedCrash {
+  return { kind: fault.kind, point: fault.point, loseUnsynced: fault.loseUnsynced, restartAfterMs: fault.restartAfterMs }
+}
