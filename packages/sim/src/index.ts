@@ -29,7 +29,7 @@ export type {
 export { connectedViews, groupViews, randomGroups, randomTickIntervals, spreadStarts } from './faults.js'
 export { SafetyChecker, compareBallots } from './checkers.js'
 export type { BallotTuple, Property, Violation } from './checkers.js'
-export { Network, QUIET_LINKS, PER_MILLE, cborCodec } from './network.js'
+export { Network, QUIET_LINKS, PER_MILLE, cborCodec, coreWireCodec } from './network.js'
 export type { Delivery, DropReason, LinkSettings, SendOutcome, WireCodec } from './network.js'
 export { NodeClock, randomClockSettings } from './clock.js'
 export type { ClockSettings } from './clock.js'

@@ -1,4 +1,4 @@
-import { assert, encodeCanonical } from '@p2p-bootstrap/core'
+import { assert, decodeWireMessage, encodeCanonical } from '@p2p-bootstrap/core'
 import type { NodeId, Prng } from '@p2p-bootstrap/core'
 import { decode } from 'cborg'
 import type { Envelope, WireMessage } from './core-types.js'
@@ -13,6 +13,13 @@ export interface WireCodec {
 }
 
 /** The core's wire encoding: canonical CBOR out, cborg in. */
+/** The real node's codec: strict decoding against every message schema, as a peer would do it. */
+export const coreWireCodec: WireCodec = {
+  encode: (message) => encodeCanonical(message),
+  decode: (bytes) => decodeWireMessage(bytes)
+}
+
+/** A permissive codec for stand-in nodes (the strawman) whose messages are not the core's. */
 export const cborCodec: WireCodec = {
   encode: (message) => encodeCanonical(message),
   decode: (bytes) => {

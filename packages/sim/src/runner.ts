@@ -12,7 +12,7 @@ import {
   COMMIT_BOUND_MS_DEFAULT, EPOCH_BASE_MS, EVENTS_PER_RUN_MAX, IN_FLIGHT_MESSAGES_MAX, NODES_MAX,
   SETTLE_AFTER_COMMIT_MS, SIM_TIME_MS_DEFAULT, TRACE_EVENTS_DEFAULT, TRACE_EVENTS_MAX, SIGNATURE_CHECKS_CACHED
 } from './limits.js'
-import { Network, cborCodec } from './network.js'
+import { Network, cborCodec, coreWireCodec } from './network.js'
 import type { Delivery, WireCodec } from './network.js'
 import { EventQueue } from './queue.js'
 import { scenarioByName } from './scenarios.js'
@@ -144,8 +144,10 @@ class Simulation {
     this.trace = new Trace(traceEvents)
 
     const root = new Prng(seed)
-    const codec = options.codec ?? cborCodec
-    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, { encode: codec.encode, decode: codec.decode })
+    // The real node is read with its own strict codec, as a peer would; stand-in nodes with a permissive one.
+    const codec = options.codec ?? (this.nodeFactory === defaultNodeFactory ? coreWireCodec : cborCodec)
+    // Records on the simulated disk are CBOR too, but not wire messages: the permissive codec reads them.
+    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, { encode: cborCodec.encode, decode: cborCodec.decode })
     this.plan = this.scenario.build(root.fork(), nodes)
     this.network = new Network(this.plan.links, codec, root.fork(), IN_FLIGHT_MESSAGES_MAX)
     this.jitter = root.fork()

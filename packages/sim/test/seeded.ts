@@ -1,0 +1,15 @@
+// Shared by the seeded safety suites: runs the real core under one scenario for a range of seeds
+// and fails with the seed, the replay command and the trace of the first failing run.
+import { expect } from 'vitest'
+import { formatFailure, runMany, seedRange } from '../src/index.js'
+
+/** Seeds per scenario in CI: 9 scenarios × 230 ≥ 2,000 seeded runs of the real node. */
+export const SEEDS_PER_SCENARIO = 230
+
+export function expectNoViolations (scenario: string, nodes: number, seeds: number, firstSeed = 1): void {
+  const summary = runMany({ scenarios: [scenario], seeds: seedRange(firstSeed, seeds), nodes })
+  const first = summary.failures[0]
+  if (first !== undefined) throw new Error(formatFailure(first))
+  expect(summary.runs).toBe(seeds)
+  expect(summary.failed).toBe(0)
+}
