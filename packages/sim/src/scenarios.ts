@@ -183,6 +183,16 @@ const lateJoiners: Scenario = {
   }
 }
 
+const bestEffort: Scenario = {
+  name: 'best-effort',
+  description: 'no expect in the shape (best-effort mode): the set settles, one node proposes; late joiners never start a second bootstrap',
+  nodesMin: 2,
+  build: (prng, nodeCount) => {
+    const base = lateJoiners.build(prng, nodeCount)
+    return { ...base, shape: { controlPlanes: nodeCount >= 3 ? 3 : 1 } }
+  }
+}
+
 const random: Scenario = {
   name: 'random',
   description: 'everything at once, at seeded rates: loss, duplication, partitions, crashes, power loss, skew, late joiners',
@@ -260,7 +270,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, random
+  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

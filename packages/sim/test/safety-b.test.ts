@@ -16,4 +16,7 @@ describe('seeded safety runs of the real node', () => {
   it(`power-cycle: no violation in ${SEEDS_PER_SCENARIO} seeds of 5 nodes`, () => {
     expectNoViolations('power-cycle', 5, SEEDS_PER_SCENARIO)
   }, 600_000)
+  it('best-effort (no expect): no violation in 100 seeds of 5 nodes', () => {
+    expectNoViolations('best-effort', 5, 100)
+  }, 600_000)
 })
