@@ -1,23 +1,15 @@
 // Goal: S1–S6 hold on every step of every seeded run of the real core node (issue 3: ≥ 2,000
 // seeded runs in CI, 0 violations). Method: the simulator runs each scenario below for
-// SEEDS_PER_SCENARIO seeds with 5 nodes (and a few other sizes), checking after every step; a
-// failure prints its seed, a replay command and the trace. The scenarios are split over three
-// files so the two cores of a CI machine share them.
+// SEEDS_PER_SCENARIO seeds of 5 nodes (and a few other sizes and modes), checking after every
+// step; a failure prints its seed, a replay command and the trace. The scenarios are split over
+// three files so the two cores of a CI machine share them.
 import { describe, it } from 'vitest'
-import { SEEDS_PER_SCENARIO, expectNoViolations } from './seeded.js'
+import { SUITE_TIMEOUT_MS, expectNoViolations, safetySuite } from './seeded.js'
 
-describe('seeded safety runs of the real node', () => {
-  it(`healthy: no violation in ${SEEDS_PER_SCENARIO} seeds of 5 nodes`, () => {
-    expectNoViolations('healthy', 5, SEEDS_PER_SCENARIO)
-  }, 600_000)
-  it(`partition-minority: no violation in ${SEEDS_PER_SCENARIO} seeds of 5 nodes`, () => {
-    expectNoViolations('partition-minority', 5, SEEDS_PER_SCENARIO)
-  }, 600_000)
-  it(`proposer-crash: no violation in ${SEEDS_PER_SCENARIO} seeds of 5 nodes`, () => {
-    expectNoViolations('proposer-crash', 5, SEEDS_PER_SCENARIO)
-  }, 600_000)
+safetySuite(['healthy', 'partition-minority', 'proposer-crash'])
 
+describe('other cluster sizes', () => {
   it.each([3, 7])('healthy: no violation in 50 seeds of %d nodes', (nodes) => {
     expectNoViolations('healthy', nodes, 50, 10_000)
-  }, 600_000)
+  }, SUITE_TIMEOUT_MS)
 })

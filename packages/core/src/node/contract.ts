@@ -1,4 +1,5 @@
 import type { NodeId, NodeKey } from '../identity.js'
+import type { MembershipEvent } from '../membership/membership.js'
 import type { Prng } from '../prng.js'
 import type { TimingProfile } from '../profiles.js'
 import type { ClusterShape, NodeFacts, Plan, Role } from '../types.js'
@@ -60,11 +61,7 @@ export type Phase = 'discovering' | 'voting' | 'committed'
 
 /** Events for the embedding application; `topic:event` names. */
 export type CoreEvent =
-  | { readonly type: 'member:join', readonly nodeId: NodeId }
-  | { readonly type: 'member:alive', readonly nodeId: NodeId }
-  | { readonly type: 'member:suspect', readonly nodeId: NodeId }
-  | { readonly type: 'member:dead', readonly nodeId: NodeId }
-  | { readonly type: 'member:left', readonly nodeId: NodeId }
+  | MembershipEvent
   | { readonly type: 'phase', readonly phase: Phase, readonly waitingFor: string }
   | { readonly type: 'plan:committed', readonly plan: Plan }
   | { readonly type: 'role', readonly role: Role, readonly epoch: number }

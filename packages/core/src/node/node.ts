@@ -3,7 +3,7 @@ import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
 import { DECISION_BYTES_MAX } from '../consensus/limits.js'
 import { ENTRY_VALUE_BYTES_MAX } from '../limits.js'
-import { CodecError } from '../errors.js'
+import { CodecError, P2pBootstrapError } from '../errors.js'
 import { formatBallot } from '../consensus/ballot.js'
 import { decisionKey, decisionValidator, decodeDecision, epochOfDecisionKey, encodeDecision } from '../consensus/decision.js'
 import type { Decision } from '../consensus/decision.js'
@@ -341,19 +341,18 @@ export class CoreNodeMachine implements CoreNode {
     // Only epochs that can be decided now: the next one after what we hold.
     const next = (this.latestPlan()?.epoch ?? 0) + 1
     if (message.epoch > next) return
-    this.handleConsensus(this.instance(message.epoch).step(from, message, nowMs), nowMs)
+    this.handleConsensus(this.instance(message.epoch).step(from, message, nowMs), nowMs, from)
   }
 
   /** Turns one consensus output into persist, ledger writes and sends, in the S6 order. */
-  private handleConsensus (output: ConsensusOutput, nowMs: number): void {
+  private handleConsensus (output: ConsensusOutput, nowMs: number, from: NodeId | null = null): void {
     for (const record of output.persist) this.persistRecord(record, true)
     for (const vote of output.votes) this.writeLocal(vote.key, vote.value, nowMs)
     if (output.decision !== null) this.commitDecision(output.decision, nowMs)
     for (const envelope of output.send) this.send.push(envelope)
-    if (output.claimedDecision !== null) {
+    if (output.claimedDecision !== null && from !== null) {
       // A peer says the epoch is decided: fetch the certified entry from it rather than trust it.
-      const peer = output.send[0]?.to
-      if (peer !== undefined) this.sendTo(peer, digestMessage(this.ledger))
+      this.sendTo(from, digestMessage(this.ledger))
     }
   }
 
@@ -409,7 +408,8 @@ export class CoreNodeMachine implements CoreNode {
       try {
         votes.push(decodeVoteEntry(entry.key, entry.value))
       } catch (err) {
-        if (!(err instanceof Error)) throw err
+        // The ledger admitted it by key and signature; a value that is not a vote counts for nothing.
+        if (!(err instanceof P2pBootstrapError)) throw err
       }
     }
     const previous = this.plans.get(epoch - 1)
@@ -517,8 +517,8 @@ export class CoreNodeMachine implements CoreNode {
 
   private phase (): Phase {
     if (this.plans.size > 0) return 'committed'
-    const instance = this.instances.get(1)
-    return instance?.highestBallot !== null && instance !== undefined ? 'voting' : 'discovering'
+    const ballot = this.instances.get(1)?.highestBallot ?? null
+    return ballot === null ? 'discovering' : 'voting'
   }
 
   private waitingFor (): string {
