@@ -31,32 +31,23 @@ export type MemberUpdate = z.output<typeof memberUpdateSchema>
 
 const gossipSchema = z.array(memberUpdateSchema).max(GOSSIP_UPDATES_PER_MESSAGE_MAX)
 
-/** A direct probe; the target answers with an ack of the same seq. */
-export const pingSchema = z.strictObject({
-  kind: z.literal('swim/ping'),
+/** Fields every SWIM message carries: its probe number, the sender's incarnation, piggybacked gossip. */
+const probeFields = {
   seq: counterSchema,
   incarnation: counterSchema,
   gossip: gossipSchema
-})
+}
+
+/** A direct probe; the target answers with an ack of the same seq. */
+export const pingSchema = z.strictObject({ kind: z.literal('swim/ping'), ...probeFields })
 export type Ping = z.output<typeof pingSchema>
 
 /** The answer to a ping, or an intermediary relaying the target's answer to a ping-req. */
-export const ackSchema = z.strictObject({
-  kind: z.literal('swim/ack'),
-  seq: counterSchema,
-  incarnation: counterSchema,
-  gossip: gossipSchema
-})
+export const ackSchema = z.strictObject({ kind: z.literal('swim/ack'), ...probeFields })
 export type Ack = z.output<typeof ackSchema>
 
 /** Asks an intermediary to ping `target` and relay its ack back with this `seq`. */
-export const pingRequestSchema = z.strictObject({
-  kind: z.literal('swim/ping-req'),
-  seq: counterSchema,
-  target: nodeIdSchema,
-  incarnation: counterSchema,
-  gossip: gossipSchema
-})
+export const pingRequestSchema = z.strictObject({ kind: z.literal('swim/ping-req'), target: nodeIdSchema, ...probeFields })
 export type PingRequest = z.output<typeof pingRequestSchema>
 
 export const membershipMessageSchema = z.discriminatedUnion('kind', [pingSchema, ackSchema, pingRequestSchema])
