@@ -1,1 +1,25 @@
-export {}
+/**
+ * @packageDocumentation
+ *
+ * The embeddable p2p-bootstrap agent. `createBootstrapper(options)` drives the pure core node over
+ * the private libp2p overlay: a durable state dir (identity, votes, ledger; atomic writes and
+ * fsync before anything is sent), typed events (`peer:join`, `peer:leave`, `phase`, `plan`,
+ * `role`, `ready`, `error`), `waitForPlan`, and `status()` with what the node waits for and why.
+ */
+export { Bootstrapper, createBootstrapper } from './bootstrapper.js'
+export type { BootstrapperEvents, AbortOptions } from './bootstrapper.js'
+export type { BootstrapperOptions, NodeOptions, ProfileName, ShapeOptions } from './options.js'
+export { resolveOptions, DEFAULT_STATE_DIR, DEFAULT_LISTEN } from './resolve-options.js'
+export type { ResolvedOptions } from './resolve-options.js'
+export { BootstrapperError } from './errors.js'
+export type { BootstrapperErrorCode } from './errors.js'
+export { NodeDriver } from './driver.js'
+export type { DriverPorts } from './driver.js'
+export { AGENT_PHASES, decodePublishedStatus, encodePublishedStatus, hasReached } from './published-status.js'
+export type { AgentPhase, PublishedStatus } from './published-status.js'
+export { describePart, nodePart, planView, shortId } from './plan-view.js'
+export type { NodePart, PlanView } from './plan-view.js'
+export { PLAN_OUTPUT_PATH, planOutputText, writePlanOutput } from './plan-output.js'
+export { STATUS_SOCKET_NAME, StatusServer, fetchStatus } from './status-server.js'
+export type { MemberReport, StatusReport } from './status-report.js'
+export * from './state/index.js'

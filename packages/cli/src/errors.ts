@@ -6,6 +6,7 @@ export type CliErrorCode =
   | 'CLI_STDIN' // standard input could not be read, or was too large
   | 'CLI_TIMEOUT' // a command did not finish within its deadline
   | 'CLI_DEMO' // the local demo found the system misbehaving
+  | 'CLI_INTERRUPTED' // a signal stopped a command before it reached its goal
 
 /** Bad command-line input that commander's own checks do not catch. */
 export class CliError extends P2pBootstrapError<CliErrorCode> {}

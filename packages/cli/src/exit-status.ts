@@ -1,5 +1,8 @@
 import { P2pBootstrapError } from '@p2p-bootstrap/core'
 import type { TokenErrorCode } from '@p2p-bootstrap/core'
+import type { BootstrapperErrorCode, StateDirErrorCode } from '@p2p-bootstrap/bootstrapper'
+import type { IdentityFileErrorCode, OverlayErrorCode } from '@p2p-bootstrap/overlay'
+import type { ConfigErrorCode } from './config/errors.js'
 import { CommanderError } from 'commander'
 import type { CliErrorCode } from './errors.js'
 
@@ -13,7 +16,11 @@ export const EXIT_STATUS = {
 } as const
 
 /** Every known error code and its exit status; a new code fails to compile until it is listed here. */
-const exitStatusByCode: Record<TokenErrorCode | CliErrorCode, number> = {
+type KnownErrorCode =
+  | TokenErrorCode | CliErrorCode | ConfigErrorCode | BootstrapperErrorCode | StateDirErrorCode
+  | IdentityFileErrorCode | OverlayErrorCode
+
+const exitStatusByCode: Record<KnownErrorCode, number> = {
   TOKEN_EMPTY: EXIT_STATUS.badToken,
   TOKEN_PREFIX: EXIT_STATUS.badToken,
   TOKEN_VERSION: EXIT_STATUS.badToken,
@@ -25,7 +32,35 @@ const exitStatusByCode: Record<TokenErrorCode | CliErrorCode, number> = {
   CLI_USAGE: EXIT_STATUS.usage,
   CLI_STDIN: EXIT_STATUS.usage,
   CLI_TIMEOUT: EXIT_STATUS.failed,
-  CLI_DEMO: EXIT_STATUS.failed
+  CLI_DEMO: EXIT_STATUS.failed,
+  CLI_INTERRUPTED: EXIT_STATUS.failed,
+  CLI_CONFIG: EXIT_STATUS.usage,
+  BOOTSTRAP_BAD_OPTION: EXIT_STATUS.usage,
+  BOOTSTRAP_SHAPE_CONFLICT: EXIT_STATUS.usage,
+  BOOTSTRAP_NOT_STARTED: EXIT_STATUS.internal,
+  BOOTSTRAP_STOPPED: EXIT_STATUS.failed,
+  BOOTSTRAP_STORAGE_FAILED: EXIT_STATUS.failed,
+  BOOTSTRAP_APPLY_FAILED: EXIT_STATUS.failed,
+  BOOTSTRAP_FRAME_REJECTED: EXIT_STATUS.failed,
+  BOOTSTRAP_LEDGER_REJECTED: EXIT_STATUS.failed,
+  BOOTSTRAP_EQUIVOCATION: EXIT_STATUS.failed,
+  BOOTSTRAP_SHAPE_MISMATCH: EXIT_STATUS.failed,
+  BOOTSTRAP_STATUS_SOCKET: EXIT_STATUS.failed,
+  STATE_DIR_UNUSABLE: EXIT_STATUS.failed,
+  STATE_LOCKED: EXIT_STATUS.failed,
+  STATE_VOTES_CORRUPT: EXIT_STATUS.failed,
+  STATE_READ_FAILED: EXIT_STATUS.failed,
+  STATE_WRITE_FAILED: EXIT_STATUS.failed,
+  STATE_RECORD_INVALID: EXIT_STATUS.internal,
+  STATE_BAD_NAME: EXIT_STATUS.internal,
+  IDENTITY_CORRUPT: EXIT_STATUS.failed,
+  IDENTITY_PERMISSIONS: EXIT_STATUS.failed,
+  IDENTITY_UNREADABLE: EXIT_STATUS.failed,
+  IDENTITY_WRITE_FAILED: EXIT_STATUS.failed,
+  OVERLAY_BAD_OPTION: EXIT_STATUS.usage,
+  OVERLAY_NOT_STARTED: EXIT_STATUS.internal,
+  OVERLAY_HANDSHAKE_REFUSED: EXIT_STATUS.failed,
+  OVERLAY_DIAL_FAILED: EXIT_STATUS.failed
 }
 
 /** Commander printed help: on request (its exit code 0), or because a command was incomplete. */

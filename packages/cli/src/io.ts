@@ -11,6 +11,8 @@ export interface CliIo {
   readIn: () => Promise<string>
   /** Wall-clock time: the CLI, not the core, reads the clock. */
   nowMs: () => number
+  /** Aborted when the process is asked to stop (SIGINT, SIGTERM), so a long command ends cleanly. */
+  shutdownSignal: () => AbortSignal
 }
 
 /** The real process: stdout, stderr, stdin and Date.now(). */
@@ -19,8 +21,24 @@ export function processIo (): CliIo {
     writeOut: (text) => { process.stdout.write(text) },
     writeErr: (text) => { process.stderr.write(text) },
     readIn: readProcessStdin,
-    nowMs: () => Date.now()
+    nowMs: () => Date.now(),
+    shutdownSignal: processShutdownSignal
   }
+}
+
+let shutdown: AbortController | undefined
+
+/** Installed on first use only: commands that never ask keep the default signal behaviour. */
+function processShutdownSignal (): AbortSignal {
+  if (shutdown === undefined) {
+    const controller = new AbortController()
+    shutdown = controller
+    for (const name of ['SIGINT', 'SIGTERM'] as const) {
+      // once: a second signal takes the default action, so a stuck stop can still be interrupted.
+      process.once(name, () => { controller.abort(new Error(`stopped by ${name}`)) })
+    }
+  }
+  return shutdown.signal
 }
 
 async function readProcessStdin (): Promise<string> {

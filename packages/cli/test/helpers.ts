@@ -9,7 +9,7 @@ export interface CapturedIo extends CliIo {
   readonly stderr: () => string
 }
 
-export function capturedIo (options: { stdin?: string, nowMs?: number } = {}): CapturedIo {
+export function capturedIo (options: { stdin?: string, nowMs?: number, shutdown?: AbortSignal } = {}): CapturedIo {
   let stdout = ''
   let stderr = ''
   return {
@@ -17,6 +17,7 @@ export function capturedIo (options: { stdin?: string, nowMs?: number } = {}): C
     writeErr: (text) => { stderr += text },
     readIn: async () => options.stdin ?? '',
     nowMs: () => options.nowMs ?? 0,
+    shutdownSignal: () => options.shutdown ?? new AbortController().signal,
     stdout: () => stdout,
     stderr: () => stderr
   }

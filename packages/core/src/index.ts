@@ -47,7 +47,7 @@ export * from './planner/index.js'
 export * from './secrets/index.js'
 export type {
   Envelope, WireMessage, PersistRecord, PersistBatch, Ready, Phase, CoreEvent, CoreNodeInit,
-  MemberStatus, NodeStatus, NodeInspection, CoreNode
+  MemberStatus, NodeStatus, NodeInspection, CoreNode, NodeLedgerAccess
 } from './node/contract.js'
 export { createCoreNode, CoreNodeMachine } from './node/node.js'
 export { encodeWireMessage, decodeWireMessage } from './node/wire.js'

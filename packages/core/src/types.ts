@@ -22,6 +22,11 @@ export interface NodeFacts {
   readonly nodeIp?: string
   /** A host name to derive a unique `node-name` from. */
   readonly hostname?: string
+  /**
+   * Where the node's agent listens (libp2p multiaddrs ending in its peer id): a node that knows
+   * one member reaches the rest through the addresses published here.
+   */
+  readonly addresses?: readonly string[]
 }
 
 /**

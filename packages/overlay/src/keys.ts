@@ -13,6 +13,11 @@ export interface OverlayKeys {
   readonly dhtProtocolPrefix: string
   /** The public cluster id (a hash, safe to log). */
   readonly clusterId: string
+  /**
+   * The 32-byte DHT rendezvous key of a time slot (the core's `rendezvousKey`). Optional so keys
+   * built by hand still work; without it the overlay runs no DHT rendezvous.
+   */
+  readonly rendezvousKey?: (slot: number) => Uint8Array
 }
 
 const SWARM_KEY_HEADER = '/key/swarm/psk/1.0.0/'
@@ -55,6 +60,9 @@ export function validateKeys (option: string, keys: OverlayKeys): OverlayKeys {
   }
   if (typeof keys.clusterId !== 'string' || keys.clusterId.length === 0 || keys.clusterId.length > NAME_LENGTH_MAX) {
     throw badKey(`${option}.clusterId`, 'must be a non-empty string')
+  }
+  if (keys.rendezvousKey !== undefined && typeof keys.rendezvousKey !== 'function') {
+    throw badKey(`${option}.rendezvousKey`, `must be a function of the slot number, got ${typeof keys.rendezvousKey}`)
   }
   return keys
 }

@@ -4,7 +4,6 @@ import { yamux } from '@libp2p/yamux'
 import { preSharedKey } from '@libp2p/pnet'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { mdns } from '@libp2p/mdns'
 import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import type { Libp2pOptions } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
@@ -12,6 +11,8 @@ import type { Ping } from '@libp2p/ping'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ResolvedOverlayOptions } from './options.js'
 import { mdnsServiceTag } from './keys.js'
+import { mdnsDiscovery } from './discovery/mdns-discovery.js'
+import type { MdnsDiscovery } from './discovery/mdns-discovery.js'
 
 /** Loopback ranges accepted above the connection limits (single-host runs; see the profile). */
 const LOOPBACK_ALLOW_LIST = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
@@ -19,10 +20,11 @@ const LOOPBACK_ALLOW_LIST = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 /** Version suffix of our kad-dht protocol, after the token-derived prefix. */
 const DHT_PROTOCOL_SUFFIX = '/kad/1.0.0'
 
-/** The libp2p services an overlay runs; `dht` is absent when the DHT is off. */
+/** The libp2p services an overlay runs; `mdns` and `dht` are absent when turned off. */
 export interface OverlayServices extends Record<string, unknown> {
   identify: Identify
   ping: Ping
+  mdns?: MdnsDiscovery
   dht?: KadDHT
 }
 
@@ -43,9 +45,9 @@ export function libp2pOptions (options: ResolvedOverlayOptions): Libp2pOptions<O
     connectionProtector: preSharedKey({ psk: keys.pnetKey, timeout: profile.pnetHandshakeTimeoutMs }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: options.mdnsEnabled
-      ? [mdns({ serviceTag: mdnsServiceTag(keys.mdnsServiceName), interval: profile.mdnsIntervalMs, broadcast: true })]
-      : [],
+    // Our mDNS is a service (below), so the overlay can read its counters; libp2p still treats it
+    // as peer discovery through its peerDiscoverySymbol.
+    peerDiscovery: [],
     connectionManager: {
       maxConnections: profile.maxConnections,
       maxIncomingPendingConnections: profile.maxIncomingPendingConnections,
@@ -67,6 +69,15 @@ export function libp2pOptions (options: ResolvedOverlayOptions): Libp2pOptions<O
     services: {
       identify: identify({ timeout: profile.dialTimeoutMs }),
       ping: ping(),
+      ...(options.mdnsEnabled
+        ? {
+            mdns: mdnsDiscovery({
+              serviceTag: mdnsServiceTag(keys.mdnsServiceName),
+              queryIntervalInitialMs: profile.mdnsIntervalInitialMs,
+              queryIntervalMaxMs: profile.mdnsIntervalMaxMs
+            })
+          }
+        : {}),
       ...(options.dhtEnabled
         ? {
             dht: kadDHT({

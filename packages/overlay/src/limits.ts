@@ -21,6 +21,46 @@ export const DIAL_TIMEOUT_MS_MIN = 100
 /** Lower bound on the mDNS query interval: faster floods the LAN (traffic is O(N²) per interval). */
 export const MDNS_INTERVAL_MS_MIN = 100
 
+/**
+ * Longest random wait before a node's first mDNS query, so nodes booted together (one power
+ * cycle, one test) do not all multicast in the same millisecond.
+ */
+export const MDNS_START_JITTER_MS_MAX = 200
+
+/**
+ * Spread of every discovery interval around its base (±20 %), so nodes started together drift
+ * apart instead of querying in lockstep forever.
+ */
+export const DISCOVERY_JITTER_FRACTION = 0.2
+
+/**
+ * A node answers mDNS queries for its tag at most once per this window. Answers are multicast,
+ * so one answer serves every node that asked within the window; a burst of queries costs one
+ * answer per node, not one per query.
+ */
+export const MDNS_ANSWER_INTERVAL_MS = 1_000
+
+/** Questions we look at in one mDNS query; a packet with more is ignored. */
+export const MDNS_QUESTIONS_MAX = 16
+
+/** Records (answers plus additionals) we look at in one mDNS response; more and it is ignored. */
+export const MDNS_RECORDS_MAX = 32
+
+/** Addresses a node advertises in, and accepts from, one mDNS answer. */
+export const MDNS_ADDRESSES_MAX = 8
+
+/** Bytes of one TXT string (RFC 6763 §6.1), so `dnsaddr=<multiaddr>` must fit in it. */
+export const MDNS_TXT_BYTES_MAX = 255
+
+/** Longest DNS label (RFC 1035); the instance label is the peer id and must fit. */
+export const DNS_LABEL_BYTES_MAX = 63
+
+/** Recent query ids of our own remembered, so our own multicast query is not answered by us. */
+export const MDNS_OWN_QUERY_IDS_MAX = 4
+
+/** Providers taken from one rendezvous lookup; the DHT returns at most k (20) anyway. */
+export const RENDEZVOUS_PROVIDERS_MAX = 64
+
 /** Bytes of the identity file we are willing to read; an Ed25519 protobuf key is 68 bytes. */
 export const IDENTITY_FILE_BYTES_MAX = 4096
 
@@ -38,3 +78,7 @@ export const IDENTITY_FILE_FORBIDDEN_BITS = 0o077
 
 assert(KNOWN_PEERS_MAX >= STATIC_PEERS_MAX, 'every static peer fits in the known-peer table')
 assert(DIAL_TIMEOUT_MS_MIN < DURATION_MS_MAX, 'a dial timeout range is not empty')
+assert(MDNS_INTERVAL_MS_MIN < DURATION_MS_MAX, 'an mDNS interval range is not empty')
+assert(DISCOVERY_JITTER_FRACTION > 0 && DISCOVERY_JITTER_FRACTION < 1, 'a jittered interval stays positive')
+assert(MDNS_ADDRESSES_MAX + 1 <= MDNS_RECORDS_MAX, 'an answer of ours (one PTR, one TXT per address) fits the parser')
+assert(MDNS_ANSWER_INTERVAL_MS < DURATION_MS_MAX, 'a coalesced answer is sent before any interval ends')

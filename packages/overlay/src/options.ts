@@ -33,7 +33,10 @@ export interface OverlayOptions {
   listen?: string[]
   /** Static peers: TCP multiaddrs ending in `/p2p/<peer id>`, dialled at start and kept. */
   peers?: string[]
-  /** mDNS discovery on the LAN; `{ intervalMs }` overrides the profile's query interval. */
+  /**
+   * mDNS discovery on the LAN; `{ intervalMs }` overrides the profile's initial query interval
+   * (the interval still backs off to the profile's maximum, or to `intervalMs` if that is larger).
+   */
   mdns?: boolean | { intervalMs: number }
   /** The private kad-dht (server mode, token-derived protocol); default true. */
   dht?: boolean
@@ -127,9 +130,9 @@ function resolveProfile (options: OverlayOptions): OverlayProfile {
   const maxIncomingPendingConnections = limits.maxIncomingPendingConnections === undefined
     ? base.maxIncomingPendingConnections
     : checkInteger('limits.maxIncomingPendingConnections', limits.maxIncomingPendingConnections, 1, CONNECTIONS_MAX)
-  let mdnsIntervalMs = base.mdnsIntervalMs
+  let mdnsIntervalInitialMs = base.mdnsIntervalInitialMs
   if (typeof options.mdns === 'object' && options.mdns !== null) {
-    mdnsIntervalMs = checkInteger('mdns.intervalMs', options.mdns.intervalMs, MDNS_INTERVAL_MS_MIN, DURATION_MS_MAX)
+    mdnsIntervalInitialMs = checkInteger('mdns.intervalMs', options.mdns.intervalMs, MDNS_INTERVAL_MS_MIN, DURATION_MS_MAX)
   }
   return {
     ...base,
@@ -139,7 +142,9 @@ function resolveProfile (options: OverlayOptions): OverlayProfile {
     dialTimeoutMs,
     addressDialTimeoutMs,
     maxIncomingPendingConnections,
-    mdnsIntervalMs
+    mdnsIntervalInitialMs,
+    // A caller's initial interval above the profile's maximum means "never faster than this".
+    mdnsIntervalMaxMs: Math.max(base.mdnsIntervalMaxMs, mdnsIntervalInitialMs)
   }
 }
 
@@ -178,8 +183,8 @@ export function resolveOverlayOptions (
   }
   const peers = checkList('peers', options.peers ?? [], STATIC_PEERS_MAX)
     .map((value, index) => parseStaticPeer(`peers[${index}]`, value, ownPeerId))
-  if (options.mdns !== undefined && typeof options.mdns !== 'boolean' && typeof options.mdns !== 'object') {
-    throw badOption('mdns', `must be true, false or { intervalMs }, got ${typeof options.mdns}`)
+  if (options.mdns !== undefined && typeof options.mdns !== 'boolean' && (typeof options.mdns !== 'object' || options.mdns === null)) {
+    throw badOption('mdns', `must be true, false or { intervalMs }, got ${options.mdns === null ? 'null' : typeof options.mdns}`)
   }
   if (options.dht !== undefined && typeof options.dht !== 'boolean') {
     throw badOption('dht', `must be true or false, got ${typeof options.dht}`)

@@ -12,7 +12,9 @@ import type { OverlayOptions, ResolvedOverlayOptions } from './options.js'
 import type { NetworkToken } from '@p2p-bootstrap/core'
 import type { OverlayKeys } from './keys.js'
 import { PeerDialer } from './peer-dialer.js'
-
+import { RendezvousDiscovery, routingTableOf } from './discovery/rendezvous.js'
+import type { RendezvousStats } from './discovery/rendezvous.js'
+import type { MdnsDiscoveryStats } from './discovery/mdns-discovery.js'
 
 /** Events of an overlay; each carries the remote peer id string. */
 export interface OverlayEvents {
@@ -25,6 +27,12 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+/** Counters of each discovery mechanism, for tests and benchmarks; absent when it is off. */
+export interface OverlayDiscoveryStats {
+  readonly mdns: MdnsDiscoveryStats | undefined
+  readonly rendezvous: RendezvousStats | undefined
+}
+
 /** Turns a token into keys; the default is the core's `deriveKeys(parseToken(text))`. */
 export type KeysFromToken = (token: string | NetworkToken) => OverlayKeys
 
@@ -33,6 +41,11 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
   readonly libp2p: Libp2p<OverlayServices>
   readonly peerId: string
   readonly clusterId: string
+  /**
+   * The DHT rendezvous (nodes on other subnets), when the DHT is on and the keys carry a
+   * rendezvous key; its `peer` events say which providers each round found.
+   */
+  readonly rendezvous: RendezvousDiscovery | undefined
   private readonly dialer: PeerDialer
   private readonly signalTimeoutMs: number
 
@@ -43,6 +56,11 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
     this.clusterId = options.keys.clusterId
     this.signalTimeoutMs = options.profile.dialTimeoutMs
     this.dialer = new PeerDialer(libp2p, options.profile, options.peers)
+    this.rendezvous = rendezvousFor(libp2p, options)
+    this.rendezvous?.addEventListener('peer', (event: CustomEvent<PeerInfo>) => {
+      // Also for peers already in the peer store, which raise no libp2p peer:discovery.
+      this.dialer.discovered(event.detail.id)
+    })
     libp2p.addEventListener('peer:connect', (event: CustomEvent<PeerId>) => {
       this.safeDispatchEvent('peer:connect', { detail: event.detail.toString() })
     })
@@ -70,12 +88,19 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
       options.signal.throwIfAborted()
     }
     this.dialer.start()
+    this.rendezvous?.start()
   }
 
-  /** Stops the reconcile loop, then closes every connection and listener; idempotent. */
+  /** Stops the rendezvous and the reconcile loop, then closes every connection and listener; idempotent. */
   async stop (): Promise<void> {
+    await this.rendezvous?.stop()
     this.dialer.stop()
     await this.libp2p.stop()
+  }
+
+  /** Counters of mDNS and the DHT rendezvous (undefined where one is off). */
+  discoveryStats (): OverlayDiscoveryStats {
+    return { mdns: this.libp2p.services.mdns?.stats(), rendezvous: this.rendezvous?.stats() }
   }
 
   /** Addresses others can dial, each ending in /p2p/<peer id>. */
@@ -111,6 +136,17 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
       throw dialError(address, err)
     }
   }
+}
+
+/** The DHT rendezvous of a node, or undefined when the DHT is off or the keys have no rendezvous key. */
+function rendezvousFor (libp2p: Libp2p<OverlayServices>, options: ResolvedOverlayOptions): RendezvousDiscovery | undefined {
+  const { rendezvousKey } = options.keys
+  const dht = libp2p.services.dht
+  if (!options.dhtEnabled || rendezvousKey === undefined || dht === undefined) return undefined
+  return new RendezvousDiscovery(
+    { peerId: libp2p.peerId, contentRouting: libp2p.contentRouting, routingTable: routingTableOf(dht), logger: libp2p.logger },
+    { rendezvousKey, intervalMs: options.profile.rendezvousIntervalMs, timeoutMs: options.profile.rendezvousTimeoutMs }
+  )
 }
 
 /**

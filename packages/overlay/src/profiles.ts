@@ -5,11 +5,26 @@
  */
 export interface OverlayProfile {
   /**
-   * How often mDNS asks the LAN who is there. A node's start-up query already announces it to
-   * everyone, so this only bounds re-discovery after a loss. Lower finds lost peers sooner; every
-   * node answers every query by multicast, so traffic and CPU grow as N² per interval.
+   * First wait between mDNS queries, and the wait whenever the node has no connection. A node
+   * announces itself and queries at start, so this only bounds re-discovery after a loss. Lower
+   * finds lost peers sooner; every node answers every query by multicast, so traffic grows with
+   * the number of nodes times the query rate.
    */
-  readonly mdnsIntervalMs: number
+  readonly mdnsIntervalInitialMs: number
+  /**
+   * Longest wait between mDNS queries. While the node has connections the wait doubles after each
+   * query up to this. Higher keeps a settled LAN quiet; a node that joins still announces itself at
+   * once, so this only slows finding peers that came back without announcing (rare).
+   */
+  readonly mdnsIntervalMaxMs: number
+  /**
+   * How often the DHT rendezvous provides the current slot's key and looks up its providers; it
+   * also runs at once when the routing table gets its first peer. Lower finds nodes on other
+   * subnets sooner at the cost of a DHT query per node per interval.
+   */
+  readonly rendezvousIntervalMs: number
+  /** Budget of one rendezvous round (provide, then two lookups); a slow DHT is given up on. */
+  readonly rendezvousTimeoutMs: number
   /**
    * How often the reconcile loop re-dials static peers and tops up connections to known peers.
    * Lower heals partitions sooner at the cost of more dial attempts to peers that are down.
@@ -66,7 +81,10 @@ export interface OverlayProfile {
 export type OverlayProfileName = 'lan' | 'wan' | 'test'
 
 export const lanProfile = (): OverlayProfile => ({
-  mdnsIntervalMs: 10_000, // start-up queries announce a node at once; this is only for re-discovery
+  mdnsIntervalInitialMs: 5_000, // a node announces itself at start; this is only for re-discovery
+  mdnsIntervalMaxMs: 60_000, // a settled LAN hears one query a minute (others' queries suppress ours)
+  rendezvousIntervalMs: 30_000, // other subnets are found within a minute, at one DHT query a node
+  rendezvousTimeoutMs: 10_000, // a LAN DHT answers in ~0.1 s; this only bounds a sick one
   reconcileIntervalMs: 2_000, // heals within seconds (L3) without a busy loop
   redialBackoffInitialMs: 1_000,
   redialBackoffMaxMs: 30_000, // a dead static peer costs one dial every 30 s
@@ -85,7 +103,10 @@ export const lanProfile = (): OverlayProfile => ({
 
 export const wanProfile = (): OverlayProfile => ({
   ...lanProfile(),
-  mdnsIntervalMs: 30_000, // mDNS rarely helps across subnets; keep the LAN quiet
+  mdnsIntervalInitialMs: 10_000, // mDNS rarely helps across subnets; keep the LAN quiet
+  mdnsIntervalMaxMs: 120_000,
+  rendezvousIntervalMs: 60_000, // the DHT is how WAN nodes meet, but round trips are long
+  rendezvousTimeoutMs: 30_000,
   reconcileIntervalMs: 5_000,
   redialBackoffMaxMs: 60_000,
   dialTimeoutMs: 15_000, // round trips of hundreds of ms, several addresses per peer
@@ -96,7 +117,10 @@ export const wanProfile = (): OverlayProfile => ({
 
 export const testProfile = (): OverlayProfile => ({
   ...lanProfile(),
-  mdnsIntervalMs: 1_000, // re-discovery within a test's patience; few nodes, so cheap
+  mdnsIntervalInitialMs: 1_000, // re-discovery within a test's patience; few nodes, so cheap
+  mdnsIntervalMaxMs: 8_000,
+  rendezvousIntervalMs: 2_000,
+  rendezvousTimeoutMs: 1_500,
   reconcileIntervalMs: 200,
   redialBackoffInitialMs: 100,
   redialBackoffMaxMs: 1_000,

@@ -11,6 +11,7 @@ import {
   createOverlay, lanProfile, OverlayError, profileByName, redialDelayMs, testProfile, wanProfile
 } from '../src/index.js'
 import type { OverlayOptions } from '../src/index.js'
+import { resolveOverlayOptions } from '../src/options.js'
 import { testKeys } from './fixtures.js'
 
 const identity = await generateKeyPair('Ed25519')
@@ -44,7 +45,9 @@ describe('createOverlay option validation', () => {
     ['both a token and keys', { token: formatToken(generateToken()) }, /token/],
     ['a pnet key that is not a swarm key', { keys: { ...keys, pnetKey: new Uint8Array(32) } }, /keys\.pnetKey/],
     ['a bad mDNS service name', { keys: { ...keys, mdnsServiceName: 'has spaces' } }, /keys\.mdnsServiceName/],
-    ['a DHT prefix that is not a path', { keys: { ...keys, dhtProtocolPrefix: 'kad' } }, /keys\.dhtProtocolPrefix/]
+    ['a DHT prefix that is not a path', { keys: { ...keys, dhtProtocolPrefix: 'kad' } }, /keys\.dhtProtocolPrefix/],
+    ['a rendezvous key that is not a function', { keys: { ...keys, rendezvousKey: new Uint8Array(32) as unknown as () => Uint8Array } }, /keys\.rendezvousKey/],
+    ['an mDNS option of null', { mdns: null as unknown as boolean }, /mdns/]
   ])('refuses %s', async (_label, options, namesOption) => {
     const failure = await refusal(options)
     expect(failure.code).toBe('OVERLAY_BAD_OPTION')
@@ -85,10 +88,42 @@ describe('profiles', () => {
     expect(profile.redialBackoffInitialMs).toBeLessThanOrEqual(profile.redialBackoffMaxMs)
   })
 
+  it.each(['lan', 'wan', 'test'] as const)('%s backs mDNS off upwards and ends a rendezvous round before the next', (name) => {
+    const profile = profileByName(name)
+    expect(profile.mdnsIntervalInitialMs).toBeLessThan(profile.mdnsIntervalMaxMs)
+    expect(profile.rendezvousTimeoutMs).toBeLessThan(profile.rendezvousIntervalMs)
+  })
+
   it('derives wan and test from lan, overriding only timing', () => {
     expect(wanProfile().maxConnections).toBe(lanProfile().maxConnections)
     expect(wanProfile().dialTimeoutMs).toBeGreaterThan(lanProfile().dialTimeoutMs)
     expect(testProfile().reconcileIntervalMs).toBeLessThan(lanProfile().reconcileIntervalMs)
+  })
+})
+
+describe('the mdns option', () => {
+  const resolve = (options: Partial<OverlayOptions>) =>
+    resolveOverlayOptions({ keys, identity, profile: 'test', ...options }, '', () => keys)
+
+  it('keeps the profile\'s intervals when mDNS is simply on', () => {
+    const { profile, mdnsEnabled } = resolve({ mdns: true })
+    expect(mdnsEnabled).toBe(true)
+    expect([profile.mdnsIntervalInitialMs, profile.mdnsIntervalMaxMs]).toEqual([testProfile().mdnsIntervalInitialMs, testProfile().mdnsIntervalMaxMs])
+  })
+
+  it('takes { intervalMs } as the initial interval, backing off to the profile\'s maximum', () => {
+    const { profile } = resolve({ mdns: { intervalMs: 200 } })
+    expect([profile.mdnsIntervalInitialMs, profile.mdnsIntervalMaxMs]).toEqual([200, testProfile().mdnsIntervalMaxMs])
+  })
+
+  it('never backs off below an initial interval above the profile\'s maximum', () => {
+    const { profile } = resolve({ mdns: { intervalMs: 20_000 } })
+    expect([profile.mdnsIntervalInitialMs, profile.mdnsIntervalMaxMs]).toEqual([20_000, 20_000])
+  })
+
+  it('is off unless asked for', () => {
+    expect(resolve({}).mdnsEnabled).toBe(false)
+    expect(resolve({ mdns: false }).mdnsEnabled).toBe(false)
   })
 })
 

@@ -68,6 +68,8 @@ export type CoreEvent =
   | { readonly type: 'ledger:rejected', readonly from: NodeId, readonly reason: string }
   | { readonly type: 'ledger:equivocation', readonly voter: NodeId, readonly key: string }
   | { readonly type: 'shape:mismatch', readonly nodeId: NodeId, readonly detail: string }
+  /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */
+  | { readonly type: 'node:entry', readonly nodeId: NodeId, readonly name: string }
 
 /** Everything a node needs at construction; nothing here is read from the environment. */
 export interface CoreNodeInit {
@@ -145,4 +147,26 @@ export interface CoreNode {
   advance: (ready: Ready) => void
   status: () => NodeStatus
   inspect: () => NodeInspection
+}
+
+/**
+ * What an agent reads and writes in the node's ledger besides the driving verbs: the simulator
+ * needs none of it, the bootstrapper needs all of it.
+ */
+export interface NodeLedgerAccess {
+  /**
+   * Writes `node/<self>/<name>` (the agent's own published state: its phase, readiness). Signed,
+   * persisted with `sync`, pushed like any entry. `name` is segments of [A-Za-z0-9._-]; `facts`
+   * is reserved for the facts given at construction.
+   */
+  publish: (name: string, value: Uint8Array, nowMs: number) => void
+  /** The value under a ledger key, or undefined if absent or deleted. */
+  lookup: (key: string) => Uint8Array | undefined
+  /** The facts a member published, or null if none (or unreadable). */
+  factsOf: (nodeId: NodeId) => NodeFacts | null
+  /**
+   * One persist record per entry held now (tombstones included): what a store needs to start a
+   * fresh ledger log without the superseded entries of earlier runs.
+   */
+  ledgerRecords: () => PersistRecord[]
 }

@@ -5,6 +5,9 @@ import type { NodeFacts } from '../types.js'
 const LABELS_MAX = 64
 const LABEL_CHARS_MAX = 253
 const FACTS_BYTES_MAX = 16 * 1024
+/** A host has a handful of interfaces; each listen address appears once per interface. */
+const ADDRESSES_MAX = 32
+const ADDRESS_CHARS_MAX = 256
 
 const factsSchema = z.strictObject({
   labels: z.record(z.string().max(LABEL_CHARS_MAX), z.string().max(LABEL_CHARS_MAX))
@@ -13,7 +16,8 @@ const factsSchema = z.strictObject({
   cpus: z.number().int().nonnegative().optional(),
   requestedRole: z.enum(['control-plane', 'worker']).optional(),
   nodeIp: z.string().max(64).optional(),
-  hostname: z.string().max(253).optional()
+  hostname: z.string().max(253).optional(),
+  addresses: z.array(z.string().max(ADDRESS_CHARS_MAX)).max(ADDRESSES_MAX).optional()
 })
 
 /** The ledger value of `node/<id>/facts`: canonical CBOR without absent fields. */

@@ -37,7 +37,7 @@ import type { ClusterSecrets } from '../secrets/cluster-tokens.js'
 import { sealPlanSecrets } from '../secrets/plan-secrets.js'
 import type { NodeFacts, Plan, Role } from '../types.js'
 import type {
-  CoreEvent, CoreNode, CoreNodeInit, Envelope, MemberStatus, NodeInspection, NodeStatus, PersistRecord, Phase, Ready
+  CoreEvent, CoreNode, CoreNodeInit, Envelope, MemberStatus, NodeInspection, NodeLedgerAccess, NodeStatus, PersistRecord, Phase, Ready
 } from './contract.js'
 import { decodeFacts, encodeFacts } from './facts.js'
 import type { CoreMessage } from './wire.js'
@@ -75,7 +75,7 @@ interface Since {
  * (contract.ts). It decides nothing by itself that a quorum has not certified: the plan it acts on
  * is the `plan/<epoch>` ledger entry whose certificate the ledger checked (S5).
  */
-export class CoreNodeMachine implements CoreNode {
+export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   readonly nodeId: NodeId
   private readonly init: CoreNodeInit
   private readonly ledger: LedgerReplica
@@ -233,6 +233,22 @@ export class CoreNodeMachine implements CoreNode {
     }
   }
 
+  publish (name: string, value: Uint8Array, nowMs: number): void {
+    if (name === FACTS_KEY_NAME) {
+      throw new P2pBootstrapError('NODE_RESERVED_NAME', `node/<id>/${FACTS_KEY_NAME} is written from the facts given at construction; publish under another name`)
+    }
+    this.nowMs = Math.max(this.nowMs, nowMs)
+    this.writeLocal(nodeEntryKey(this.nodeId, name), value, nowMs)
+  }
+
+  lookup (key: string): Uint8Array | undefined {
+    return this.ledger.value(key)
+  }
+
+  ledgerRecords (): PersistRecord[] {
+    return this.ledger.entries().map(entryRecord)
+  }
+
   inspect (): NodeInspection {
     const promised = new Map<number, readonly [number, NodeId]>()
     for (const [epoch, instance] of this.instances) {
@@ -285,7 +301,7 @@ export class CoreNodeMachine implements CoreNode {
       clusterId: this.init.clusterId,
       epoch: 1,
       shape: this.init.shape,
-      members: live.map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) })),
+      members: live.map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) ?? { labels: {} } })),
       secrets: (controlPlanes) => sealPlanSecrets({
         serverToken: tokens.serverToken,
         agentToken: tokens.agentToken,
@@ -394,7 +410,7 @@ export class CoreNodeMachine implements CoreNode {
     for (const entry of accepted) {
       if (entry.key.startsWith('plan/')) this.learnPlanEntry(entry)
       else if (entry.key.startsWith('vote/')) voteEpochs.add(parseVoteKey(entry.key).epoch)
-      else this.noteMemberFromKey(entry.key, nowMs)
+      else this.noteNodeEntry(entry.key, nowMs)
     }
     for (const epoch of voteEpochs) this.completeFromVotes(epoch, nowMs)
   }
@@ -451,24 +467,32 @@ export class CoreNodeMachine implements CoreNode {
     this.writeLocal(key, value, nowMs)
   }
 
-  private factsOf (nodeId: NodeId): NodeFacts {
+  factsOf (nodeId: NodeId): NodeFacts | null {
     const bytes = this.ledger.value(nodeEntryKey(nodeId, FACTS_KEY_NAME))
-    if (bytes === undefined) return { labels: {} }
+    if (bytes === undefined) return null
     try {
       return decodeFacts(bytes)
     } catch (err) {
-      if (err instanceof CodecError) return { labels: {} }
+      if (err instanceof CodecError) return null
       throw err
     }
   }
 
   /** A node that wrote to the ledger is a member we may not have met yet (a node learns the rest from one). */
-  private noteMemberFromKey (key: string, nowMs: number): void {
-    const match = /^node\/([^/]+)\//.exec(key)
+  private noteMemberFromKey (key: string, nowMs: number): NodeId | null {
+    const match = /^node\/([^/]+)\/(.+)$/.exec(key)
     const nodeId = match?.[1]
-    if (nodeId !== undefined && nodeId !== this.nodeId && this.membership.stateOf(nodeId) === null) {
+    if (nodeId === undefined) return null
+    if (nodeId !== this.nodeId && this.membership.stateOf(nodeId) === null) {
       this.membership.addPeer(nodeId, nowMs)
     }
+    return nodeId
+  }
+
+  /** A new `node/<id>/<name>` entry: the member is noted and the application told (addresses, status). */
+  private noteNodeEntry (key: string, nowMs: number): void {
+    const nodeId = this.noteMemberFromKey(key, nowMs)
+    if (nodeId !== null) this.events.push({ type: 'node:entry', nodeId, name: key.slice(`node/${nodeId}/`.length) })
   }
 
   // ---- plumbing ----

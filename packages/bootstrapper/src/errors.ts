@@ -1,0 +1,28 @@
+import { P2pBootstrapError } from '@p2p-bootstrap/core'
+
+/** Codes of errors raised by the bootstrapper itself (the core, overlay and state dir have their own). */
+export type BootstrapperErrorCode =
+  | 'BOOTSTRAP_BAD_OPTION' // an option that cannot work; the message names it and the fix
+  | 'BOOTSTRAP_SHAPE_CONFLICT' // the token and the options disagree on the cluster shape
+  | 'BOOTSTRAP_NOT_STARTED' // a call that needs start() first
+  | 'BOOTSTRAP_STOPPED' // the bootstrapper stopped while the call waited
+  | 'BOOTSTRAP_STORAGE_FAILED' // the state dir refused a write: the node stops rather than act on what is not on disk
+  | 'BOOTSTRAP_APPLY_FAILED' // the node's output could not be written
+  | 'BOOTSTRAP_FRAME_REJECTED' // a peer sent a frame that is malformed, truncated or oversized
+  | 'BOOTSTRAP_LEDGER_REJECTED' // a peer sent a ledger entry that failed a check
+  | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes
+  | 'BOOTSTRAP_SHAPE_MISMATCH' // a peer is configured with another cluster shape
+  | 'BOOTSTRAP_STATUS_SOCKET' // the local status socket could not be served or reached
+
+/**
+ * An error of the bootstrapper. `fatal` errors stop it (a failed disk write must not be followed
+ * by a message that assumes it succeeded); the others are reported and it keeps serving.
+ */
+export class BootstrapperError extends P2pBootstrapError<BootstrapperErrorCode> {
+  readonly fatal: boolean
+
+  constructor (code: BootstrapperErrorCode, message: string, options: { cause?: unknown, fatal?: boolean } = {}) {
+    super(code, message, options)
+    this.fatal = options.fatal ?? false
+  }
+}

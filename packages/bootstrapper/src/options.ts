@@ -1,0 +1,60 @@
+import type { NetworkToken, Role } from '@p2p-bootstrap/core'
+
+/** Timing profile names shared by the core and the overlay. */
+export type ProfileName = 'lan' | 'wan' | 'test'
+
+/**
+ * What `createBootstrapper` takes. Only `token` is required; everything else has a default that
+ * fits a machine at first boot. The cluster shape may also come from the token: a value given
+ * here and in the token must agree, or the bootstrapper refuses to start (never silently picks).
+ */
+export interface BootstrapperOptions {
+  /** The network token (text, a Kairos token, or already parsed). */
+  token: string | NetworkToken
+  /** Where identity, votes and the ledger live (mode 0700). Default `/var/lib/p2p-bootstrap`. */
+  stateDir?: string
+  /** Root under which this node's output is written. Default `/`. */
+  root?: string
+  /** libp2p listen multiaddrs. Default `/ip4/0.0.0.0/tcp/4001`. */
+  listen?: string[]
+  /** Static peers: TCP multiaddrs ending in `/p2p/<peer id>`. */
+  peers?: string[]
+  /** mDNS discovery on the LAN. Default true. */
+  mdns?: boolean
+  /** The private kad-dht rendezvous. Default true. */
+  dht?: boolean
+  /** Cluster shape; each field may instead come from the token. */
+  shape?: ShapeOptions
+  /** What this node says about itself. */
+  node?: NodeOptions
+  /** Timing profile of the core and the overlay. Default `lan`. */
+  profile?: ProfileName
+  /** Render and write output only; start nothing. */
+  dryRun?: boolean
+  /** Serve `p2p-bootstrap status` on a unix socket in the state dir. Default true. */
+  statusSocket?: boolean
+}
+
+export interface ShapeOptions {
+  /** Nodes expected at first boot: a majority of it is the bootstrap quorum. */
+  expect?: number
+  /** Control-plane nodes wanted: 1, 3, 5 or 7. Default 1 if neither here nor in the token. */
+  controlPlanes?: number
+  /** The kube-vip virtual IP. */
+  vip?: string
+  /** A human cluster name (one lower-case DNS label). */
+  name?: string
+}
+
+export interface NodeOptions {
+  /** The address k3s uses as `node-ip`; default: the first non-loopback IPv4 of `interface`, or of the host. */
+  nodeIp?: string
+  /** The network interface for kube-vip and flannel. */
+  interface?: string
+  /** Labels published with this node (`k=v`); `p2p-bootstrap.io/control-plane=true` prefers control plane. */
+  labels?: Record<string, string>
+  /** A role request, honoured where it breaks no safety property. */
+  role?: Role
+  /** Host name used for the node name; default the OS host name. */
+  hostname?: string
+}

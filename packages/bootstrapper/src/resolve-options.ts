@@ -1,0 +1,157 @@
+import { hostname as osHostname, networkInterfaces } from 'node:os'
+import { isIP } from 'node:net'
+import { z } from 'zod'
+import {
+  CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX, deriveKeys, parseToken, profileByName
+} from '@p2p-bootstrap/core'
+import type { ClusterShape, DerivedKeys, NetworkToken, Role, TimingProfile } from '@p2p-bootstrap/core'
+import { BootstrapperError } from './errors.js'
+import type { BootstrapperOptions, ProfileName } from './options.js'
+
+export const DEFAULT_STATE_DIR = '/var/lib/p2p-bootstrap'
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001']
+const LIST_MAX = 64
+const LABEL_CHARS_MAX = 253
+
+/** Every option after validation, defaults filled in, the shape reconciled with the token. */
+export interface ResolvedOptions {
+  readonly token: NetworkToken
+  readonly keys: DerivedKeys
+  readonly shape: ClusterShape
+  readonly stateDir: string
+  readonly root: string
+  readonly listen: readonly string[]
+  readonly peers: readonly string[]
+  readonly mdns: boolean
+  readonly dht: boolean
+  readonly profileName: ProfileName
+  readonly coreProfile: TimingProfile
+  readonly node: {
+    readonly nodeIp?: string
+    readonly interface?: string
+    readonly labels: Readonly<Record<string, string>>
+    readonly role?: Role
+    readonly hostname: string
+  }
+  readonly dryRun: boolean
+  readonly statusSocket: boolean
+}
+
+const ipAddress = z.string().refine(value => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
+
+const optionsSchema = z.strictObject({
+  token: z.union([z.string().min(1, 'must not be empty'), z.object({ version: z.literal(1) }).loose()]),
+  stateDir: z.string().min(1).optional(),
+  root: z.string().min(1).optional(),
+  listen: z.array(z.string()).min(1, 'must hold at least one multiaddr').max(LIST_MAX).optional(),
+  peers: z.array(z.string()).max(LIST_MAX).optional(),
+  mdns: z.boolean().optional(),
+  dht: z.boolean().optional(),
+  shape: z.strictObject({
+    expect: z.number().int().min(1).max(EXPECT_MAX).optional(),
+    controlPlanes: z.number().int().refine(value => CONTROL_PLANES_ALLOWED.includes(value), `must be one of ${CONTROL_PLANES_ALLOWED.join(', ')}`).optional(),
+    vip: ipAddress.optional(),
+    name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be a lower-case DNS label').max(NAME_CHARS_MAX).optional()
+  }).optional(),
+  node: z.strictObject({
+    nodeIp: ipAddress.optional(),
+    interface: z.string().min(1).max(15).optional(),
+    labels: z.record(z.string().min(1).max(LABEL_CHARS_MAX), z.string().max(LABEL_CHARS_MAX)).optional(),
+    role: z.enum(['control-plane', 'worker']).optional(),
+    hostname: z.string().min(1).max(253).optional()
+  }).optional(),
+  profile: z.enum(['lan', 'wan', 'test']).optional(),
+  dryRun: z.boolean().optional(),
+  statusSocket: z.boolean().optional()
+})
+
+/** The first issue zod found, as "option shape.controlPlanes: must be one of 1, 3, 5, 7". */
+function firstIssue (error: z.ZodError): BootstrapperError {
+  const issue = error.issues[0]
+  const path = issue?.path.map(String).join('.') ?? ''
+  const where = path === '' ? 'options' : `option ${path}`
+  return new BootstrapperError('BOOTSTRAP_BAD_OPTION', `${where}: ${issue?.message ?? 'is invalid'}`)
+}
+
+/** One shape field from the token or the options; both given and different is refused. */
+function reconcile<T> (field: string, fromToken: T | undefined, fromOptions: T | undefined): T | undefined {
+  if (fromToken !== undefined && fromOptions !== undefined && fromToken !== fromOptions) {
+    throw new BootstrapperError('BOOTSTRAP_SHAPE_CONFLICT',
+      `the token says ${field} = ${String(fromToken)} but the options say ${String(fromOptions)}: ` +
+      'every node must hold the same shape, so remove the option (the token already carries it) or issue a new token')
+  }
+  return fromToken ?? fromOptions
+}
+
+/** An IPv4 the host has on `interfaceName` (or on any interface), not loopback. */
+function hostAddress (interfaceName: string | undefined): string | undefined {
+  const interfaces = networkInterfaces()
+  const names = interfaceName === undefined ? Object.keys(interfaces).sort() : [interfaceName]
+  for (const name of names) {
+    for (const address of interfaces[name] ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address
+    }
+  }
+  return undefined
+}
+
+/** The IP of a listen multiaddr bound to one address (`/ip4/127.0.0.3/tcp/…`), not a wildcard. */
+function specificListenIp (listen: readonly string[]): string | undefined {
+  for (const address of listen) {
+    const match = /^\/ip[46]\/([^/]+)\//.exec(address)
+    const ip = match?.[1]
+    if (ip !== undefined && ip !== '0.0.0.0' && ip !== '::') return ip
+  }
+  return undefined
+}
+
+/** Validates options once, before anything starts; errors name the option and the fix. */
+export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(options)
+  if (!parsed.success) throw firstIssue(parsed.error)
+  const token = typeof options.token === 'string' ? parseToken(options.token) : options.token
+  const keys = deriveKeys(token)
+  const given = options.shape ?? {}
+  const expect = reconcile('expect', token.expect, given.expect)
+  const vip = reconcile('vip', token.vip, given.vip)
+  const name = reconcile('name', token.name, given.name)
+  const controlPlanes = reconcile('controlPlanes', token.controlPlanes, given.controlPlanes) ?? 1
+  const shape: ClusterShape = {
+    controlPlanes,
+    ...(expect === undefined ? {} : { expect }),
+    ...(vip === undefined ? {} : { vip }),
+    ...(name === undefined ? {} : { name })
+  }
+  const listen = options.listen ?? DEFAULT_LISTEN
+  const node = options.node ?? {}
+  if (node.interface !== undefined && node.nodeIp === undefined && networkInterfaces()[node.interface] === undefined) {
+    throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option node.interface: this host has no interface ${JSON.stringify(node.interface)}; use one of ${Object.keys(networkInterfaces()).join(', ')}`)
+  }
+  const nodeIp = node.nodeIp ?? specificListenIp(listen) ?? hostAddress(node.interface)
+  if (vip !== undefined && nodeIp === vip) {
+    throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option node.nodeIp: ${nodeIp} is the cluster's VIP; a node needs an address of its own (set --node-ip)`)
+  }
+  const profileName = options.profile ?? 'lan'
+  return {
+    token,
+    keys,
+    shape,
+    stateDir: options.stateDir ?? DEFAULT_STATE_DIR,
+    root: options.root ?? '/',
+    listen,
+    peers: options.peers ?? [],
+    mdns: options.mdns ?? true,
+    dht: options.dht ?? true,
+    profileName,
+    coreProfile: profileByName(profileName),
+    node: {
+      ...(nodeIp === undefined ? {} : { nodeIp }),
+      ...(node.interface === undefined ? {} : { interface: node.interface }),
+      labels: node.labels ?? {},
+      ...(node.role === undefined ? {} : { role: node.role }),
+      hostname: node.hostname ?? osHostname()
+    },
+    dryRun: options.dryRun ?? false,
+    statusSocket: options.statusSocket ?? true
+  }
+}

@@ -1,0 +1,127 @@
+import { createBootstrapper } from '@p2p-bootstrap/bootstrapper'
+import type { Bootstrapper } from '@p2p-bootstrap/bootstrapper'
+import { Option } from 'commander'
+import type { Command } from 'commander'
+import { loadConfigFile, resolveRunSettings } from '../config/index.js'
+import type { RunFlags, RunSettings } from '../config/index.js'
+import { CliError } from '../errors.js'
+import { ProgressReporter } from '../run/progress.js'
+import type { CommandContext, CommandModule } from './command.js'
+
+/** How long `--once` waits, after its own output, for the rest of the plan's nodes to apply theirs. */
+const ONCE_LINGER_MS = 30_000
+
+/** Repeatable flags collect into a list. */
+function collect (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/**
+ * `run`: the agent. Joins the private overlay, forms (or rejoins) the cluster, writes this node's
+ * output, and keeps serving the ledger to late joiners until stopped (SIGINT/SIGTERM); with
+ * `--once` it exits 0 once the plan is committed and applied here and by the plan's other nodes.
+ */
+export const runCommand: CommandModule = {
+  name: 'run',
+  register (program, context) {
+    program.command('run')
+      .description('join the overlay, agree on the cluster plan, write this node\'s output, keep serving')
+      .option('--config <file>', 'YAML config file (native, or a Kairos cloud-config with p2p: and kubevip: blocks)')
+      .option('--token <token>', 'the network token; \'-\' reads it from standard input (also P2PB_TOKEN)')
+      .option('--state-dir <dir>', 'identity, votes and ledger (default /var/lib/p2p-bootstrap)')
+      .option('--root <dir>', 'write output under this directory (default /)')
+      .option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/4001)', collect)
+      .option('--peer <multiaddr>', 'static peer /ip4/…/tcp/…/p2p/<id>, repeatable', collect)
+      .option('--expect <n>', 'nodes expected at first boot (quorum is a majority of it)')
+      .option('--control-planes <m>', 'control-plane nodes: 1, 3, 5 or 7')
+      .option('--vip <ip>', 'kube-vip virtual IP')
+      .option('--interface <if>', 'network interface for kube-vip and flannel')
+      .option('--node-ip <ip>', 'this node\'s address for k3s (default: from --interface or the host)')
+      .option('--label <k=v>', 'node label, repeatable', collect)
+      .addOption(new Option('--role <role>', 'request a role').choices(['control-plane', 'worker']))
+      .addOption(new Option('--profile <profile>', 'timing profile').choices(['lan', 'wan', 'test']))
+      .option('--no-mdns', 'do not use mDNS on the LAN')
+      .option('--no-dht', 'do not use the private DHT rendezvous')
+      .option('--dry-run', 'render and write output only; start nothing')
+      .option('--once', 'exit 0 once the plan is committed and applied')
+      .option('--json', 'one JSON object per line, each with an `event` field')
+      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean }) => {
+        // commander sets --no-x flags to true by default; only an explicit --no-x may override the file.
+        const explicit: RunFlags = { ...flags }
+        if (flags.mdns) delete explicit.mdns
+        if (flags.dht) delete explicit.dht
+        await run(explicit, context)
+      })
+  }
+}
+
+async function run (flags: RunFlags, { io }: CommandContext): Promise<void> {
+  const file = flags.config === undefined ? undefined : await loadConfigFile(flags.config)
+  let settings: RunSettings = resolveRunSettings(flags, file, process.env)
+  if (settings.tokenFromStdin) {
+    settings = { ...settings, options: { ...settings.options, token: (await io.readIn()).trim() } }
+  }
+  const bootstrapper = createBootstrapper(settings.options)
+  const reporter = new ProgressReporter(bootstrapper, settings.json, io.writeOut, io.writeErr, io.nowMs)
+  reporter.attach()
+  const shutdown = io.shutdownSignal()
+  const fatal = new Promise<never>((resolve, reject) => {
+    bootstrapper.addEventListener('error', (event) => { if (event.detail.fatal) reject(event.detail) })
+  })
+  fatal.catch(() => {}) // observed below; this only keeps an unobserved rejection quiet
+  try {
+    await Promise.race([bootstrapper.start({ signal: shutdown }), fatal])
+    const { nodeId, options } = bootstrapper
+    reporter.emit({ event: 'start', nodeId, clusterId: options.keys.clusterId, addresses: bootstrapper.addresses() },
+      `node ${nodeId} of cluster ${options.keys.clusterId}, listening on ${bootstrapper.addresses().join(' ')}`)
+    if (settings.once) {
+      await Promise.race([bootstrapper.waitForReady({ signal: shutdown }), fatal])
+      await lingerForFleet(bootstrapper, shutdown)
+      reporter.emit(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
+    } else {
+      await Promise.race([untilAborted(shutdown), fatal])
+    }
+  } catch (err) {
+    if (shutdown.aborted && !(err instanceof CliError)) {
+      if (settings.once) throw new CliError('CLI_INTERRUPTED', 'stopped by a signal before the plan was applied')
+      return // a signal is the normal way to stop the agent
+    }
+    throw err
+  } finally {
+    await bootstrapper.stop()
+  }
+}
+
+/** Waits (bounded) until every node of the plan has applied it, so none is left without a peer to learn from. */
+async function lingerForFleet (bootstrapper: Bootstrapper, shutdown: AbortSignal): Promise<void> {
+  const signal = AbortSignal.any([shutdown, AbortSignal.timeout(ONCE_LINGER_MS)])
+  try {
+    await bootstrapper.waitForFleet('applied', { signal })
+  } catch (err) {
+    if (shutdown.aborted) throw err
+    // The others may be down; this node's own output is written, which is what --once promises.
+  }
+}
+
+function doneLine (bootstrapper: Bootstrapper): { event: string, [field: string]: unknown } {
+  const status = bootstrapper.status()
+  return {
+    event: 'done',
+    nodeId: status.nodeId,
+    clusterId: status.clusterId,
+    epoch: status.epoch,
+    role: status.role,
+    init: status.part?.init ?? false,
+    files: status.files
+  }
+}
+
+function doneWords (bootstrapper: Bootstrapper): string {
+  const status = bootstrapper.status()
+  return `${status.role ?? 'no role'}${status.part?.init === true ? ' (initialises the cluster)' : ''} in plan epoch ${status.epoch}; files: ${status.files.join(', ')}`
+}
+
+async function untilAborted (signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>((resolve) => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+}

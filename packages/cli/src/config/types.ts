@@ -1,0 +1,67 @@
+import type { BootstrapperOptions } from '@p2p-bootstrap/bootstrapper'
+
+/**
+ * What commander hands the `run` action. Numbers arrive as text and are validated here, so each
+ * error names its flag. An absent field means "not given": define no commander defaults, or the
+ * flag would always override the config file (for `--mdns`/`--no-mdns`, define `--mdns` first).
+ */
+export interface RunFlags {
+  config?: string
+  /** Token text, or '-' to read it from standard input. */
+  token?: string
+  stateDir?: string
+  root?: string
+  /** Repeated `--listen`; replaces the file's list when given. */
+  listen?: string[]
+  /** Repeated `--peer`; replaces the file's list when given. */
+  peer?: string[]
+  expect?: string
+  controlPlanes?: string
+  vip?: string
+  interface?: string
+  nodeIp?: string
+  /** Repeated `--label key=value`; each overrides the file's label of the same key. */
+  label?: string[]
+  role?: string
+  profile?: string
+  mdns?: boolean
+  dht?: boolean
+  dryRun?: boolean
+  once?: boolean
+  json?: boolean
+}
+
+/**
+ * A config file after reading, in one spelling whichever it was written in (native or Kairos):
+ * the options it sets, where it came from, and the k3s settings it carries for later use.
+ */
+export interface FileConfig extends Omit<Partial<BootstrapperOptions>, 'token' | 'dryRun' | 'statusSocket'> {
+  /** The path (or name) it was read from, for messages. */
+  source: string
+  /** Token text; parsed by the bootstrapper, not here. */
+  token?: string
+  /**
+   * Extra k3s settings, kept opaque. A native file: the `k3s:` mapping as written (k3s
+   * config.yaml keys). A Kairos cloud-config: `{ kairos: { k3s?, 'k3s-agent'? } }`, its two
+   * blocks as written (`args`, `env`, …), under a key no k3s config key can clash with.
+   */
+  k3s?: Record<string, unknown>
+}
+
+/** Where the token text came from, so a bad token's error can say which one to fix. */
+export type TokenSource = 'flag' | 'stdin' | 'file' | 'env'
+
+/** Everything `run` needs, flags merged over the file. */
+export interface RunSettings {
+  /**
+   * What to give `createBootstrapper`. When `tokenFromStdin` is true, `options.token` is the
+   * empty string: the command reads standard input and puts the text there.
+   */
+  options: BootstrapperOptions
+  once: boolean
+  json: boolean
+  tokenFromStdin: boolean
+  tokenSource: TokenSource
+  k3s?: Record<string, unknown>
+  configSource?: string
+}
