@@ -1,25 +1,51 @@
-// Goal: the README's main command (`npm start` → `p2p-bootstrap demo`) works end to end: it forms
-// the private overlay of local nodes on distinct loopback addresses, shows every node connected,
-// shows an outsider refused, and exits 0. Method: run the real bin as a child process (as
-// `npm start` does) and read its output; then check that the child left no process behind.
-import { describe, expect, it } from 'vitest'
+// Goal: the README's main command (`npm start` → `p2p-bootstrap demo`) works end to end: five
+// separate node processes on distinct loopback addresses commit one plan, the plan is printed as a
+// table with where each node wrote its output, the command exits 0 and leaves no process behind.
+// Method: run the real bin as a child process (as `npm start` does) and read its output; then
+// look for any `p2p-bootstrap run` process still holding the demo folder.
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
 import { runBin } from './helpers.js'
 
+let dir = ''
+
+afterEach(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true })
+  dir = ''
+})
+
 describe('p2p-bootstrap demo', () => {
-  it('forms the overlay on loopback, refuses an outsider and exits 0', async () => {
-    const result = await runBin(['demo', '--nodes', '4', '--timeout', '45'])
+  it('commits a plan with five node processes, prints it and exits 0', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pb-demo-test-'))
+    const result = await runBin(['demo', '--dir', dir, '--timeout', '60'])
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
-    expect(result.stdout).toMatch(/^token: p2pb1\./)
-    for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) {
-      expect(result.stdout).toContain(`on ${address}:`)
+    for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']) {
+      expect(result.stdout).toContain(`on ${address}`)
     }
-    const table = result.stdout.split('private overlay formed')[1] ?? ''
+    const table = result.stdout.split('committed plan (epoch 1):')[1] ?? ''
     const rows = table.split('\n').filter(line => /^node \d/.test(line))
-    expect(rows).toHaveLength(4)
-    for (const row of rows) expect(row).toMatch(/127\.0\.0\.\d+\s+\S+\s+node \d/)
-    expect(result.stdout).toContain('outsider with another token was refused')
-  })
+    expect(rows).toHaveLength(5)
+    expect(rows.filter(row => /\scontrol-plane\s/.test(row))).toHaveLength(3)
+    expect(rows.filter(row => /\sworker\s/.test(row))).toHaveLength(2)
+    expect(rows.filter(row => /\syes\s/.test(row))).toHaveLength(1)
+    // Each row names a file that exists and holds that node's part of the same plan.
+    const inits = new Set<string>()
+    for (const row of rows) {
+      const path = row.trim().split(/\s+/).at(-1) ?? ''
+      expect(path.startsWith(dir)).toBe(true)
+      const written = JSON.parse(await readFile(path, 'utf8')) as { init: string }
+      inits.add(written.init)
+    }
+    expect(inits.size).toBe(1)
+    expect(result.stdout).not.toMatch(/warning|error/)
+    // No node process outlives the demo.
+    const leftovers = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter(line => line.includes(dir))
+    expect(leftovers).toEqual([])
+  }, 90_000)
 
   it.each([['--nodes', '1'], ['--nodes', 'ten'], ['--timeout', '0']])('rejects %s %s with a usage error', async (flag, value) => {
     const result = await runBin(['demo', flag, value])

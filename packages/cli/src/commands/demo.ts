@@ -1,27 +1,32 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { deriveKeys, formatToken, generateToken, parseToken } from '@p2p-bootstrap/core'
-import { OverlayError, createOverlay, loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
-import type { Overlay } from '@p2p-bootstrap/overlay'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { formatToken, generateToken } from '@p2p-bootstrap/core'
+import { shortId } from '@p2p-bootstrap/bootstrapper'
+import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import { InvalidArgumentError } from 'commander'
 import { CliError } from '../errors.js'
-import { formatTokenView, tokenView } from '../token-view.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 /**
  * `demo`: the whole first-boot story on this machine, sending nothing off it. A fresh token, then
- * N nodes on distinct loopback addresses (127.0.0.2, .3, …) joined into the private overlay by
- * static peers (no multicast: this may run in the root network namespace), then an outsider with
- * another token refused by the private-network handshake. Every node is stopped before it exits.
+ * N separate `p2p-bootstrap run --once` processes on distinct loopback addresses (127.0.0.2, .3, …,
+ * so node IPs differ), each knowing the others as static peers (no multicast: this may run in the
+ * root network namespace). Their progress is shown live; then the committed plan as a table, and
+ * where each node wrote its output (under the demo folder, through `--root`).
  */
 export const demoCommand: CommandModule = {
   name: 'demo',
   register (program, context) {
     program.command('demo')
-      .description('form a private overlay of N local nodes on loopback and show it (sends nothing off this machine)')
+      .description('form a cluster plan with N local node processes on loopback (sends nothing off this machine)')
       .option('--nodes <n>', `how many nodes (${NODES_MIN} to ${NODES_MAX})`, nodeCount, NODES_DEFAULT)
       .option('--timeout <seconds>', 'give up after this long', positiveSeconds, TIMEOUT_SECONDS_DEFAULT)
+      .option('--dir <dir>', 'folder for the nodes\' state and output (default: a new folder under the system temp dir)')
       .action(async (flags: DemoFlags) => { await runDemo(flags, context) })
   }
 }
@@ -29,125 +34,177 @@ export const demoCommand: CommandModule = {
 interface DemoFlags {
   nodes: number
   timeout: number
+  dir?: string
 }
 
 const NODES_MIN = 2
 const NODES_MAX = 9 // 127.0.0.2 … 127.0.0.10
 const NODES_DEFAULT = 5
-const TIMEOUT_SECONDS_DEFAULT = 30
+const TIMEOUT_SECONDS_DEFAULT = 60
+/** How long a node gets to exit after SIGTERM before it is killed. */
+const KILL_GRACE_MS = 5_000
+const BIN_PATH = fileURLToPath(new URL('../../bin/p2p-bootstrap.js', import.meta.url))
+
+interface DemoNode {
+  readonly index: number
+  readonly ip: string
+  readonly peerId: string
+  readonly address: string
+  readonly stateDir: string
+  readonly root: string
+  done?: DoneLine
+  stderr: string
+}
+
+interface DoneLine {
+  readonly nodeId: string
+  readonly epoch: number
+  readonly role: string
+  readonly init: boolean
+  readonly files: readonly string[]
+}
 
 async function runDemo (flags: DemoFlags, { io }: CommandContext): Promise<void> {
-  const signal = AbortSignal.timeout(flags.timeout * 1000)
-  const token = generateToken({ expect: flags.nodes, controlPlanes: flags.nodes >= 3 ? 3 : 1, name: 'demo', createdMs: io.nowMs() })
-  const text = formatToken(token)
-  // The round trip a user does by hand: the printed text parses back to the same cluster.
-  const keys = deriveKeys(parseToken(text))
-  io.writeOut(`token: ${text}\n${formatTokenView(tokenView(parseToken(text)))}\n`)
+  const signal = AbortSignal.any([AbortSignal.timeout(flags.timeout * 1000), io.shutdownSignal()])
+  const controlPlanes = flags.nodes >= 3 ? 3 : 1
+  const token = formatToken(generateToken({ expect: flags.nodes, controlPlanes, name: 'demo', createdMs: io.nowMs() }))
+  const dir = flags.dir === undefined ? await mkdtemp(join(tmpdir(), 'p2p-bootstrap-demo-')) : resolve(flags.dir)
+  await mkdir(dir, { recursive: true })
+  io.writeOut(`a new token for ${flags.nodes} nodes, ${controlPlanes} control plane(s); state and output go to ${dir}\n`)
 
-  const stateRoot = await mkdtemp(join(tmpdir(), 'p2pb-demo-'))
-  const nodes: Overlay[] = []
+  const nodes: DemoNode[] = []
+  for (let index = 0; index < flags.nodes; index++) {
+    const ip = `127.0.0.${index + 2}`
+    const stateDir = join(dir, `node-${index + 1}`, 'state')
+    // The identity is made first so every node can be given the others' peer ids as static peers.
+    const { peerId } = await loadOrCreateIdentity(stateDir, { signal })
+    const port = await freePort(ip)
+    nodes.push({ index, ip, peerId, address: `/ip4/${ip}/tcp/${port}/p2p/${peerId}`, stateDir, root: join(dir, `node-${index + 1}`, 'root'), stderr: '' })
+  }
+
+  const children: ChildProcess[] = []
   try {
-    for (let index = 0; index < flags.nodes; index++) {
-      const { privateKey } = await loadOrCreateIdentity(join(stateRoot, `node-${index + 1}`), { signal })
-      // A star of static peers: node 1 is known to all; the others find each other through it.
-      const peers = index === 0 ? [] : [firstAddress(nodes[0])]
-      nodes.push(await createOverlay({
-        token: text,
-        identity: privateKey,
-        listen: [`/ip4/127.0.0.${index + 2}/tcp/0`],
-        peers,
-        mdns: false,
-        dht: false,
-        profile: 'test'
-      }, { signal }))
-      io.writeOut(`started node ${index + 1} on 127.0.0.${index + 2}: ${nodes[index]?.peerId ?? ''}\n`)
+    const exits = nodes.map((node) => {
+      const child = startNode(node, nodes, token, (line) => { io.writeOut(`node ${node.index + 1} | ${line}\n`) })
+      children.push(child)
+      return exitOf(child)
+    })
+    const statuses = await abortable(Promise.all(exits), signal)
+    const failed = nodes.filter((node, index) => statuses[index] !== 0 || node.done === undefined)
+    if (failed.length > 0) {
+      const detail = failed.map(node => `node ${node.index + 1} exited ${String(statuses[node.index])}: ${node.stderr.trim().split('\n').at(-1) ?? ''}`).join('; ')
+      throw new CliError('CLI_DEMO', `not every node finished: ${detail}`)
     }
-    await everyNodeConnected(nodes, signal)
-    io.writeOut(`\nprivate overlay formed (cluster ${keys.clusterId}):\n${connectionTable(nodes)}\n`)
-    await showOutsiderRefused(nodes, stateRoot, io.writeOut, signal)
+    io.writeOut(`\n${planTable(nodes)}\n\nevery node exited 0; look at the output under ${dir}\n`)
   } catch (err) {
     if (signal.aborted) {
-      throw new CliError('CLI_TIMEOUT', `the demo did not finish within ${flags.timeout} s: is loopback usable here?`, { cause: err })
+      throw new CliError('CLI_TIMEOUT', `the demo did not finish within ${flags.timeout} s; the nodes were stopped (their state is in ${dir})`, { cause: err })
     }
     throw err
   } finally {
-    await Promise.allSettled(nodes.map(async node => { await node.stop() }))
-    await rm(stateRoot, { recursive: true, force: true })
+    await Promise.all(children.map(async child => { await stopChild(child) }))
   }
 }
 
-function firstAddress (node: Overlay | undefined): string {
-  const address = node?.addresses()[0]
-  if (address === undefined) throw new CliError('CLI_DEMO', 'the first demo node has no listen address')
-  return address
+/** Starts one `run --once --json` process and reports its progress lines in words. */
+function startNode (node: DemoNode, all: readonly DemoNode[], token: string, report: (line: string) => void): ChildProcess {
+  const peers = all.filter(other => other !== node).flatMap(other => ['--peer', other.address])
+  const child = spawn(process.execPath, [
+    BIN_PATH, 'run', '--once', '--json',
+    '--state-dir', node.stateDir, '--root', node.root,
+    '--listen', node.address.replace(/\/p2p\/.*$/, ''), ...peers,
+    '--node-ip', node.ip,
+    '--no-mdns', '--no-dht', '--profile', 'test'
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token } })
+  let pending = ''
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    pending += text
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const words = describeLine(node, line)
+      if (words !== null) report(words)
+    }
+  })
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => { node.stderr += text })
+  return child
 }
 
-/** Resolves once every node has a connection; event-driven, with the signal as the deadline. */
-async function everyNodeConnected (nodes: readonly Overlay[], signal: AbortSignal): Promise<void> {
-  // Both ends must see each link, or the table printed next could show it from one side only.
-  const byId = new Map(nodes.map(node => [node.peerId, node]))
-  const done = (): boolean => nodes.every(node => {
-    const peers = node.connectedPeers()
-    return peers.length > 0 && peers.every(peer => byId.get(peer)?.connectedPeers().includes(node.peerId) ?? true)
-  })
-  if (done()) return
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (!done()) return
-      cleanup()
-      resolve()
-    }
-    const abort = (): void => {
-      cleanup()
-      reject(signal.reason)
-    }
-    const cleanup = (): void => {
-      for (const node of nodes) node.removeEventListener('peer:connect', check)
-      signal.removeEventListener('abort', abort)
-    }
-    for (const node of nodes) node.addEventListener('peer:connect', check)
-    signal.addEventListener('abort', abort)
-  })
+/** A JSON progress line of a node, in words (null for lines not worth a demo line). */
+function describeLine (node: DemoNode, line: string): string | null {
+  let event: Record<string, unknown>
+  try {
+    event = JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return line.trim() === '' ? null : line
+  }
+  switch (event.event) {
+    case 'start': return `started as ${shortId(String(event.nodeId))} on ${node.ip}`
+    case 'peers': return `found ${String(event.found)}/${String(event.expect)} nodes`
+    case 'phase': return event.phase === 'voting' ? `voting (ballot ${String(event.ballot)})` : null
+    case 'plan': return `plan committed: ${String((event.part as { role?: string } | null)?.role ?? 'unlisted')}`
+    case 'ready': return `output written: ${(event.files as string[]).join(', ')}`
+    case 'done':
+      node.done = event as unknown as DoneLine
+      return 'done'
+    case 'error': return `${event.fatal === true ? 'error' : 'warning'}: ${String(event.message)}`
+    default: return null
+  }
 }
 
-function connectionTable (nodes: readonly Overlay[]): string {
-  const rows = nodes.map((node, index) => [
-    `node ${index + 1}`,
-    `127.0.0.${index + 2}`,
+function planTable (nodes: readonly DemoNode[]): string {
+  const rows = nodes.map(node => [
+    `node ${node.index + 1}`,
+    node.ip,
     shortId(node.peerId),
-    node.connectedPeers().map(peer => nodes.findIndex(n => n.peerId === peer) + 1).sort((a, b) => a - b).map(n => `node ${n}`).join(', ')
+    node.done?.role ?? '-',
+    node.done?.init === true ? 'yes' : '',
+    node.done?.files.join(', ') ?? '-'
   ])
-  const header = ['node', 'address', 'peer id', 'connected to']
+  const epochs = new Set(nodes.map(node => node.done?.epoch))
+  const header = ['node', 'node-ip', 'node id', 'role', 'init', 'output']
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => row[column]?.length ?? 0)))
   const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()
-  return [line(header), ...rows.map(line)].join('\n')
+  return [`committed plan (epoch ${[...epochs].join(', ')}):`, line(header), ...rows.map(line)].join('\n')
 }
 
-function shortId (peerId: string): string {
-  return `${peerId.slice(0, 12)}…${peerId.slice(-4)}`
+async function exitOf (child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode
+  return await new Promise((resolve) => { child.once('close', (code) => { resolve(code) }) })
 }
 
-async function showOutsiderRefused (
-  nodes: readonly Overlay[], stateRoot: string, write: (text: string) => void, signal: AbortSignal
-): Promise<void> {
-  const { privateKey } = await loadOrCreateIdentity(join(stateRoot, 'outsider'), { signal })
-  const outsider = await createOverlay({
-    token: formatToken(generateToken()),
-    identity: privateKey,
-    listen: [`/ip4/127.0.0.${nodes.length + 2}/tcp/0`],
-    mdns: false,
-    dht: false,
-    profile: 'test'
-  }, { signal })
-  try {
-    await outsider.dial(firstAddress(nodes[0]), { signal })
-    throw new CliError('CLI_DEMO', 'a node with another token connected to the overlay: the private network is broken')
-  } catch (err) {
-    if (!(err instanceof OverlayError) || err.code !== 'OVERLAY_HANDSHAKE_REFUSED') throw err
-    write('\nan outsider with another token was refused by the private-network handshake, as it must be.\n')
-  } finally {
-    await outsider.stop()
-  }
+/** SIGTERM (the node stops cleanly), then SIGKILL if it has not exited within the grace period. */
+async function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = exitOf(child)
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, KILL_GRACE_MS)
+  await exited
+  clearTimeout(timer)
+}
+
+async function abortable<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}
+
+/** A TCP port free on `ip` right now (asked of the OS by binding port 0). */
+async function freePort (ip: string): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', (err) => {
+      reject(new CliError('CLI_DEMO', `cannot bind ${ip}: ${err.message}; the demo needs the loopback range 127.0.0.0/8`, { cause: err }))
+    })
+    server.listen(0, ip, () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => { resolve(port) })
+    })
+  })
 }
 
 function nodeCount (value: string): number {

@@ -455,7 +455,9 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private handleReports (reports: readonly LedgerReport[]): void {
     for (const report of reports) {
       if (report.type === 'equivocation') this.events.push({ type: 'ledger:equivocation', voter: report.voter, key: report.key })
-      else this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions under ${report.key}` })
+      else if (!sameDecidedValue(report.kept, report.dropped)) {
+        this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions under ${report.key}` })
+      }
     }
   }
 
@@ -589,3 +591,16 @@ function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
 }
 
+/**
+ * Two certificates for one decided value are two proofs of the same decision (the proposer and an
+ * acceptor that completed from the votes each wrote one): the ledger keeps one, and nothing is wrong.
+ */
+function sameDecidedValue (kept: Entry, dropped: Entry): boolean {
+  if (kept.value === null || dropped.value === null) return false
+  try {
+    return sameBytes(decodeDecision(kept.value).value, decodeDecision(dropped.value).value)
+  } catch (err) {
+    if (err instanceof CodecError) return false
+    throw err
+  }
+}

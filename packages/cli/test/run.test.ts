@@ -1,0 +1,160 @@
+// Goal: `p2p-bootstrap run` is the agent users run at first boot. Five `run --once --json`
+// processes on distinct loopback addresses agree on one plan and exit 0 with a `done` line each;
+// a long-running agent answers `p2p-bootstrap status` over its socket and stops cleanly on
+// SIGTERM; bad flags are usage errors. Method: the real bin as child processes (built by
+// `npm test`'s type-check step), output parsed line by line.
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { formatToken, generateToken } from '@p2p-bootstrap/core'
+import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
+import { afterEach, describe, expect, it } from 'vitest'
+import { binPath, runBin } from './helpers.js'
+import { waitFor } from '../../../test/helpers/wait.js'
+
+interface Agent {
+  readonly child: ChildProcess
+  readonly lines: Array<Record<string, unknown>>
+  stderr: string
+  readonly exited: Promise<number | null>
+}
+
+const started: Agent[] = []
+let dir = ''
+
+afterEach(async () => {
+  for (const agent of started.splice(0)) {
+    if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL')
+    await agent.exited
+  }
+  if (dir !== '') await rm(dir, { recursive: true, force: true })
+  dir = ''
+})
+
+function startAgent (args: readonly string[], token: string): Agent {
+  const child = spawn(process.execPath, [binPath, 'run', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token }
+  })
+  const agent: Agent = {
+    child,
+    lines: [],
+    stderr: '',
+    exited: new Promise((resolve) => { child.on('close', (code) => { resolve(code) }) })
+  }
+  let pending = ''
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    pending += text
+    const parts = pending.split('\n')
+    pending = parts.pop() ?? ''
+    for (const part of parts) agent.lines.push(JSON.parse(part) as Record<string, unknown>)
+  })
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => { agent.stderr += text })
+  started.push(agent)
+  return agent
+}
+
+async function freePort (ip: string): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, ip, () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+describe('p2p-bootstrap run', () => {
+  it('five --once --json processes agree on one plan and exit 0', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pb-run-'))
+    const token = formatToken(generateToken({ expect: 5, controlPlanes: 3 }))
+    const nodes = await Promise.all([2, 3, 4, 5, 6].map(async (last, index) => {
+      const ip = `127.0.0.${last}`
+      const stateDir = join(dir, `node-${index}`, 'state')
+      const { peerId } = await loadOrCreateIdentity(stateDir)
+      const listen = `/ip4/${ip}/tcp/${await freePort(ip)}`
+      return { ip, stateDir, root: join(dir, `node-${index}`, 'root'), listen, address: `${listen}/p2p/${peerId}` }
+    }))
+    const agents = nodes.map(node => startAgent([
+      '--once', '--state-dir', node.stateDir, '--root', node.root, '--listen', node.listen,
+      // Each knows one other node only: the rest are reached through the ledger's addresses.
+      '--peer', (nodes[(nodes.indexOf(node) + 1) % nodes.length] ?? node).address,
+      '--node-ip', node.ip, '--no-mdns', '--no-dht', '--profile', 'test'
+    ], token))
+    const statuses = await Promise.all(agents.map(async agent => await agent.exited))
+    expect(statuses, agents.map(agent => agent.stderr).join('\n')).toEqual([0, 0, 0, 0, 0])
+
+    const done = agents.map(agent => agent.lines.at(-1) ?? {})
+    for (const line of done) {
+      expect(line.event).toBe('done')
+      expect(line.epoch).toBe(1)
+      expect(['control-plane', 'worker']).toContain(line.role)
+      expect(line.files).toHaveLength(1)
+    }
+    expect(new Set(done.map(line => line.clusterId)).size).toBe(1)
+    expect(new Set(done.map(line => line.nodeId)).size).toBe(5)
+    expect(done.filter(line => line.init === true)).toHaveLength(1)
+    expect(done.filter(line => line.role === 'control-plane')).toHaveLength(3)
+    // Every node printed the same plan, and nobody saw a conflicting or rejected entry.
+    const plans = agents.map(agent => JSON.stringify(agent.lines.find(line => line.event === 'plan')?.controlPlanes))
+    expect(new Set(plans).size).toBe(1)
+    for (const agent of agents) expect(agent.lines.filter(line => line.event === 'error')).toEqual([])
+  }, 90_000)
+
+  it('serves status over its socket while running, and stops on SIGTERM', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pb-run-'))
+    const token = formatToken(generateToken({ expect: 1, controlPlanes: 1, name: 'solo' }))
+    const stateDir = join(dir, 'state')
+    const agent = startAgent(['--state-dir', stateDir, '--root', join(dir, 'root'), '--listen', '/ip4/127.0.0.2/tcp/0',
+      '--node-ip', '127.0.0.2', '--no-mdns', '--no-dht', '--profile', 'test'], token)
+    await waitFor(() => agent.lines.some(line => line.event === 'ready'), { timeoutMs: 30_000, what: 'the agent to apply its plan' })
+
+    const json = await runBin(['status', '--state-dir', stateDir, '--json'])
+    expect(json.status).toBe(0)
+    const report = JSON.parse(json.stdout) as { phase: string, role: string, plan: { name: string, init: string }, nodeId: string }
+    expect(report.phase).toBe('applied')
+    expect(report.role).toBe('control-plane')
+    expect(report.plan.init).toBe(report.nodeId)
+    expect(report.plan.name).toBe('solo')
+
+    const table = await runBin(['status', '--state-dir', stateDir])
+    expect(table.status).toBe(0)
+    expect(table.stdout).toMatch(/^node\s+address\s+state\s+role\s+phase\s+last seen$/m)
+    expect(table.stdout).toMatch(/\(this\)\s+127\.0\.0\.2\s+self\s+control-plane\s+applied/)
+    expect(table.stdout).toContain('plan epoch 1')
+
+    agent.child.kill('SIGTERM')
+    expect(await agent.exited).toBe(0)
+    // With the agent gone, status says so and how to fix it.
+    const gone = await runBin(['status', '--state-dir', stateDir])
+    expect(gone.status).toBe(4)
+    expect(gone.stderr).toContain('no agent is running')
+  }, 60_000)
+
+  it.each([
+    [['--control-planes', '2'], /--control-planes/],
+    [['--expect', 'many'], /--expect/],
+    [['--vip', '10.0.0.300'], /--vip/],
+    [['--label', 'no-equals-sign'], /--label/]
+  ])('rejects %j with a usage error naming the flag', async (flags, pattern) => {
+    const result = await runBin(['run', '--token', formatToken(generateToken()), ...flags])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toMatch(pattern)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('without a token anywhere, says the three ways to give one', async () => {
+    const env = { ...process.env }
+    delete env.P2PB_TOKEN
+    const child = spawn(process.execPath, [binPath, 'run', '--state-dir', '/nonexistent'], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
+    const status = await new Promise<number | null>((resolve) => { child.on('close', resolve) })
+    expect(status).toBe(2)
+    expect(stderr).toMatch(/--token/)
+    expect(stderr).toMatch(/P2PB_TOKEN/)
+  })
+})
