@@ -10,7 +10,7 @@ import type { Overlay } from '@p2p-bootstrap/overlay'
 import { NodeDriver } from './driver.js'
 import { BootstrapperError } from './errors.js'
 import type { BootstrapperOptions } from './options.js'
-import { writePlanOutput } from './plan-output.js'
+import { planOutputText, writePlanOutput } from './plan-output.js'
 import { nodePart, planView } from './plan-view.js'
 import type { NodePart, PlanView } from './plan-view.js'
 import { STATUS_ENTRY_NAME, encodePublishedStatus, hasReached, publishedStatusOf } from './published-status.js'
@@ -46,6 +46,8 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+/** The committed plan as JSON in the state dir, for people and scripts. */
+const COMMITTED_PLAN_FILE = 'plan.json'
 /** Messages per peer queued while its connection opens; the protocol tolerates loss beyond it. */
 const QUEUE_FRAMES_MAX = 512
 /** How long stop() lets the last messages leave before closing connections. */
@@ -247,15 +249,18 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   }
 
   /**
-   * Resolves once every node the plan lists has published `phase` (or later) for the plan's epoch:
-   * a node that exits after this leaves nobody waiting for something only it could tell.
+   * Resolves once every node the plan lists, and every other member alive now (a node that came
+   * after the plan), has published `phase` (or later) for the plan's epoch: a node that exits after
+   * this leaves nobody waiting for something only it could tell.
    */
   async waitForFleet (phase: AgentPhase, options: AbortOptions = {}): Promise<void> {
     await this.waitFor(() => {
       const plan = this.latestPlan
       const node = this.driver?.node
       if (plan === null || node === undefined) return false
-      return [...plan.controlPlanes, ...plan.workers].every(id => hasReached(publishedStatusOf(node, id), phase, plan.epoch))
+      const alive = node.status().members.filter(member => member.state === 'alive' || member.state === 'suspect').map(member => member.nodeId)
+      const everyone = new Set([...plan.controlPlanes, ...plan.workers, ...alive])
+      return [...everyone].every(id => hasReached(publishedStatusOf(node, id), phase, plan.epoch))
     }, options)
   }
 
@@ -391,6 +396,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     let files: string[]
     try {
       files = await writePlanOutput(this.options.root, plan, part.nodeId)
+      // A readable copy for operators; the ledger log holds the certified original.
+      await this.state?.writeFile(COMMITTED_PLAN_FILE, planOutputText(plan, part.nodeId), 0o600)
     } catch (err) {
       this.report(err instanceof BootstrapperError ? err : new BootstrapperError('BOOTSTRAP_APPLY_FAILED', String(err), { cause: err }))
       return

@@ -365,6 +365,10 @@ class Simulation {
     if (armed?.point === 'after-send') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
     this.guard(slot, () => node.advance(ready))
     for (const event of ready.events) {
+      if (event.type === 'ledger:rejected' && event.reason.startsWith('conflicting decisions')) {
+        // Two certified decisions with different values for one epoch: agreement is broken.
+        this.checker.fail('S2', this.nowMs, [slot.nodeId, event.from], `${this.label(slot.nodeId)} holds a decision that conflicts with one from ${this.label(event.from)}`)
+      }
       if (event.type !== 'plan:committed') continue
       this.checker.committed(slot.nodeId, event.plan.epoch)
       this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
