@@ -11,7 +11,8 @@ export function encodeCanonical (value: unknown): Uint8Array {
   return encode(value)
 }
 
-const strictDecodeOptions = {
+/** cborg options that refuse every non-canonical or surprising input (shared by every strict reader). */
+export const STRICT_CBOR_DECODE_OPTIONS = {
   strict: true,
   allowIndefinite: false,
   allowUndefined: false,
@@ -37,7 +38,7 @@ export function decodeStrict<Schema extends z.ZodType> (
   }
   let raw: unknown
   try {
-    raw = decode(bytes, strictDecodeOptions)
+    raw = decode(bytes, STRICT_CBOR_DECODE_OPTIONS)
   } catch (err) {
     throw new CodecError('CODEC_MALFORMED', `${what} is not valid CBOR: ${(err as Error).message}`, { cause: err })
   }

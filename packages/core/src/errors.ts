@@ -28,3 +28,13 @@ export type IdentityErrorCode =
 
 /** A node id or key that is not an Ed25519 libp2p identity. */
 export class IdentityError extends P2pBootstrapError<IdentityErrorCode> {}
+
+/** An error about one file or directory: `path` names it, the message says what to do. */
+export class PathError<Code extends string = string> extends P2pBootstrapError<Code> {
+  readonly path: string
+
+  constructor (code: Code, path: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.path = path
+  }
+}

@@ -15,11 +15,11 @@
  * console.log(keys.clusterId)
  * ```
  */
-export { P2pBootstrapError, CodecError, IdentityError } from './errors.js'
+export { P2pBootstrapError, CodecError, IdentityError, PathError } from './errors.js'
 export type { CodecErrorCode, IdentityErrorCode } from './errors.js'
 export { InvariantError, assert } from './assert.js'
 export { Prng } from './prng.js'
-export { encodeCanonical, decodeStrict } from './codec.js'
+export { encodeCanonical, decodeStrict, STRICT_CBOR_DECODE_OPTIONS } from './codec.js'
 export {
   nodeIdFromPublicKey, publicKeyFromNodeId, isNodeId, nodeKeyFromSeed, verifyNodeSignature
 } from './identity.js'

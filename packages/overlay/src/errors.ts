@@ -1,4 +1,4 @@
-import { P2pBootstrapError } from '@p2p-bootstrap/core'
+import { P2pBootstrapError, PathError } from '@p2p-bootstrap/core'
 
 /** Codes of errors raised by the overlay: bad options, and dials the network refused. */
 export type OverlayErrorCode =
@@ -21,11 +21,4 @@ export type IdentityFileErrorCode =
  * The identity file cannot be used as it is. Never answered by making a new identity: a node that
  * silently changes its peer id loses its votes and its role (S4), so the operator decides.
  */
-export class IdentityFileError extends P2pBootstrapError<IdentityFileErrorCode> {
-  readonly path: string
-
-  constructor (code: IdentityFileErrorCode, path: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-    this.path = path
-  }
-}
+export class IdentityFileError extends PathError<IdentityFileErrorCode> {}

@@ -1,4 +1,4 @@
-import { P2pBootstrapError } from '@p2p-bootstrap/core'
+import { PathError } from '@p2p-bootstrap/core'
 
 /** Codes of errors raised by the state dir; the CLI maps them to exit statuses. */
 export type StateDirErrorCode =
@@ -18,14 +18,7 @@ export type StateDirErrorCode =
   | 'STATE_BAD_NAME'
 
 /** A state dir problem; `path` names the file or dir concerned, and the message says what to do. */
-export class StateDirError extends P2pBootstrapError<StateDirErrorCode> {
-  readonly path: string
-
-  constructor (code: StateDirErrorCode, path: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-    this.path = path
-  }
-}
+export class StateDirError extends PathError<StateDirErrorCode> {}
 
 /** The errno-style code of a Node.js system error, if any ('ENOSPC', 'EIO', ...). */
 export function errnoCode (err: unknown): string | undefined {

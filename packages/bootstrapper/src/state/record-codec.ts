@@ -1,5 +1,6 @@
 import { decode, encode } from 'cborg'
 import type { PersistRecord } from '@p2p-bootstrap/core'
+import { STRICT_CBOR_DECODE_OPTIONS } from '@p2p-bootstrap/core'
 import { RECORD_BYTES_MAX, RECORD_DEPTH_MAX } from './limits.js'
 
 /**
@@ -14,16 +15,7 @@ import { RECORD_BYTES_MAX, RECORD_DEPTH_MAX } from './limits.js'
 
 const encodeOptions = { ignoreUndefinedProperties: true } as const
 
-const decodeOptions = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowNaN: false,
-  allowInfinity: false,
-  allowBigInt: false,
-  rejectDuplicateMapKeys: true,
-  useMaps: false
-} as const
+const decodeOptions = { ...STRICT_CBOR_DECODE_OPTIONS, useMaps: false } as const
 
 export type DecodedRecord =
   | { readonly ok: true, readonly record: PersistRecord }
