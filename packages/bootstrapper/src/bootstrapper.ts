@@ -381,6 +381,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private onPlan (plan: Plan): void {
     if (this.latestPlan !== null && this.latestPlan.epoch >= plan.epoch) return
     this.latestPlan = plan
+    // Each node keeps the control plane connected: the ledger's hot path once a plan exists.
+    this.overlay?.keepConnected(plan.controlPlanes)
     const nodeId = this.nodeId
     const part = nodePart(plan, nodeId)
     this.waitingFor = `writing this node's output for plan epoch ${plan.epoch}`

@@ -108,6 +108,14 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
     return this.libp2p.getMultiaddrs().map(address => address.toString())
   }
 
+  /**
+   * Keeps these peers connected (re-dialled with back-off, above the discovery target, by the
+   * addresses in the peer store): the control plane, once a plan names it. Replaces the last set.
+   */
+  keepConnected (peerIds: readonly string[]): void {
+    this.dialer.keep(peerIds)
+  }
+
   /** Peer ids with at least one open connection, sorted. */
   connectedPeers (): string[] {
     return this.libp2p.getPeers().map(peerId => peerId.toString()).sort()

@@ -21,6 +21,8 @@ interface KnownPeer {
 export class PeerDialer {
   private readonly known = new Map<string, KnownPeer>()
   private readonly dialling = new Set<string>()
+  /** Peers the application wants connected whatever the target (the control plane). */
+  private kept = new Set<string>()
   private controller: AbortController | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
 
@@ -45,6 +47,18 @@ export class PeerDialer {
     this.timer = undefined
     this.controller?.abort(new Error('overlay stopped'))
     this.controller = undefined
+  }
+
+  /**
+   * Keeps these peers connected like static peers (dialled by the addresses in the peer store,
+   * above the discovery target); replaces the previous set.
+   */
+  keep (peerIds: readonly string[]): void {
+    this.kept = new Set(peerIds.filter(id => id !== this.libp2p.peerId.toString()))
+    for (const id of this.kept) {
+      if (!this.known.has(id)) this.rememberPeer(peerIdFromString(id))
+      this.dialIfWanted(id)
+    }
   }
 
   /** A peer was discovered (mDNS, DHT). The smaller peer id dials first, so crossing dials are rare. */
@@ -79,7 +93,7 @@ export class PeerDialer {
     if (this.known.size >= KNOWN_PEERS_MAX) {
       // The oldest discovered peer that is not static and not connected makes room.
       for (const [id, peer] of this.known) {
-        if (peer.address === undefined && !this.isConnected(peer.peerId)) {
+        if (peer.address === undefined && !this.kept.has(id) && !this.isConnected(peer.peerId)) {
           this.known.delete(id)
           break
         }
@@ -90,6 +104,10 @@ export class PeerDialer {
     }
   }
 
+  private isPinned (peer: KnownPeer): boolean {
+    return peer.address !== undefined || this.kept.has(peer.peerId.toString())
+  }
+
   private isConnected (peerId: PeerId): boolean {
     return this.libp2p.getConnections(peerId).length > 0
   }
@@ -97,7 +115,7 @@ export class PeerDialer {
   private dialIfWanted (id: string): void {
     const peer = this.known.get(id)
     if (peer === undefined || this.isConnected(peer.peerId)) return
-    const isStatic = peer.address !== undefined
+    const isStatic = peer.address !== undefined || this.kept.has(id)
     if (!isStatic && this.libp2p.getPeers().length + this.dialling.size >= this.profile.targetConnections) return
     if (this.dialling.has(id) || this.dialling.size >= this.profile.discoveryDialConcurrency) return
     if (performance.now() < peer.nextAttemptAtMs) return
@@ -127,7 +145,7 @@ export class PeerDialer {
   private reconcile (): void {
     if (this.controller === undefined) return
     const ordered = [...this.known.values()]
-      .sort((a, b) => Number(b.address !== undefined) - Number(a.address !== undefined) || a.nextAttemptAtMs - b.nextAttemptAtMs)
+      .sort((a, b) => Number(this.isPinned(b)) - Number(this.isPinned(a)) || a.nextAttemptAtMs - b.nextAttemptAtMs)
     for (const peer of ordered) {
       this.dialIfWanted(peer.peerId.toString())
     }
