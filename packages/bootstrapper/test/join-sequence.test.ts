@@ -1,6 +1,6 @@
 // Goal: the join order of DESIGN §7, as a pure function: one initialiser that joins nobody;
 // servers one at a time, each after the previous is Ready; workers after the first server; the CA
-// hash before any join; a Ready server's node-ip until the VIP answers, then the VIP.
+// hash before any join; servers through a Ready server's node-ip, workers through the VIP once it answers.
 import { describe, expect, it } from 'vitest'
 import type { Plan } from '@p2p-bootstrap/core'
 import { nextJoinStep } from '../src/apply/join-sequence.js'
@@ -46,8 +46,9 @@ describe('join sequencing', () => {
     expect(waiting.kind === 'wait' ? waiting.waitingFor : '').toMatch(/CA hash/)
   })
 
-  it('joins through the VIP once it answers', () => {
+  it('workers join through the VIP once it answers; servers always through a Ready server', () => {
     expect(step('w1', ['cp1'], { vipAnswers: true })).toEqual({ kind: 'join', server: '10.0.0.100', viaVip: true })
+    expect(step('cp2', ['cp1'], { vipAnswers: true })).toEqual({ kind: 'join', server: '10.0.0.1', viaVip: false })
   })
 
   it('a node the plan does not list joins as a worker', () => {

@@ -25,8 +25,8 @@ export interface JoinInput {
 /**
  * Join sequencing (DESIGN §7): servers join one at a time, each after the one before it in the
  * plan's order is Ready; workers join once the first server is Ready; joiners wait for the CA
- * hash so that they can check whom they join. The join address is a Ready server's node-ip until
- * the VIP answers (it only does once an API server is up and kube-vip runs), then the VIP.
+ * hash so that they can check whom they join. Servers join a Ready server's node-ip; workers do
+ * too until the VIP answers (it only does once an API server is up and kube-vip runs), then the VIP.
  */
 export function nextJoinStep (input: JoinInput): JoinStep {
   const { plan, nodeId, readyServers } = input
@@ -40,7 +40,9 @@ export function nextJoinStep (input: JoinInput): JoinStep {
   if (!input.caHashKnown) {
     return { kind: 'wait', waitingFor: `the CA hash from ${short(plan.init)}, so the join token can pin the cluster's CA` }
   }
-  if (plan.vip !== undefined && input.vipAnswers) return { kind: 'join', server: plan.vip, viaVip: true }
+  // Workers may use the VIP once it answers; a server joins a Ready server directly (k3s needs
+  // the joining server to reach that server's etcd peer, which the VIP does not front).
+  if (index < 0 && plan.vip !== undefined && input.vipAnswers) return { kind: 'join', server: plan.vip, viaVip: true }
   // The server just before us is Ready; the init server is the most likely to be Ready longest.
   const candidates = [plan.init, ...plan.controlPlanes].filter(id => readyServers.has(id))
   for (const candidate of candidates) {
