@@ -307,7 +307,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       addresses: this.addresses(),
       connections: connected.size,
       files: this.files,
-      ledgerEntries: node.ledgerRecords().length,
+      ledgerEntries: node.ledgerSize(),
       startedAtMs: this.startedAtMs,
       reportedAtMs: nowMs
     }

@@ -169,4 +169,6 @@ export interface NodeLedgerAccess {
    * fresh ledger log without the superseded entries of earlier runs.
    */
   ledgerRecords: () => PersistRecord[]
+  /** Entries held now (tombstones included), without encoding them. */
+  ledgerSize: () => number
 }

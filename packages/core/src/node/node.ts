@@ -249,6 +249,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     return this.ledger.entries().map(entryRecord)
   }
 
+  ledgerSize (): number {
+    return this.ledger.size
+  }
+
   inspect (): NodeInspection {
     const promised = new Map<number, readonly [number, NodeId]>()
     for (const [epoch, instance] of this.instances) {

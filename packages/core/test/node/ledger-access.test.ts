@@ -77,5 +77,6 @@ describe('node ledger access', () => {
     const restarted = makeNode(4, { labels: {}, hostname: 'a' }, records)
     expect(restarted.lookup(`node/${a.nodeId}/status`)).toEqual(Uint8Array.of(2))
     expect(restarted.ledgerRecords()).toEqual(records)
+    expect(restarted.ledgerSize()).toBe(records.length)
   })
 })
