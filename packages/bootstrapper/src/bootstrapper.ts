@@ -1,13 +1,23 @@
 import { randomBytes, randomInt } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
 import { availableParallelism, totalmem } from 'node:os'
 import { TypedEventEmitter } from '@libp2p/interface'
 import {
   FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage
 } from '@p2p-bootstrap/core'
-import type { CoreEvent, CoreMessage, CoreNodeMachine, Envelope, NodeFacts, Plan, Role } from '@p2p-bootstrap/core'
+import type { CoreEvent, CoreMessage, CoreNodeMachine, Envelope, NodeFacts, NodeKey, Plan, Role } from '@p2p-bootstrap/core'
+import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { PeerMessenger, createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import type { Overlay } from '@p2p-bootstrap/overlay'
+import { CLUSTER_HASH_ENTRY_NAME, K3sApplier } from './apply/applier.js'
+import type { Backoff } from './apply/applier.js'
 import { NodeDriver } from './driver.js'
+import { KUBECONFIG_ENTRY_NAME } from './kubeconfig/limits.js'
+import { adminKubeconfig } from './kubeconfig/admin-kubeconfig.js'
+import { sealKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
+import type { SealedKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import { BootstrapperError } from './errors.js'
 import type { BootstrapperOptions } from './options.js'
 import { planOutputText, writePlanOutput } from './plan-output.js'
@@ -34,8 +44,13 @@ export interface BootstrapperEvents {
   'plan': CustomEvent<{ plan: Plan, view: PlanView }>
   /** This node's role in the latest plan. */
   'role': CustomEvent<{ role: Role, epoch: number, part: NodePart }>
-  /** This node's output for the plan is written: `files` lists the paths. */
-  'ready': CustomEvent<{ plan: Plan, part: NodePart, files: readonly string[] }>
+  /**
+   * This node's output for the plan is written and k3s started (only written in a dry run, or
+   * handed to `apply.onOutput`): `files` lists the paths.
+   */
+  'applied': CustomEvent<{ plan: Plan, part: NodePart, files: readonly string[], service: 'k3s' | 'k3s-agent' }>
+  /** Every node of the plan reports k3s Ready: the cluster is up. Once per plan epoch. */
+  'ready': CustomEvent<{ plan: Plan }>
   /** Something went wrong. `fatal` errors stopped the bootstrapper; the others were survived. */
   'error': CustomEvent<BootstrapperError>
   /** Something worth a line in the log that is not an error (a repaired state file). */
@@ -52,8 +67,16 @@ const COMMITTED_PLAN_FILE = 'plan.json'
 const QUEUE_FRAMES_MAX = 512
 /** How long stop() lets the last messages leave before closing connections. */
 const STOP_FLUSH_MS = 2_000
+/** Where k3s writes its admin kubeconfig on a server (`write-kubeconfig-mode: 0600`). */
+const ADMIN_KUBECONFIG_PATH = 'etc/rancher/k3s/k3s.yaml'
 /** Connections are bounded, but a fleet's SWIM probes reach every member in turn. */
 const CONNECTIONS_MAX = 64
+/** Pace of readiness probes and start retries: the test profile's is short so that tests run fast. */
+const APPLY_BACKOFF: Readonly<Record<string, Backoff>> = {
+  test: { initialMs: 100, maxMs: 1_000 },
+  lan: { initialMs: 1_000, maxMs: 15_000 },
+  wan: { initialMs: 2_000, maxMs: 30_000 }
+}
 
 interface Waiter {
   readonly check: () => boolean
@@ -79,12 +102,16 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private overlay: Overlay | undefined
   private messenger: PeerMessenger<CoreMessage> | undefined
   private driver: NodeDriver<CoreNodeMachine> | undefined
+  private applier: K3sApplier | undefined
   private statusServer: StatusServer | undefined
   private phase: AgentPhase = 'discovering'
   private waitingFor = 'starting'
+  private announcedWaitingFor = ''
   private latestPlan: Plan | null = null
   private appliedEpoch = 0
+  private readyEpoch = 0
   private files: readonly string[] = []
+  private planFiles: readonly string[] = []
   private applying: Promise<void> = Promise.resolve()
   private waiters = new Set<Waiter>()
   private startedAtMs = 0
@@ -184,6 +211,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       now: () => Date.now()
     }, tickMs)
     this.driver = driver
+    this.applier = await this.createApplier(state, nodeKeyFromPrivateKey(privateKey))
 
     messenger.addEventListener('message', (event) => {
       driver.step({ from: event.detail.from, to: node.nodeId, message: event.detail.message })
@@ -194,6 +222,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     overlay.addEventListener('peer:connect', (event) => { driver.discover(event.detail) })
     await messenger.start()
     driver.start()
+    this.publishClusterHash()
     for (const peer of overlay.connectedPeers()) driver.discover(peer)
     // Members known from disk: their addresses let this node reach them without discovery.
     for (const member of node.status().members) await this.learnAddresses(member.nodeId)
@@ -201,7 +230,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     // What the node restored from disk (a committed plan, its role) is known before start() returns.
     await driver.settled()
     if (options.statusSocket) {
-      this.statusServer = new StatusServer(state.file(STATUS_SOCKET_NAME), () => this.status())
+      this.statusServer = new StatusServer(state.file(STATUS_SOCKET_NAME), () => this.status(), { kubeconfig: () => this.sealedKubeconfig() })
       await this.statusServer.start()
     }
   }
@@ -218,6 +247,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     if (driver?.running === true) {
       await driver.settled()
       await this.applying
+      await this.applier?.stop()
       await driver.settled()
       await this.messenger?.flush({ signal: AbortSignal.timeout(STOP_FLUSH_MS) }).catch(() => {})
     }
@@ -225,6 +255,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   }
 
   private async release (): Promise<void> {
+    await this.applier?.stop()
     this.driver?.stop()
     const stopped = new BootstrapperError('BOOTSTRAP_STOPPED', 'the bootstrapper stopped before this happened')
     for (const waiter of this.waiters) waiter.reject(stopped)
@@ -243,9 +274,14 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     return plan
   }
 
-  /** Resolves once this node's output for the latest plan is written. */
-  async waitForReady (options: AbortOptions = {}): Promise<void> {
+  /** Resolves once this node's output for the latest plan is written (and k3s started, unless a dry run). */
+  async waitForApplied (options: AbortOptions = {}): Promise<void> {
     await this.waitFor(() => this.latestPlan !== null && this.appliedEpoch >= this.latestPlan.epoch, options)
+  }
+
+  /** Resolves once every node of the latest plan reports k3s Ready (never in a dry run). */
+  async waitForReady (options: AbortOptions = {}): Promise<void> {
+    await this.waitFor(() => this.latestPlan !== null && this.readyEpoch >= this.latestPlan.epoch, options)
   }
 
   /**
@@ -350,8 +386,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           this.safeDispatchEvent('peer:leave', { detail: { nodeId: event.nodeId, reason: event.type === 'member:dead' ? 'dead' : 'left' } })
           break
         case 'phase':
+          // The core stops at `committed`; from there what the node waits for is the applier's to say.
+          if (this.latestPlan !== null) break
           this.waitingFor = event.waitingFor
-          // The core stops at `committed`; what follows (applied) is this agent's to say.
           if (event.phase !== 'committed') this.setPhase(event.phase)
           break
         case 'plan:committed':
@@ -361,6 +398,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           break // announced with its part, once the plan is known (onPlan)
         case 'node:entry':
           if (event.name === 'facts') void this.learnAddresses(event.nodeId)
+          // A status, the CA hash or facts may be what the applier waits for.
+          this.applier?.poke()
           break
         case 'ledger:rejected':
           this.report(new BootstrapperError('BOOTSTRAP_LEDGER_REJECTED', `rejected a ledger entry from ${event.from}: ${event.reason}`))
@@ -392,31 +431,126 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.applying = this.applying.then(async () => { await this.apply(plan, part) })
   }
 
-  /** Writes this node's output for a plan, then says so (to the application and in the ledger). */
+  /** Writes the plan view for operators, then hands the plan to the k3s applier. */
   private async apply (plan: Plan, part: NodePart): Promise<void> {
     if (this.latestPlan !== plan || this.driver?.running !== true) return
-    let files: string[]
     try {
-      files = await writePlanOutput(this.options.root, plan, part.nodeId)
+      this.planFiles = await writePlanOutput(this.options.root, plan, part.nodeId)
       // A readable copy for operators; the ledger log holds the certified original.
       await this.state?.writeFile(COMMITTED_PLAN_FILE, planOutputText(plan, part.nodeId), 0o600)
     } catch (err) {
       this.report(err instanceof BootstrapperError ? err : new BootstrapperError('BOOTSTRAP_APPLY_FAILED', String(err), { cause: err }))
-      return
     }
     if (this.driver?.running !== true) return
-    this.files = files
-    this.appliedEpoch = plan.epoch
-    this.waitingFor = `nothing: this node is ${part.role} in plan epoch ${plan.epoch}`
-    this.setPhase('applied')
-    this.safeDispatchEvent('ready', { detail: { plan, part, files } })
+    this.applier?.setPlan(plan)
+  }
+
+  private async createApplier (state: StateDir, nodeKey: NodeKey): Promise<K3sApplier> {
+    const { options } = this
+    const applier = new K3sApplier({
+      nodeId: nodeKey.nodeId,
+      nodeKey,
+      sealingKey: options.keys.sealingKey,
+      root: options.root,
+      dryRun: options.dryRun,
+      node: {
+        ...(options.node.nodeIp === undefined ? {} : { nodeIp: options.node.nodeIp }),
+        ...(options.node.interface === undefined ? {} : { interface: options.node.interface }),
+        ...(options.subnet === undefined ? {} : { subnet: options.subnet })
+      },
+      blocks: options.k3s,
+      apply: options.apply,
+      state,
+      backoff: APPLY_BACKOFF[options.profileName] ?? { initialMs: 1_000, maxMs: 15_000 },
+      ledger: {
+        lookup: (key) => this.driver?.node.lookup(key),
+        factsOf: (nodeId) => this.driver?.node.factsOf(nodeId) ?? undefined,
+        statusOf: (nodeId) => {
+          const node = this.driver?.node
+          return node === undefined ? null : publishedStatusOf(node, nodeId)
+        },
+        publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) }
+      },
+      reports: {
+        phase: (phase, waitingFor) => {
+          this.waitingFor = waitingFor
+          this.setPhase(phase)
+        },
+        applied: (plan, files, output) => { this.onApplied(plan, files, output) },
+        clusterReady: (plan) => {
+          this.readyEpoch = Math.max(this.readyEpoch, plan.epoch)
+          this.safeDispatchEvent('ready', { detail: { plan } })
+          this.settleWaiters()
+        },
+        nodeReady: async (plan, output) => { if (output.role === 'control-plane') await this.publishAdminKubeconfig(plan) },
+        error: (error) => { this.report(error) },
+        notice: (message) => { this.notice(message) }
+      }
+    })
+    await applier.load()
+    return applier
+  }
+
+  private onApplied (plan: Plan, files: readonly string[], output: RenderedOutput): void {
+    if (this.driver?.running !== true) return
+    this.files = [...this.planFiles, ...files]
+    this.safeDispatchEvent('applied', { detail: { plan, part: nodePart(plan, this.nodeId), files: this.files, service: output.service } })
     this.settleWaiters()
   }
 
+  /**
+   * With admin keys configured, a Ready server shares k3s' admin kubeconfig, pointed at the VIP
+   * (else at this server) and sealed to those keys: members only ever see sealed boxes.
+   */
+  private async publishAdminKubeconfig (plan: Plan): Promise<void> {
+    const { adminKeys, root, node } = this.options
+    if (adminKeys.length === 0) return
+    const path = join(root, ADMIN_KUBECONFIG_PATH)
+    const text = await readFile(path, 'utf8').catch((err: unknown) => {
+      throw new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `cannot read k3s' admin kubeconfig ${path} (${(err as Error).message}): \`p2p-bootstrap kubeconfig\` has nothing to offer from this server`, { cause: err })
+    })
+    const host = plan.vip ?? node.nodeIp ?? '127.0.0.1'
+    const server = `https://${isIP(host) === 6 ? `[${host}]` : host}:6443`
+    const sealed = sealKubeconfig(adminKubeconfig(text, server), adminKeys, (length) => new Uint8Array(randomBytes(length)))
+    this.driver?.input((nowMs) => { this.driver?.node.publish(KUBECONFIG_ENTRY_NAME, sealed, nowMs) })
+  }
+
+  /** The sealed admin kubeconfig a control plane of the plan published; never a non-member's. */
+  private sealedKubeconfig (): SealedKubeconfig | null {
+    const node = this.driver?.node
+    const plan = this.latestPlan
+    if (node === undefined || plan === null) return null
+    // Anyone can seal to a public key: only a control plane of the committed plan is believed.
+    for (const nodeId of plan.controlPlanes) {
+      const sealed = node.lookup(`node/${nodeId}/${KUBECONFIG_ENTRY_NAME}`)
+      if (sealed !== undefined) return { nodeId, sealed }
+    }
+    return null
+  }
+
+  /** The cluster-wide k3s settings' hash, for joiners to compare with the init node's (once per value). */
+  private publishClusterHash (): void {
+    const node = this.driver?.node
+    if (node === undefined) return
+    const value = new TextEncoder().encode(this.options.k3s.clusterHash)
+    const held = node.lookup(`node/${node.nodeId}/${CLUSTER_HASH_ENTRY_NAME}`)
+    if (held !== undefined && Buffer.from(held).equals(value)) return
+    this.driver?.input((nowMs) => { this.driver?.node.publish(CLUSTER_HASH_ENTRY_NAME, value, nowMs) })
+  }
+
   private setPhase (phase: AgentPhase): void {
-    if (phase === this.phase) return
-    this.phase = phase
     const epoch = this.latestPlan?.epoch ?? 0
+    if (phase === 'applied' || phase === 'ready') this.appliedEpoch = Math.max(this.appliedEpoch, epoch)
+    if (phase === this.phase) {
+      // Same phase, new reason (a probe that says "not yet"): listeners still hear what it waits for.
+      if (this.announcedWaitingFor !== this.waitingFor) {
+        this.announcedWaitingFor = this.waitingFor
+        this.safeDispatchEvent('phase', { detail: { phase, waitingFor: this.waitingFor } })
+      }
+      return
+    }
+    this.phase = phase
+    this.announcedWaitingFor = this.waitingFor
     const value = encodePublishedStatus({ phase, epoch })
     this.driver?.input((nowMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs) })
     this.safeDispatchEvent('phase', { detail: { phase, waitingFor: this.waitingFor } })

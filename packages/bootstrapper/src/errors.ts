@@ -8,6 +8,10 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_STOPPED' // the bootstrapper stopped while the call waited
   | 'BOOTSTRAP_STORAGE_FAILED' // the state dir refused a write: the node stops rather than act on what is not on disk
   | 'BOOTSTRAP_APPLY_FAILED' // the node's output could not be written
+  | 'BOOTSTRAP_RENDER_FAILED' // the plan and this node's settings give no valid k3s config; nothing was written
+  | 'BOOTSTRAP_CONFIG_MISMATCH' // this node's cluster-wide k3s settings differ from the init node's
+  | 'BOOTSTRAP_START_FAILED' // the k3s start step failed; it is retried with back-off
+  | 'BOOTSTRAP_HOOK_FAILED' // an installer callback or the on-ready command failed
   | 'BOOTSTRAP_FRAME_REJECTED' // a peer sent a frame that is malformed, truncated or oversized
   | 'BOOTSTRAP_LEDGER_REJECTED' // a peer sent a ledger entry that failed a check
   | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes

@@ -4,7 +4,10 @@
  * The embeddable p2p-bootstrap agent. `createBootstrapper(options)` drives the pure core node over
  * the private libp2p overlay: a durable state dir (identity, votes, ledger; atomic writes and
  * fsync before anything is sent), typed events (`peer:join`, `peer:leave`, `phase`, `plan`,
- * `role`, `ready`, `error`), `waitForPlan`, and `status()` with what the node waits for and why.
+ * `role`, `applied`, `ready`, `error`), `waitForPlan`, `waitForApplied`, `waitForReady`, and `status()`
+ * with what the node waits for and why. The k3s applier renders each node's files for its role,
+ * joins in order (one initialiser, servers one at a time, workers after the first server), starts
+ * k3s once and probes readiness; `apply.onOutput` hands the files to an installer instead.
  */
 export { Bootstrapper, createBootstrapper } from './bootstrapper.js'
 export type { BootstrapperEvents, AbortOptions } from './bootstrapper.js'
@@ -20,6 +23,12 @@ export type { AgentPhase, PublishedStatus } from './published-status.js'
 export { describePart, nodePart, planView, shortId } from './plan-view.js'
 export type { NodePart, PlanView } from './plan-view.js'
 export { PLAN_OUTPUT_PATH, planOutputText, writePlanOutput } from './plan-output.js'
-export { STATUS_SOCKET_NAME, StatusServer, fetchStatus } from './status-server.js'
+export { STATUS_SOCKET_NAME, StatusServer, fetchSealedKubeconfig, fetchStatus } from './status-server.js'
 export type { MemberReport, StatusReport } from './status-report.js'
 export * from './state/index.js'
+export * from './kubeconfig/index.js'
+export type { ApplyOptions, CommandLine, K3sOptions, NodeOutput } from './apply/apply-options.js'
+export { CA_HASH_ENTRY_NAME, CLUSTER_HASH_ENTRY_NAME } from './apply/applier.js'
+export { nextJoinStep } from './apply/join-sequence.js'
+export type { JoinInput, JoinStep } from './apply/join-sequence.js'
+export { hostNetwork } from './apply/host-network.js'

@@ -1,4 +1,5 @@
 import type { NetworkToken, Role } from '@p2p-bootstrap/core'
+import type { ApplyOptions, K3sOptions } from './apply/apply-options.js'
 
 /** Timing profile names shared by the core and the overlay. */
 export type ProfileName = 'lan' | 'wan' | 'test'
@@ -29,7 +30,20 @@ export interface BootstrapperOptions {
   node?: NodeOptions
   /** Timing profile of the core and the overlay. Default `lan`. */
   profile?: ProfileName
-  /** Render and write output only; start nothing. */
+  /** k3s settings: extra config keys (cluster-wide or this node's), Kairos args, kube-vip, subnet. */
+  k3s?: K3sOptions
+  /** How the output is applied: start and probe commands, an installer callback, an on-ready hook. */
+  apply?: ApplyOptions
+  /**
+   * Admin public keys (`p2pb-admin1:…`, from `p2p-bootstrap kubeconfig keygen`). With any, each
+   * Ready server publishes the admin kubeconfig sealed to these keys. Default none: off.
+   */
+  adminKeys?: string[]
+  /**
+   * Render and write the files only; start nothing. Each earlier step is assumed to have
+   * succeeded (joiners join the init node, with the short token form), so a whole fleet can be
+   * rendered without k3s.
+   */
   dryRun?: boolean
   /** Serve `p2p-bootstrap status` on a unix socket in the state dir. Default true. */
   statusSocket?: boolean

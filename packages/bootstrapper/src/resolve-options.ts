@@ -5,7 +5,13 @@ import {
   CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX, deriveKeys, parseToken, profileByName
 } from '@p2p-bootstrap/core'
 import type { ClusterShape, DerivedKeys, NetworkToken, Role, TimingProfile } from '@p2p-bootstrap/core'
+import type { ApplyOptions, NodeOutput } from './apply/apply-options.js'
+import { k3sBlocksOf } from './apply/k3s-blocks.js'
+import type { K3sBlocks } from './apply/k3s-blocks.js'
 import { BootstrapperError } from './errors.js'
+import { parseAdminPublicKey } from './kubeconfig/admin-key.js'
+import { ADMIN_KEYS_MAX } from './kubeconfig/limits.js'
+import { KubeconfigError } from './kubeconfig/errors.js'
 import type { BootstrapperOptions, ProfileName } from './options.js'
 
 export const DEFAULT_STATE_DIR = '/var/lib/p2p-bootstrap'
@@ -33,11 +39,19 @@ export interface ResolvedOptions {
     readonly role?: Role
     readonly hostname: string
   }
+  readonly k3s: K3sBlocks
+  /** The node's subnet from the options, if given (else read from the host when needed). */
+  readonly subnet?: string
+  readonly apply: ApplyOptions
+  readonly adminKeys: readonly string[]
   readonly dryRun: boolean
   readonly statusSocket: boolean
 }
 
 const ipAddress = z.string().refine(value => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
+
+/** A command as argv: no shell, so arguments from a config file need no quoting. */
+const commandLine = z.array(z.string().min(1, 'must not hold an empty argument').max(4096)).min(1, 'must name a program').max(64)
 
 const optionsSchema = z.strictObject({
   token: z.union([z.string().min(1, 'must not be empty'), z.object({ version: z.literal(1) }).loose()]),
@@ -61,6 +75,24 @@ const optionsSchema = z.strictObject({
     hostname: z.string().min(1).max(253).optional()
   }).optional(),
   profile: z.enum(['lan', 'wan', 'test']).optional(),
+  k3s: z.strictObject({
+    extra: z.record(z.string(), z.unknown()).optional(),
+    kairosArgs: z.strictObject({
+      server: z.array(z.string()).max(LIST_MAX).optional(),
+      agent: z.array(z.string()).max(LIST_MAX).optional()
+    }).optional(),
+    kubeVip: z.strictObject({ image: z.string().min(1).max(512).optional(), interface: z.string().min(1).max(15).optional() }).optional(),
+    subnet: z.string().min(1).max(100).optional()
+  }).optional(),
+  apply: z.strictObject({
+    onOutput: z.custom<(output: NodeOutput, options: { signal: AbortSignal }) => Promise<void> | void>(value => typeof value === 'function', 'must be a function').optional(),
+    startCommand: commandLine.optional(),
+    restartCommand: commandLine.optional(),
+    readyCommand: z.union([commandLine, z.literal(false)]).optional(),
+    onReadyCommand: commandLine.optional(),
+    commandTimeoutMs: z.number().int().min(1_000).max(3_600_000).optional()
+  }).optional(),
+  adminKeys: z.array(z.string().min(1).max(4096)).max(ADMIN_KEYS_MAX).optional(),
   dryRun: z.boolean().optional(),
   statusSocket: z.boolean().optional()
 })
@@ -132,6 +164,7 @@ export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
     throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option node.nodeIp: ${nodeIp} is the cluster's VIP; a node needs an address of its own (set --node-ip)`)
   }
   const profileName = options.profile ?? 'lan'
+  const apply: ApplyOptions = options.apply ?? {}
   return {
     token,
     keys,
@@ -151,7 +184,23 @@ export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
       ...(node.role === undefined ? {} : { role: node.role }),
       hostname: node.hostname ?? osHostname()
     },
+    k3s: k3sBlocksOf(options.k3s, vip),
+    ...(options.k3s?.subnet === undefined ? {} : { subnet: options.k3s.subnet }),
+    apply,
+    adminKeys: adminKeysOf(options.adminKeys ?? []),
     dryRun: options.dryRun ?? false,
     statusSocket: options.statusSocket ?? true
   }
+}
+
+/** Each admin key checked (a private key pasted by mistake is refused without echoing it). */
+function adminKeysOf (texts: readonly string[]): string[] {
+  return [...new Set(texts.map((text, index) => {
+    try {
+      return parseAdminPublicKey(text)
+    } catch (err) {
+      if (err instanceof KubeconfigError) throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option adminKeys[${index}]: ${err.message}`, { cause: err })
+      throw err
+    }
+  }))]
 }

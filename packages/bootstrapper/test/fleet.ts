@@ -50,7 +50,9 @@ export async function makeFleet (shape: { expect?: number, controlPlanes: number
         dht: false,
         profile: 'test',
         statusSocket: false,
-        node: { nodeIp: `10.0.0.${index + 1}`, hostname: `node-${index}` },
+        node: { nodeIp: `10.0.0.${index + 1}`, hostname: `node-${index}`, interface: 'eth0' },
+        // These addresses are not on this host, and nothing may start k3s here: render only.
+        dryRun: true,
         ...overrides
       })
       await node.start({ signal: AbortSignal.timeout(20_000) })

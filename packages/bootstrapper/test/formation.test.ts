@@ -56,13 +56,14 @@ describe('formation on loopback', () => {
   it('writes each node\'s output under its root, naming its own part', async () => {
     await formFleet(3, 1, 30_000)
     const nodes = fleet?.nodes ?? []
-    await Promise.all(nodes.map(async node => { await node.waitForReady({ signal: AbortSignal.timeout(10_000) }) }))
+    await Promise.all(nodes.map(async node => { await node.waitForApplied({ signal: AbortSignal.timeout(10_000) }) }))
     for (const [index, node] of nodes.entries()) {
       const path = join(rootOf(fleet?.dir ?? '', index), PLAN_OUTPUT_PATH)
       const written = JSON.parse(await readFile(path, 'utf8')) as { thisNode: { nodeId: string }, epoch: number }
       expect(written.thisNode.nodeId).toBe(node.nodeId)
       expect(written.epoch).toBe(1)
-      expect(node.status().files).toEqual([path])
+      // The plan view, then k3s' config (a dry run: rendered, nothing started).
+      expect(node.status().files).toEqual([path, join(rootOf(fleet?.dir ?? '', index), 'etc/rancher/k3s/config.yaml')])
       expect(node.status().phase).toBe('applied')
     }
     // Every node waits for the others' published phases: all of them applied.

@@ -1,6 +1,6 @@
 import { P2pBootstrapError } from '@p2p-bootstrap/core'
 import type { TokenErrorCode } from '@p2p-bootstrap/core'
-import type { BootstrapperErrorCode, StateDirErrorCode } from '@p2p-bootstrap/bootstrapper'
+import type { BootstrapperErrorCode, KubeconfigErrorCode, StateDirErrorCode } from '@p2p-bootstrap/bootstrapper'
 import type { IdentityFileErrorCode, OverlayErrorCode } from '@p2p-bootstrap/overlay'
 import type { ConfigErrorCode } from './config/errors.js'
 import { CommanderError } from 'commander'
@@ -18,7 +18,7 @@ export const EXIT_STATUS = {
 /** Every known error code and its exit status; a new code fails to compile until it is listed here. */
 type KnownErrorCode =
   | TokenErrorCode | CliErrorCode | ConfigErrorCode | BootstrapperErrorCode | StateDirErrorCode
-  | IdentityFileErrorCode | OverlayErrorCode
+  | IdentityFileErrorCode | OverlayErrorCode | KubeconfigErrorCode
 
 const exitStatusByCode: Record<KnownErrorCode, number> = {
   TOKEN_EMPTY: EXIT_STATUS.badToken,
@@ -41,11 +41,27 @@ const exitStatusByCode: Record<KnownErrorCode, number> = {
   BOOTSTRAP_STOPPED: EXIT_STATUS.failed,
   BOOTSTRAP_STORAGE_FAILED: EXIT_STATUS.failed,
   BOOTSTRAP_APPLY_FAILED: EXIT_STATUS.failed,
+  BOOTSTRAP_RENDER_FAILED: EXIT_STATUS.failed,
+  BOOTSTRAP_CONFIG_MISMATCH: EXIT_STATUS.usage,
+  BOOTSTRAP_START_FAILED: EXIT_STATUS.failed,
+  BOOTSTRAP_HOOK_FAILED: EXIT_STATUS.failed,
   BOOTSTRAP_FRAME_REJECTED: EXIT_STATUS.failed,
   BOOTSTRAP_LEDGER_REJECTED: EXIT_STATUS.failed,
   BOOTSTRAP_EQUIVOCATION: EXIT_STATUS.failed,
   BOOTSTRAP_SHAPE_MISMATCH: EXIT_STATUS.failed,
   BOOTSTRAP_STATUS_SOCKET: EXIT_STATUS.failed,
+  KUBECONFIG_BAD_ADMIN_KEY: EXIT_STATUS.usage,
+  KUBECONFIG_BAD_PRIVATE_KEY: EXIT_STATUS.usage,
+  KUBECONFIG_KEY_PERMISSIONS: EXIT_STATUS.failed,
+  KUBECONFIG_BAD_SERVER_URL: EXIT_STATUS.usage,
+  KUBECONFIG_INVALID: EXIT_STATUS.failed,
+  KUBECONFIG_OVERSIZED: EXIT_STATUS.failed,
+  KUBECONFIG_MALFORMED: EXIT_STATUS.failed,
+  KUBECONFIG_NOT_SEALED_TO_KEY: EXIT_STATUS.failed,
+  KUBECONFIG_DAMAGED: EXIT_STATUS.failed,
+  KUBECONFIG_NOT_PUBLISHED: EXIT_STATUS.failed,
+  KUBECONFIG_FILE_EXISTS: EXIT_STATUS.usage,
+  KUBECONFIG_FILE: EXIT_STATUS.failed,
   STATE_DIR_UNUSABLE: EXIT_STATUS.failed,
   STATE_LOCKED: EXIT_STATUS.failed,
   STATE_VOTES_CORRUPT: EXIT_STATUS.failed,

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { runBin } from './helpers.js'
 
 let dir = ''
@@ -32,15 +33,28 @@ describe('p2p-bootstrap demo', () => {
     expect(rows.filter(row => /\scontrol-plane\s/.test(row))).toHaveLength(3)
     expect(rows.filter(row => /\sworker\s/.test(row))).toHaveLength(2)
     expect(rows.filter(row => /\syes\s/.test(row))).toHaveLength(1)
-    // Each row names a file that exists and holds that node's part of the same plan.
+    // Each row names its output folder: the same plan everywhere, one cluster-init, servers joining
+    // a server's node-ip, one kube-vip manifest on every server.
     const inits = new Set<string>()
+    const manifests = new Set<string>()
+    let clusterInits = 0
     for (const row of rows) {
-      const path = row.trim().split(/\s+/).at(-1) ?? ''
-      expect(path.startsWith(dir)).toBe(true)
-      const written = JSON.parse(await readFile(path, 'utf8')) as { init: string }
+      const root = row.trim().split(/\s+/).at(-1) ?? ''
+      expect(root.startsWith(dir)).toBe(true)
+      const written = JSON.parse(await readFile(join(root, 'etc/p2p-bootstrap/plan.json'), 'utf8')) as { init: string }
       inits.add(written.init)
+      const config = parse(await readFile(join(root, 'etc/rancher/k3s/config.yaml'), 'utf8')) as Record<string, unknown>
+      if (config['cluster-init'] === true) {
+        clusterInits++
+        expect(row).toMatch(/\scluster-init\s/)
+      } else {
+        expect(row).toContain(`\`${String(config.server)}\``.slice(1, -1))
+      }
+      if (/\scontrol-plane\s/.test(row)) manifests.add(await readFile(join(root, 'var/lib/rancher/k3s/server/manifests/kube-vip.yaml'), 'utf8'))
     }
     expect(inits.size).toBe(1)
+    expect(clusterInits).toBe(1)
+    expect(manifests.size).toBe(1)
     expect(result.stdout).not.toMatch(/warning|error/)
     // No node process outlives the demo.
     const leftovers = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter(line => line.includes(dir))

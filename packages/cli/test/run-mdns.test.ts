@@ -19,7 +19,7 @@ afterEach(async () => {
 })
 
 async function runOnce (args: readonly string[], token: string): Promise<{ status: number | null, lines: Array<Record<string, unknown>>, stderr: string }> {
-  const child = spawn(process.execPath, [binPath, 'run', '--once', '--json', ...args], {
+  const child = spawn(process.execPath, [binPath, 'run', '--once', '--json', '--dry-run', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token }
   })
   let stdout = ''

@@ -5,13 +5,14 @@
 // `npm test`'s type-check step), output parsed line by line.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import { afterEach, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { binPath, runBin } from './helpers.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 
@@ -35,7 +36,7 @@ afterEach(async () => {
 })
 
 function startAgent (args: readonly string[], token: string): Agent {
-  const child = spawn(process.execPath, [binPath, 'run', '--json', ...args], {
+  const child = spawn(process.execPath, [binPath, 'run', '--json', '--dry-run', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token }
   })
   const agent: Agent = {
@@ -68,9 +69,9 @@ async function freePort (ip: string): Promise<number> {
 }
 
 describe('p2p-bootstrap run', () => {
-  it('five --once --json processes agree on one plan and exit 0', async () => {
+  it('five --dry-run --once --json processes agree on one plan, render a consistent fleet and exit 0', async () => {
     dir = await mkdtemp(join(tmpdir(), 'p2pb-run-'))
-    const token = formatToken(generateToken({ expect: 5, controlPlanes: 3 }))
+    const token = formatToken(generateToken({ expect: 5, controlPlanes: 3, vip: '127.0.0.100' }))
     const nodes = await Promise.all([2, 3, 4, 5, 6].map(async (last, index) => {
       const ip = `127.0.0.${last}`
       const stateDir = join(dir, `node-${index}`, 'state')
@@ -92,7 +93,8 @@ describe('p2p-bootstrap run', () => {
       expect(line.event).toBe('done')
       expect(line.epoch).toBe(1)
       expect(['control-plane', 'worker']).toContain(line.role)
-      expect(line.files).toHaveLength(1)
+      // plan.json and config.yaml; servers also the kube-vip manifest.
+      expect(line.files).toHaveLength(line.role === 'control-plane' ? 3 : 2)
     }
     expect(new Set(done.map(line => line.clusterId)).size).toBe(1)
     expect(new Set(done.map(line => line.nodeId)).size).toBe(5)
@@ -101,7 +103,38 @@ describe('p2p-bootstrap run', () => {
     // Every node printed the same plan, and nobody saw a conflicting or rejected entry.
     const plans = agents.map(agent => JSON.stringify(agent.lines.find(line => line.event === 'plan')?.controlPlanes))
     expect(new Set(plans).size).toBe(1)
-    for (const agent of agents) expect(agent.lines.filter(line => line.event === 'error')).toEqual([])
+    for (const agent of agents) expect(agent.lines.filter(line => line.event === 'error').map(line => line.message)).toEqual([])
+
+    // The rendered fleet: one cluster-init; critical keys and the kube-vip manifest identical on
+    // every server; joiners join the init node (a dry run assumes it is Ready); workers hold no
+    // server token; config.yaml is 0600.
+    const rendered = await Promise.all(nodes.map(async (node, index) => {
+      const path = join(node.root, 'etc/rancher/k3s/config.yaml')
+      const text = await readFile(path, 'utf8')
+      const manifest = await readFile(join(node.root, 'var/lib/rancher/k3s/server/manifests/kube-vip.yaml'), 'utf8').catch(() => null)
+      return { text, config: parse(text) as Record<string, unknown>, mode: (await stat(path)).mode & 0o777, manifest, line: done[index] ?? {}, ip: node.ip }
+    }))
+    const inits = rendered.filter(node => node.config['cluster-init'] === true)
+    expect(inits).toHaveLength(1)
+    const initIp = inits[0]?.ip
+    const servers = rendered.filter(node => node.line.role === 'control-plane')
+    const workers = rendered.filter(node => node.line.role === 'worker')
+    const critical = ['token', 'agent-token', 'tls-san', 'cluster-cidr', 'service-cidr', 'cluster-dns', 'cluster-domain', 'flannel-backend']
+    const criticalOf = (config: Record<string, unknown>): string => JSON.stringify(critical.map(key => config[key]))
+    expect(new Set(servers.map(node => criticalOf(node.config))).size).toBe(1)
+    expect(servers[0]?.config['tls-san']).toEqual(['127.0.0.100'])
+    expect(new Set(servers.map(node => node.manifest)).size).toBe(1)
+    expect(servers[0]?.manifest).toContain('127.0.0.100')
+    const serverToken = String(inits[0]?.config.token)
+    for (const node of rendered) {
+      expect(node.mode).toBe(0o600)
+      if (node.config['cluster-init'] !== true) expect(node.config.server).toBe(`https://${initIp ?? ''}:6443`)
+    }
+    for (const worker of workers) {
+      expect(worker.manifest).toBeNull()
+      expect(worker.text).not.toContain(serverToken)
+      expect(worker.config.token).toBe(servers[0]?.config['agent-token'])
+    }
   }, 90_000)
 
   it('serves status over its socket while running, and stops on SIGTERM', async () => {
@@ -110,7 +143,7 @@ describe('p2p-bootstrap run', () => {
     const stateDir = join(dir, 'state')
     const agent = startAgent(['--state-dir', stateDir, '--root', join(dir, 'root'), '--listen', '/ip4/127.0.0.2/tcp/0',
       '--node-ip', '127.0.0.2', '--no-mdns', '--no-dht', '--profile', 'test'], token)
-    await waitFor(() => agent.lines.some(line => line.event === 'ready'), { timeoutMs: 30_000, what: 'the agent to apply its plan' })
+    await waitFor(() => agent.lines.some(line => line.event === 'applied'), { timeoutMs: 30_000, what: 'the agent to apply its plan' })
 
     const json = await runBin(['status', '--state-dir', stateDir, '--json'])
     expect(json.status).toBe(0)

@@ -56,6 +56,7 @@ export {
   KUBE_VIP_NAMESPACE, KUBE_VIP_NAME, KUBE_VIP_DAEMONSET_NAME, KUBE_VIP_PORT, KUBE_VIP_LEASE_SECONDS
 } from './kube-vip.js'
 export type { UserValue } from './user-keys.js'
+export { checkK3sBlock } from './user-keys.js'
 export { K3S_VERSION, KUBE_VIP_IMAGE_DEFAULT } from './versions.js'
 export { RenderError } from './errors.js'
 export type { RenderErrorCode } from './errors.js'

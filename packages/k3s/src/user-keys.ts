@@ -126,3 +126,11 @@ function describe (value: unknown): string {
 export function compareText (left: string, right: string): number {
   return left < right ? -1 : left > right ? 1 : 0
 }
+
+/**
+ * Checks a block of extra keys as `renderNode` will, so a caller can refuse a bad config when it
+ * starts rather than when a plan arrives: `clusterWide` blocks may set critical keys.
+ */
+export function checkK3sBlock (block: Readonly<Record<string, unknown>> | undefined, clusterWide: boolean, source: string): void {
+  checkUserBlock(block, { source, clusterWide, where: '' })
+}

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -9,6 +9,7 @@ import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { shortId } from '@p2p-bootstrap/bootstrapper'
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import { InvalidArgumentError } from 'commander'
+import { parse } from 'yaml'
 import { CliError } from '../errors.js'
 import type { CommandContext, CommandModule } from './command.js'
 
@@ -40,6 +41,7 @@ interface DemoFlags {
 const NODES_MIN = 2
 const NODES_MAX = 9 // 127.0.0.2 … 127.0.0.10
 const NODES_DEFAULT = 5
+const DEMO_VIP = '127.0.0.100'
 const TIMEOUT_SECONDS_DEFAULT = 60
 /** How long a node gets to exit after SIGTERM before it is killed. */
 const KILL_GRACE_MS = 5_000
@@ -67,7 +69,8 @@ interface DoneLine {
 async function runDemo (flags: DemoFlags, { io }: CommandContext): Promise<void> {
   const signal = AbortSignal.any([AbortSignal.timeout(flags.timeout * 1000), io.shutdownSignal()])
   const controlPlanes = flags.nodes >= 3 ? 3 : 1
-  const token = formatToken(generateToken({ expect: flags.nodes, controlPlanes, name: 'demo', createdMs: io.nowMs() }))
+  // The VIP is a loopback address too: kube-vip's manifest is rendered, nothing is announced.
+  const token = formatToken(generateToken({ expect: flags.nodes, controlPlanes, vip: DEMO_VIP, name: 'demo', createdMs: io.nowMs() }))
   const dir = flags.dir === undefined ? await mkdtemp(join(tmpdir(), 'p2p-bootstrap-demo-')) : resolve(flags.dir)
   await mkdir(dir, { recursive: true })
   io.writeOut(`a new token for ${flags.nodes} nodes, ${controlPlanes} control plane(s); state and output go to ${dir}\n`)
@@ -95,7 +98,7 @@ async function runDemo (flags: DemoFlags, { io }: CommandContext): Promise<void>
       const detail = failed.map(node => `node ${node.index + 1} exited ${String(statuses[node.index])}: ${node.stderr.trim().split('\n').at(-1) ?? ''}`).join('; ')
       throw new CliError('CLI_DEMO', `not every node finished: ${detail}`)
     }
-    io.writeOut(`\n${planTable(nodes)}\n\nevery node exited 0; look at the output under ${dir}\n`)
+    io.writeOut(`\n${planTable(nodes, await Promise.all(nodes.map(joinsOf)))}\n\nevery node exited 0 (a dry run: k3s files rendered, nothing started); look at the output under ${dir}\n`)
   } catch (err) {
     if (signal.aborted) {
       throw new CliError('CLI_TIMEOUT', `the demo did not finish within ${flags.timeout} s; the nodes were stopped (their state is in ${dir})`, { cause: err })
@@ -110,7 +113,7 @@ async function runDemo (flags: DemoFlags, { io }: CommandContext): Promise<void>
 function startNode (node: DemoNode, all: readonly DemoNode[], token: string, report: (line: string) => void): ChildProcess {
   const peers = all.filter(other => other !== node).flatMap(other => ['--peer', other.address])
   const child = spawn(process.execPath, [
-    BIN_PATH, 'run', '--once', '--json',
+    BIN_PATH, 'run', '--once', '--json', '--dry-run',
     '--state-dir', node.stateDir, '--root', node.root,
     '--listen', node.address.replace(/\/p2p\/.*$/, ''), ...peers,
     '--node-ip', node.ip,
@@ -143,7 +146,7 @@ function describeLine (node: DemoNode, line: string): string | null {
     case 'peers': return `found ${String(event.found)}/${String(event.expect)} nodes`
     case 'phase': return event.phase === 'voting' ? `voting (ballot ${String(event.ballot)})` : null
     case 'plan': return `plan committed: ${String((event.part as { role?: string } | null)?.role ?? 'unlisted')}`
-    case 'ready': return `output written: ${(event.files as string[]).join(', ')}`
+    case 'applied': return `output written: ${(event.files as string[]).join(', ')}`
     case 'done':
       node.done = event as unknown as DoneLine
       return 'done'
@@ -152,17 +155,29 @@ function describeLine (node: DemoNode, line: string): string | null {
   }
 }
 
-function planTable (nodes: readonly DemoNode[]): string {
-  const rows = nodes.map(node => [
+/** How a node's rendered k3s config joins the cluster: `cluster-init`, or the server it joins. */
+async function joinsOf (node: DemoNode): Promise<string> {
+  try {
+    const config = parse(await readFile(join(node.root, 'etc/rancher/k3s/config.yaml'), 'utf8')) as Record<string, unknown>
+    if (config['cluster-init'] === true) return 'cluster-init'
+    return typeof config.server === 'string' ? config.server : '-'
+  } catch {
+    return '-'
+  }
+}
+
+function planTable (nodes: readonly DemoNode[], joins: readonly string[]): string {
+  const rows = nodes.map((node, index) => [
     `node ${node.index + 1}`,
     node.ip,
     shortId(node.peerId),
     node.done?.role ?? '-',
     node.done?.init === true ? 'yes' : '',
-    node.done?.files.join(', ') ?? '-'
+    joins[index] ?? '-',
+    node.root
   ])
   const epochs = new Set(nodes.map(node => node.done?.epoch))
-  const header = ['node', 'node-ip', 'node id', 'role', 'init', 'output']
+  const header = ['node', 'node-ip', 'node id', 'role', 'init', 'k3s joins', 'output under']
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => row[column]?.length ?? 0)))
   const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()
   return [`committed plan (epoch ${[...epochs].join(', ')}):`, line(header), ...rows.map(line)].join('\n')

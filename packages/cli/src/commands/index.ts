@@ -1,5 +1,6 @@
 import type { CommandModule } from './command.js'
 import { demoCommand } from './demo.js'
+import { kubeconfigCommand } from './kubeconfig.js'
 import { runCommand } from './run.js'
 import { statusCommand } from './status.js'
 import { tokenCommand } from './token.js'
@@ -9,5 +10,6 @@ export const commandModules: readonly CommandModule[] = [
   runCommand,
   statusCommand,
   tokenCommand,
+  kubeconfigCommand,
   demoCommand
 ]

@@ -75,7 +75,7 @@ async function run (flags: RunFlags, { io }: CommandContext): Promise<void> {
     reporter.emit({ event: 'start', nodeId, clusterId: options.keys.clusterId, addresses: bootstrapper.addresses() },
       `node ${nodeId} of cluster ${options.keys.clusterId}, listening on ${bootstrapper.addresses().join(' ')}`)
     if (settings.once) {
-      await Promise.race([bootstrapper.waitForReady({ signal: shutdown }), fatal])
+      await Promise.race([bootstrapper.waitForApplied({ signal: shutdown }), fatal])
       await lingerForFleet(bootstrapper, shutdown)
       reporter.emit(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
     } else {

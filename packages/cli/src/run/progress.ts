@@ -42,9 +42,16 @@ export class ProgressReporter {
       const words = `plan committed (epoch ${view.epoch}): this node is ${part === null ? 'not listed' : describePart(plan, part)}`
       this.emit({ event: 'plan', ...view, part }, words)
     })
+    b.addEventListener('applied', (event) => {
+      const { part, files, service } = event.detail
+      const started = b.options.dryRun ? 'dry run: nothing started' : b.options.apply.onOutput !== undefined ? `${service} handed to the installer` : `${service} started`
+      this.emit({ event: 'applied', role: part.role, init: part.init, service, files },
+        `output written (${started}): ${files.join(', ')}`)
+    })
     b.addEventListener('ready', (event) => {
-      this.emit({ event: 'ready', role: event.detail.part.role, files: event.detail.files },
-        `output written: ${event.detail.files.join(', ')}`)
+      const { plan } = event.detail
+      this.emit({ event: 'ready', epoch: plan.epoch, controlPlanes: plan.controlPlanes.length, workers: plan.workers.length },
+        `cluster Ready: every node of plan epoch ${plan.epoch} reports k3s Ready`)
     })
     b.addEventListener('notice', (event) => {
       this.emit({ event: 'notice', message: event.detail.message }, `notice: ${event.detail.message}`, true)

@@ -1,0 +1,74 @@
+import type { Plan, Role } from '@p2p-bootstrap/core'
+import type { KubeVipSettings, NodeSecrets, RenderedFile } from '@p2p-bootstrap/k3s'
+import type { JoinStep } from './join-sequence.js'
+
+/**
+ * The k3s side of a node's configuration. Every field is optional: with none, a node renders k3s'
+ * defaults with the VIP and tokens from the plan.
+ */
+export interface K3sOptions {
+  /**
+   * Extra keys for k3s' config.yaml. Critical keys (CIDRs, cluster DNS and domain, flannel
+   * backend, `disable`, …) are cluster-wide: every node must give the same, and a node whose
+   * values differ from the init node's refuses to write anything. The other keys are this node's.
+   */
+  readonly extra?: Readonly<Record<string, unknown>>
+  /**
+   * Kairos' `k3s.args` (used on servers) and `k3s-agent.args` (used on workers), translated to
+   * config keys. Critical keys in `server` are cluster-wide like those of `extra`.
+   */
+  readonly kairosArgs?: { readonly server?: readonly string[], readonly agent?: readonly string[] }
+  /** kube-vip's image and interface: cluster-wide, like the critical keys. */
+  readonly kubeVip?: KubeVipSettings
+  /**
+   * The CIDR of the node's network (`192.168.1.0/24`). Default: read from the interface that holds
+   * the node-ip. Servers need it when the plan has a VIP, to check the VIP is on that network.
+   */
+  readonly subnet?: string
+}
+
+/** A command as argv. `{service}` in an argument is replaced by `k3s` or `k3s-agent`. */
+export type CommandLine = readonly string[]
+
+/** How this node's output is applied. */
+export interface ApplyOptions {
+  /**
+   * For installers that place the files themselves: called with the rendered files and the opened
+   * tokens instead of the agent writing them and starting k3s. A rejection is reported and retried.
+   */
+  readonly onOutput?: (output: NodeOutput, options: { signal: AbortSignal }) => Promise<void> | void
+  /** Starts k3s the first time. Default `systemctl enable --now {service}`. */
+  readonly startCommand?: CommandLine
+  /** Restarts k3s after its files changed once it was started. Default `systemctl restart {service}`. */
+  readonly restartCommand?: CommandLine
+  /**
+   * Succeeds (exit 0) once the local k3s is Ready. Default on servers
+   * `k3s kubectl get --raw /readyz` (which must print `ok`), on workers
+   * `systemctl is-active --quiet k3s-agent`; with `onOutput`, no probe unless one is given here.
+   * `false`: no probe; the node never reports Ready.
+   */
+  readonly readyCommand?: CommandLine | false
+  /** Run once per plan epoch when every node of the plan reports Ready. */
+  readonly onReadyCommand?: CommandLine
+  /** Longest time one command may run before it is killed. Default 120 s (a first k3s start pulls images). */
+  readonly commandTimeoutMs?: number
+}
+
+/** What `onOutput` receives: everything needed to bring k3s up on this node. */
+export interface NodeOutput {
+  readonly plan: Plan
+  readonly nodeId: string
+  readonly role: Role
+  /** True on the one node that runs `cluster-init`. */
+  readonly init: boolean
+  /** The systemd unit to run: `k3s` on servers, `k3s-agent` on workers. */
+  readonly service: 'k3s' | 'k3s-agent'
+  readonly nodeName: string
+  /** Paths are absolute on the node (not under `root`). */
+  readonly files: readonly RenderedFile[]
+  /** The opened tokens: a worker gets the agent token only. */
+  readonly secrets: NodeSecrets
+  /** How this node joins: `init`, or the server it joins through. */
+  readonly join: Exclude<JoinStep, { kind: 'wait' }>
+  readonly notes: readonly string[]
+}
