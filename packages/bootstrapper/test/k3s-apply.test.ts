@@ -17,7 +17,7 @@ import { parse } from 'yaml'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../test/helpers/wait.js'
 import {
-  STATUS_SOCKET_NAME, fetchSealedKubeconfig, generateAdminKey, openKubeconfig, parseAdminPrivateKey
+  STATUS_SOCKET_NAME, createBootstrapper, fetchSealedKubeconfig, generateAdminKey, openKubeconfig, parseAdminPrivateKey
 } from '../src/index.js'
 import type { Bootstrapper, BootstrapperError, BootstrapperOptions, NodeOutput, SealedKubeconfig } from '../src/index.js'
 import { makeFleet, rootOf } from './fleet.js'
@@ -240,6 +240,64 @@ describe('k3s applier with stand-in k3s and systemctl', () => {
     for (let index = 0; index < 3; index++) {
       expect(await exists(join(rootOf(fleet.dir, index), CONFIG))).toBe(false)
       expect(await calls(index)).toEqual([]) // nothing started either
+    }
+  }, 60_000)
+})
+
+describe('k3s applier refuses bad input, writing nothing', () => {
+  /** A dry-run node on loopback: rendered only, so nothing is started whatever the test does. */
+  function dryNode (index: number, extra: Partial<BootstrapperOptions> = {}): Partial<BootstrapperOptions> {
+    return { ...realNode(index), dryRun: true, ...extra }
+  }
+
+  function errorsOf (node: Bootstrapper): BootstrapperError[] {
+    const errors: BootstrapperError[] = []
+    node.addEventListener('error', (event) => { errors.push(event.detail) })
+    return errors
+  }
+
+  it('a k3s key unknown to the pinned k3s, a reserved key, or an even control-plane count stops the start', () => {
+    const token = formatToken(generateToken({ expect: 1 }))
+    expect(() => createBootstrapper({ token, k3s: { extra: { 'no-such-flag': true } } })).toThrow(/option k3s: .*no-such-flag.*not a flag of k3s/)
+    expect(() => createBootstrapper({ token, k3s: { extra: { 'cluster-init': true } } })).toThrow(/option k3s: .*cluster-init/)
+    expect(() => createBootstrapper({ token, k3s: { kairosArgs: { server: ['--bogus=1'] } } })).toThrow(/option k3s: .*bogus/)
+    expect(() => createBootstrapper({ token, shape: { controlPlanes: 2 } })).toThrow(/controlPlanes: must be one of 1, 3, 5, 7/)
+    expect(() => createBootstrapper({ token, adminKeys: ['not-a-key'] })).toThrow(/option adminKeys\[0\]/)
+  })
+
+  it('a VIP outside the node\'s subnet: a precise error and no config written', async () => {
+    const token = formatToken(generateToken({ expect: 1, vip: VIP }))
+    fleet = await makeFleet({ expect: 1, controlPlanes: 1 }, token)
+    const node = await fleet.start(0, dryNode(0, { k3s: { subnet: '192.168.7.0/24' } }))
+    const errors = errorsOf(node)
+    await waitFor(() => errors.some(error => error.code === 'BOOTSTRAP_RENDER_FAILED'), { timeoutMs: 30_000, what: 'the render error' })
+    const error = errors.find(error => error.code === 'BOOTSTRAP_RENDER_FAILED')
+    expect((error?.cause as { code?: string } | undefined)?.code).toBe('K3S_VIP_OUTSIDE_SUBNET')
+    expect(error?.message).toContain('192.168.7.0/24')
+    expect(node.status().phase).toBe('committed')
+    expect(node.status().waitingFor).toContain('a fix')
+    expect(await exists(join(rootOf(fleet.dir, 0), CONFIG))).toBe(false)
+  }, 60_000)
+
+  it('a critical k3s key set on one node only: the nodes that differ from the init node write nothing', async () => {
+    fleet = await makeFleet({ expect: 3, controlPlanes: 3 })
+    const odd = 1
+    const errors: BootstrapperError[][] = []
+    for (let index = 0; index < 3; index++) {
+      const node = await fleet.start(index, dryNode(index, index === odd ? { k3s: { subnet: '127.0.0.0/8', extra: { 'cluster-cidr': '10.99.0.0/16' } } } : {}))
+      errors.push(errorsOf(node))
+    }
+    const plan = await (fleet.nodes[0] as Bootstrapper).waitForPlan({ signal: AbortSignal.timeout(30_000) })
+    const init = indexOf(fleet.nodes, plan.init)
+    // The init node's settings are the cluster's: if the odd node is the init node, the others differ.
+    const differing = init === odd ? [0, 1, 2].filter(index => index !== odd) : [odd]
+    for (const index of differing) {
+      await waitFor(() => errors[index]?.some(error => error.code === 'BOOTSTRAP_CONFIG_MISMATCH') === true, { timeoutMs: 30_000, what: `node ${index} to refuse` })
+      expect(await exists(join(rootOf(fleet.dir, index), CONFIG))).toBe(false)
+    }
+    for (const index of [0, 1, 2].filter(index => !differing.includes(index))) {
+      await (fleet.nodes[index] as Bootstrapper).waitForApplied({ signal: AbortSignal.timeout(30_000) })
+      expect(await exists(join(rootOf(fleet.dir, index), CONFIG))).toBe(true)
     }
   }, 60_000)
 })
