@@ -221,6 +221,27 @@ describe('k3s applier with stand-in k3s and systemctl', () => {
     expect(() => openKubeconfig(fetched?.sealed ?? new Uint8Array(), stranger)).toThrow(/KUBECONFIG|sealed|key/i)
   }, 60_000)
 
+  it('a restart with a changed node-local key rewrites the config and restarts k3s once; a damaged record is rebuilt', async () => {
+    fleet = await makeFleet({ expect: 1, controlPlanes: 1 })
+    const first = await fleet.start(0, realNode(0))
+    await first.waitForReady({ signal: AbortSignal.timeout(30_000) })
+    await fleet.stopAll()
+    const tainted = realNode(0, { k3s: { subnet: '127.0.0.0/8', extra: { 'node-taint': ['dedicated=edge:NoSchedule'] } } })
+    const second = await fleet.start(0, tainted)
+    await second.waitForReady({ signal: AbortSignal.timeout(30_000) })
+    expect((await configOf(0))['node-taint']).toEqual(['dedicated=edge:NoSchedule'])
+    const starts = (await calls(0)).filter(line => /^systemctl (enable|restart)/.test(line))
+    expect(starts).toEqual(['systemctl enable --now k3s', 'systemctl restart k3s'])
+
+    // A damaged record: the node decides again from the ledger and writes a sound record.
+    await fleet.stopAll()
+    await writeFile(join(fleet.dir, 'node-0', 'state', 'k3s-applied.json'), '{ not json')
+    const third = await fleet.start(0, tainted)
+    await third.waitForReady({ signal: AbortSignal.timeout(30_000) })
+    expect(third.status().phase).toBe('ready')
+    expect(JSON.parse(await readFile(join(fleet.dir, 'node-0', 'state', 'k3s-applied.json'), 'utf8'))).toMatchObject({ epoch: 1, started: true })
+  }, 60_000)
+
   it('hands rendered files and opened tokens to an installer callback instead of writing them', async () => {
     fleet = await makeFleet({ expect: 3, controlPlanes: 1 })
     const outputs = new Map<string, NodeOutput>()

@@ -180,7 +180,8 @@ export class K3sApplier {
     }
     const files = await this.deliver(plan, output, secrets, decision.join)
     if (files === undefined) return
-    const wasStarted = kept?.started === true
+    // k3s that ran with other files (another epoch's, or before a config change) is restarted, not started.
+    const wasStarted = this.record !== null && this.record.nodeId === nodeId && (this.record.started || this.record.ranBefore === true)
     let record: ApplyRecord = {
       epoch: plan.epoch,
       nodeId,
@@ -189,6 +190,7 @@ export class K3sApplier {
       ...(decision.caHash === undefined ? {} : { caHash: decision.caHash }),
       filesHash: hash,
       started: false,
+      ...(wasStarted ? { ranBefore: true } : {}),
       onReadyRan: kept?.onReadyRan ?? false
     }
     await this.save(record)

@@ -22,6 +22,8 @@ export interface ApplyRecord {
   readonly filesHash: string
   /** The start step ran and succeeded for these files (or there is none: dry run, installer hook). */
   readonly started: boolean
+  /** k3s was started by this node before, with other files: a new start is a restart. */
+  readonly ranBefore?: boolean
   /** The on-ready command ran for this epoch. */
   readonly onReadyRan: boolean
 }
@@ -37,6 +39,7 @@ const recordSchema = z.strictObject({
   caHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   filesHash: z.string().regex(/^[0-9a-f]{64}$/),
   started: z.boolean(),
+  ranBefore: z.boolean().optional(),
   onReadyRan: z.boolean()
 })
 
@@ -66,8 +69,8 @@ export async function loadApplyRecord (state: StateDir, notice: (message: string
     notice(`${APPLY_RECORD_FILE}: damaged (${result.error.issues[0]?.message ?? 'invalid'}); k3s output is decided again`)
     return null
   }
-  const { caHash, ...rest } = result.data
-  return caHash === undefined ? rest : { ...rest, caHash }
+  const { caHash, ranBefore, ...rest } = result.data
+  return { ...rest, ...(caHash === undefined ? {} : { caHash }), ...(ranBefore === undefined ? {} : { ranBefore }) }
 }
 
 export async function saveApplyRecord (state: StateDir, record: ApplyRecord): Promise<void> {
