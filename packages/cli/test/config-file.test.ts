@@ -70,7 +70,7 @@ describe('native spelling', () => {
         hostname: 'edge-21',
         labels: { zone: 'hall-a', 'example.com/rack': '7' }
       },
-      k3s: { 'cluster-cidr': '10.42.0.0/16', disable: ['traefik'] }
+      k3s: { extra: { 'cluster-cidr': '10.42.0.0/16', disable: ['traefik'] } }
     })
   })
 
@@ -86,10 +86,10 @@ describe('native spelling', () => {
       dht: true,
       shape: { expect: 5, controlPlanes: 3, vip: '192.168.1.50', name: 'shop-floor' },
       node: { nodeIp: '192.168.1.21', interface: 'eth0', labels: { zone: 'hall-a', 'example.com/rack': '7' }, role: 'control-plane', hostname: 'edge-21' },
-      profile: 'wan'
+      profile: 'wan',
+      k3s: { extra: { 'cluster-cidr': '10.42.0.0/16', disable: ['traefik'] } }
     })
     expect(settings.configSource).toBe(SOURCE)
-    expect(settings.k3s).toStrictEqual({ 'cluster-cidr': '10.42.0.0/16', disable: ['traefik'] })
     expect(settings.tokenSource).toBe('file')
   })
 
@@ -165,14 +165,10 @@ describe('Kairos spelling', () => {
     const native = parseConfigText(equivalentNativeText, SOURCE)
     const { k3s, ...kairosRest } = kairos
     expect(kairosRest).toStrictEqual(native)
-    expect(resolveRunSettings({}, kairos, {}).options).toStrictEqual(resolveRunSettings({}, native, {}).options)
-    // The Kairos k3s blocks are kept as written, apart from any native k3s keys.
-    expect(k3s).toStrictEqual({
-      kairos: {
-        k3s: { enabled: true, args: ['--disable=traefik'], env: { K3S_KUBECONFIG_MODE: '0644' } },
-        'k3s-agent': { args: ['--node-label=tier=edge'] }
-      }
-    })
+    const { k3s: _k3s, ...kairosOptions } = resolveRunSettings({}, kairos, {}).options
+    expect(kairosOptions).toStrictEqual(resolveRunSettings({}, native, {}).options)
+    // Only the args of the Kairos k3s blocks are read; enabled and env are ignored.
+    expect(k3s).toStrictEqual({ kairosArgs: { server: ['--disable=traefik'], agent: ['--node-label=tier=edge'] } })
   })
 
   it.each([
@@ -297,7 +293,7 @@ describe('errors name the file, the line, the key and the fix', () => {
   })
 
   it('hints that a cloud-config needs a p2p block', () => {
-    expect(errorOf('#cloud-config\nusers: []\n')).toBe(`config ${SOURCE} line 2: users is not a known key: the keys here are token, state-dir, root, profile, listen, peers, mdns, dht, cluster, node, k3s (this looks like a Kairos cloud-config: p2p-bootstrap reads one only when it has a p2p: block)`)
+    expect(errorOf('#cloud-config\nusers: []\n')).toBe(`config ${SOURCE} line 2: users is not a known key: the keys here are token, state-dir, root, profile, listen, peers, mdns, dht, cluster, node, kube-vip, apply, admin-keys, k3s (this looks like a Kairos cloud-config: p2p-bootstrap reads one only when it has a p2p: block)`)
   })
 
   it('refuses text over the size limit before parsing it', () => {

@@ -8,6 +8,7 @@ import { ConfigError, resolveRunSettings, TOKEN_ENV } from '../src/config/index.
 import type { FileConfig, RunFlags } from '../src/config/index.js'
 
 const PEER_A = '/ip4/192.168.1.10/tcp/4001/p2p/12D3KooWLRPJAA5o6Z6ZGCbnpgngjzKXsgn3cMfDsFbajgRkLEdW'
+const ADMIN_KEY = 'p2pb-admin1:12D3KooWLRPJAA5o6Z6ZGCbnpgngjzKXsgn3cMfDsFbajgRkLEdW'
 const PEER_B = '/ip4/192.168.1.11/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
 
 const file: FileConfig = {
@@ -22,7 +23,14 @@ const file: FileConfig = {
   dht: true,
   shape: { expect: 5, controlPlanes: 3, vip: '192.168.1.50', name: 'shop-floor' },
   node: { nodeIp: '192.168.1.21', interface: 'eth0', role: 'worker', hostname: 'edge-21', labels: { zone: 'hall-a', rack: '7' } },
-  k3s: { 'cluster-cidr': '10.42.0.0/16' }
+  k3s: {
+    extra: { 'cluster-cidr': '10.42.0.0/16' },
+    kairosArgs: { server: ['--disable=traefik'] },
+    kubeVip: { image: 'ghcr.io/kube-vip/kube-vip:v0.9.2' },
+    subnet: '192.168.1.0/24'
+  },
+  apply: { startCommand: ['systemctl', 'start', '{service}'], readyCommand: false, commandTimeoutMs: 30_000 },
+  adminKeys: [ADMIN_KEY]
 }
 
 function failure (flags: RunFlags, fileConfig: FileConfig | undefined, env: Record<string, string | undefined> = {}): Error {
@@ -37,14 +45,13 @@ function failure (flags: RunFlags, fileConfig: FileConfig | undefined, env: Reco
 describe('resolveRunSettings', () => {
   it('takes everything from the file when no flag is given', () => {
     const settings = resolveRunSettings({}, file, {})
-    const { source: _source, k3s: _k3s, ...options } = file
+    const { source: _source, ...options } = file
     expect(settings).toStrictEqual({
       options,
       once: false,
       json: false,
       tokenFromStdin: false,
       tokenSource: 'file',
-      k3s: { 'cluster-cidr': '10.42.0.0/16' },
       configSource: '/etc/p2p-bootstrap.yaml'
     })
   })
@@ -61,6 +68,7 @@ describe('resolveRunSettings', () => {
       vip: 'fd00::50',
       interface: 'enp1s0',
       nodeIp: 'fd00::21',
+      subnet: 'fd00::/64',
       label: ['zone=hall-b', 'example.com/tier=edge'],
       role: 'control-plane',
       profile: 'test',
@@ -88,13 +96,16 @@ describe('resolveRunSettings', () => {
           hostname: 'edge-21'
         },
         profile: 'test',
+        // --subnet replaces the file's subnet and keeps its other k3s settings.
+        k3s: { ...file.k3s, subnet: 'fd00::/64' },
+        apply: file.apply,
+        adminKeys: [ADMIN_KEY],
         dryRun: true
       },
       once: true,
       json: true,
       tokenFromStdin: false,
       tokenSource: 'flag',
-      k3s: { 'cluster-cidr': '10.42.0.0/16' },
       configSource: '/etc/p2p-bootstrap.yaml'
     })
   })
@@ -163,6 +174,8 @@ describe('flag errors name the flag', () => {
     [{ listen: ['0.0.0.0:4001'] }, '--listen must be a multiaddr such as /ip4/0.0.0.0/tcp/4001, got "0.0.0.0:4001"'],
     [{ token: '' }, /^--token must be the token text .*, got text of 0 characters$/],
     [{ stateDir: '' }, /^--state-dir must be a file system path/],
+    [{ subnet: '192.168.1.0' }, /^--subnet must be a CIDR such as 192\.168\.1\.0\/24 .*, got "192\.168\.1\.0"$/],
+    [{ subnet: '192.168.1.0/33' }, /^--subnet must be a CIDR .*, got "192\.168\.1\.0\/33"$/],
     [{ label: ['zone'] }, '--label must be key=value, got "zone"'],
     [{ label: ['bad key=x'] }, /^--label "bad key=x": the key must be a Kubernetes label key .*, got "bad key"$/],
     [{ label: ['zone=hall a'] }, /^--label "zone=hall a": the value must be a Kubernetes label value .*, got "hall a"$/],

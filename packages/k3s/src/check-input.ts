@@ -146,12 +146,17 @@ function checkInterface (name: string, what: string): void {
 }
 
 /** The kube-vip image to render; throws `K3S_BAD_SETTING` unless it is a pinned reference. */
-export function checkKubeVipImage (settings: KubeVipSettings | undefined): string {
-  const image = settings?.image ?? KUBE_VIP_IMAGE_DEFAULT
+/** True for a pinned image reference: a version tag other than `latest`, or a sha256 digest. */
+export function isPinnedImage (image: string): boolean {
   const digest = /@sha256:[0-9a-f]{64}$/.test(image)
   const tag = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image)?.[1]
   const wellFormed = image.length <= IMAGE_CHARS_MAX && /^[a-z0-9][A-Za-z0-9._/:@-]*$/.test(image)
-  if (!wellFormed || !(digest || (tag !== undefined && tag !== 'latest'))) {
+  return wellFormed && (digest || (tag !== undefined && tag !== 'latest'))
+}
+
+export function checkKubeVipImage (settings: KubeVipSettings | undefined): string {
+  const image = settings?.image ?? KUBE_VIP_IMAGE_DEFAULT
+  if (!isPinnedImage(image)) {
     throw new RenderError('K3S_BAD_SETTING', `kubeVip.image ${JSON.stringify(image.slice(0, 128))} is not a pinned image reference: give a version tag (not latest) or a sha256 digest, e.g. ${KUBE_VIP_IMAGE_DEFAULT}`)
   }
   return image

@@ -57,6 +57,7 @@ export {
 } from './kube-vip.js'
 export type { UserValue } from './user-keys.js'
 export { checkK3sBlock } from './user-keys.js'
+export { isPinnedImage } from './check-input.js'
 export { K3S_VERSION, KUBE_VIP_IMAGE_DEFAULT } from './versions.js'
 export { RenderError } from './errors.js'
 export type { RenderErrorCode } from './errors.js'

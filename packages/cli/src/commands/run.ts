@@ -37,6 +37,7 @@ export const runCommand: CommandModule = {
       .option('--vip <ip>', 'kube-vip virtual IP')
       .option('--interface <if>', 'network interface for kube-vip and flannel')
       .option('--node-ip <ip>', 'this node\'s address for k3s (default: from --interface or the host)')
+      .option('--subnet <cidr>', 'the node network\'s CIDR, e.g. 192.168.1.0/24 (default: from the interface holding the node IP)')
       .option('--label <k=v>', 'node label, repeatable', collect)
       .addOption(new Option('--role <role>', 'request a role').choices(['control-plane', 'worker']))
       .addOption(new Option('--profile <profile>', 'timing profile').choices(['lan', 'wan', 'test']))

@@ -16,27 +16,37 @@
  *                                  beside the init node; the sum must be 1, 3, 5 or 7
  *   kubevip.eip                  → VIP, unless kubevip.enable[d] is false (then no VIP)
  *   kubevip.interface            → node interface
- *   k3s, k3s-agent               → kept as written, opaque, for later
+ *   k3s.args                     → k3s flags for servers (a list of text, such as --disable=traefik);
+ *                                  critical ones (cluster-cidr, disable, …) are cluster-wide
+ *   k3s-agent.args               → k3s flags for workers (a list of text)
  *
  * `enable` is Kairos' deprecated spelling of `enabled`; both at once is an error, as in Kairos.
  * Booleans also take the YAML 1.1 words Kairos takes (yes, no, on, off).
  *
  * Accepted and ignored (EdgeVPN or Kairos features p2p-bootstrap does without): p2p.dns,
- * p2p.vpn (create, use, env), p2p.loglevel, p2p.dynamic_roles, p2p.hybrid, and every other
- * kubevip key (manifest_url, static_pod, version, image, args and kube-vip's own settings).
+ * p2p.vpn (create, use, env), p2p.loglevel, p2p.dynamic_roles, p2p.hybrid, every other
+ * kubevip key (manifest_url, static_pod, version, args and kube-vip's own settings), and
+ * kubevip.image (Kairos reads it differently; set the native kube-vip.image instead), and every
+ * other key of the k3s and k3s-agent blocks (env, replace_args, replace_env, embedded_registry,
+ * …). k3s.enabled and k3s-agent.enabled are ignored too, even when false: the committed plan, not
+ * the file, decides whether this node runs k3s (a server) or k3s-agent (a worker).
  * p2p.auto.ha.external_db is refused when HA is on: p2p-bootstrap runs k3s with embedded etcd.
  * Unknown keys inside p2p, p2p.auto and p2p.auto.ha are errors (they are most likely typos).
+ *
+ * A cloud-config may also carry the native keys (kube-vip, apply, admin-keys, node.subnet, …; see
+ * native.ts), except `k3s`, which here is Kairos' block.
  */
 import { CONTROL_PLANES_ALLOWED } from '@p2p-bootstrap/core'
 import type { Role } from '@p2p-bootstrap/core'
 import { z } from 'zod'
 import type { ConfigError } from './errors.js'
 import { nativeFields } from './native.js'
+import { KAIROS_ARGS_MAX } from './limits.js'
 import {
-  controlPlanesRule, interfaceRule, ipAddressRule, kairosRoleRule, listOr,
+  controlPlanesRule, interfaceRule, ipAddressRule, kairosArgRule, kairosRoleRule, listOr,
   masterNodesRule, minimumNodesRule, networkIdRule, tokenTextRule
 } from './rules.js'
-import { choice, kairosFlag, opaqueMapping, text, wholeNumber } from './schema-kit.js'
+import { choice, kairosFlag, list, text, wholeNumber } from './schema-kit.js'
 import { formatPath, setting } from './settings.js'
 import type { Setting, Settings } from './settings.js'
 import type { KeyPath } from './yaml-source.js'
@@ -71,13 +81,18 @@ const kubevipSchema = z.looseObject({
   interface: text(interfaceRule).optional()
 })
 
+/** Kairos' k3s or k3s-agent block: only `args` is read; `enabled`, `env` and the rest are ignored. */
+const k3sBlockSchema = z.looseObject({
+  args: list(kairosArgRule, KAIROS_ARGS_MAX).nullable().optional()
+})
+
 /** A cloud-config: native keys may sit beside the Kairos blocks; anything else is ignored. */
 export const kairosDocumentSchema = z.looseObject({
   ...nativeFields,
   p2p: p2pSchema.nullable(),
   kubevip: kubevipSchema.nullable().optional(),
-  k3s: opaqueMapping().nullable().optional(),
-  'k3s-agent': opaqueMapping().nullable().optional()
+  k3s: k3sBlockSchema.nullable().optional(),
+  'k3s-agent': k3sBlockSchema.nullable().optional()
 })
 
 export type KairosDocument = z.output<typeof kairosDocumentSchema>
@@ -90,7 +105,6 @@ export interface KairosReading {
   readonly settings: Settings
   /** Set when kubevip is turned off explicitly: the key that did it. */
   readonly vipOff?: KeyPath
-  readonly k3s?: Record<string, unknown>
 }
 
 export function kairosSettings (document: KairosDocument, fail: Fail): KairosReading {
@@ -112,10 +126,11 @@ export function kairosSettings (document: KairosDocument, fail: Fail): KairosRea
       dht: setting(p2p.disable_dht === undefined ? undefined : !p2p.disable_dht, ['p2p', 'disable_dht']),
       controlPlanes: autoOn?.value === false ? undefined : controlPlanesOf(p2p.auto?.ha, fail),
       vip: kubevipOn?.value === false ? undefined : setting(kubevip.eip, ['kubevip', 'eip']),
-      interface: setting(kubevip.interface, ['kubevip', 'interface'])
+      interface: setting(kubevip.interface, ['kubevip', 'interface']),
+      kairosServerArgs: setting(document.k3s?.args ?? undefined, ['k3s', 'args']),
+      kairosAgentArgs: setting(document['k3s-agent']?.args ?? undefined, ['k3s-agent', 'args'])
     },
-    ...(kubevipOn?.value === false ? { vipOff: kubevipOn.path } : {}),
-    ...k3sBlocks(document)
+    ...(kubevipOn?.value === false ? { vipOff: kubevipOn.path } : {})
   }
   return reading
 }
@@ -157,11 +172,4 @@ function controlPlanesOf (ha: HaBlock | undefined, fail: Fail): Setting<number> 
     throw fail(path, `is ${masterNodes}: Kairos counts the masters beside the init node, so that asks for ${controlPlanes} control planes, but the count must be ${controlPlanesRule.wants} (an odd count keeps an etcd majority): set master_nodes to ${listOr(fixes)}`)
   }
   return { value: controlPlanes, path }
-}
-
-function k3sBlocks (document: KairosDocument): { k3s?: Record<string, unknown> } {
-  const k3s = document.k3s ?? undefined
-  const agent = document['k3s-agent'] ?? undefined
-  if (k3s === undefined && agent === undefined) return {}
-  return { k3s: { kairos: { ...(k3s === undefined ? {} : { k3s }), ...(agent === undefined ? {} : { 'k3s-agent': agent }) } } }
 }

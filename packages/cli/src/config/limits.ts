@@ -26,5 +26,18 @@ export const INTERFACE_CHARS_MAX = 15
 /** Longest token text carried from a file or a flag; the core applies its own, smaller, limit. */
 export const TOKEN_TEXT_CHARS_MAX = 64 * 1024
 
+/** Most arguments in one command of the `apply` section (the bootstrapper's own limit). */
+export const COMMAND_ARGUMENTS_MAX = 64
+
+/** Longest single argument of a command. */
+export const COMMAND_ARGUMENT_CHARS_MAX = 4096
+
+/** Longest time one `apply` command may run: an hour covers the slowest first k3s start. */
+export const COMMAND_TIMEOUT_SECONDS_MAX = 3600
+
+/** Most entries in Kairos' `k3s.args` or `k3s-agent.args` (the bootstrapper's own limit). */
+export const KAIROS_ARGS_MAX = 64
+
 assert(ADDRESS_LIST_ENTRIES_MAX * MULTIADDR_CHARS_MAX < CONFIG_FILE_BYTES_MAX, 'a full address list fits in a config file')
 assert(TOKEN_TEXT_CHARS_MAX < CONFIG_FILE_BYTES_MAX, 'a token fits in a config file')
+assert(COMMAND_ARGUMENTS_MAX * COMMAND_ARGUMENT_CHARS_MAX < CONFIG_FILE_BYTES_MAX, 'a longest command fits in a config file')

@@ -22,8 +22,30 @@
  *   role: control-plane         # or worker: a request, honoured where it is safe
  *   hostname: edge-21
  *   labels: { zone: hall-a }    # Kubernetes label syntax
- * k3s: { ... }                  # extra k3s config.yaml keys, kept as written for later use
+ *   subnet: 192.168.1.0/24      # the node network's CIDR (default: read from the interface holding
+ *                               # node.ip); dual-stack: one per family, 192.168.1.0/24,fd00::/64
+ * k3s: { ... }                  # extra k3s config.yaml keys (k3s flag names without --). Critical keys
+ *                               # (cluster-cidr, service-cidr, cluster-dns, cluster-domain, disable,
+ *                               # flannel-backend, …) are cluster-wide: every node must give the same;
+ *                               # the rest are this node's
+ * kube-vip:
+ *   image: ghcr.io/kube-vip/kube-vip:v0.9.2   # pinned (a version tag or a digest); cluster-wide
+ *   interface: eth0                            # cluster-wide; default: node.interface
+ * apply:                        # {service} in a command is k3s on servers, k3s-agent on workers
+ *   start: systemctl enable --now {service}   # a command: a YAML list of arguments, or one string split on spaces
+ *   restart: systemctl restart {service}
+ *   ready: k3s kubectl get --raw /readyz      # or false: never probe (the node never reports Ready)
+ *   on-ready: /usr/local/bin/cluster-is-up    # run once per plan epoch when every node is Ready
+ *   timeout: 120                              # seconds one command may run (1..3600)
+ * admin-keys:                   # off by default; see docs/kubeconfig.md
+ *   - p2pb-admin1:12D3KooW...
  * ```
+ *
+ * Commands run without a shell: a string is split on runs of spaces and quotes in it are not
+ * interpreted, so an argument holding a space needs the list form (`[sh, -c, "echo up"]`).
+ * Arguments are non-empty, have no control characters, and a command has at most 64 of them.
+ * The `k3s:` mapping is only checked to be a mapping here: the bootstrapper checks its keys
+ * against the pinned k3s flags before it starts anything, and refuses an unknown or reserved one.
  *
  * Unknown keys are errors that suggest the closest known key. A document with a top-level `p2p:`
  * block is a Kairos cloud-config instead (see kairos.ts); its native keys are read too, and must
@@ -31,10 +53,13 @@
  */
 import { z } from 'zod'
 import {
-  clusterNameRule, controlPlanesRule, expectRule, hostnameRule, interfaceRule, ipAddressRule,
-  listenRule, pathRule, peerRule, profileRule, roleRule, tokenTextRule
+  clusterNameRule, commandTimeoutRule, controlPlanesRule, expectRule, hostnameRule, imageRule,
+  interfaceRule, ipAddressRule, listenRule, pathRule, peerRule, profileRule, roleRule, subnetRule,
+  tokenTextRule
 } from './rules.js'
-import { choice, flag, labels, list, opaqueMapping, text, wholeNumber } from './schema-kit.js'
+import {
+  adminKeyList, choice, command, commandOrOff, flag, labels, list, opaqueMapping, text, wholeNumber
+} from './schema-kit.js'
 import { setting } from './settings.js'
 import type { Settings } from './settings.js'
 
@@ -59,17 +84,32 @@ export const nativeFields = {
     interface: text(interfaceRule).optional(),
     role: choice(roleRule).optional(),
     hostname: text(hostnameRule).optional(),
-    labels: labels().optional()
-  }).optional()
+    labels: labels().optional(),
+    subnet: text(subnetRule).optional()
+  }).optional(),
+  'kube-vip': z.strictObject({
+    image: text(imageRule).optional(),
+    interface: text(interfaceRule).optional()
+  }).optional(),
+  apply: z.strictObject({
+    start: command().optional(),
+    restart: command().optional(),
+    ready: commandOrOff().optional(),
+    'on-ready': command().optional(),
+    timeout: wholeNumber(commandTimeoutRule).optional()
+  }).optional(),
+  'admin-keys': adminKeyList().optional()
 }
 
+/** A native file: the shared keys, and `k3s:` as k3s config keys (in a Kairos document it is Kairos' block). */
 export const nativeDocumentSchema = z.strictObject({ ...nativeFields, k3s: opaqueMapping().optional() })
 
 export type NativeFields = z.output<z.ZodObject<typeof nativeFields>>
 
 /** The settings a native file gives, each with its key. */
 export function nativeSettings (fields: NativeFields): Settings {
-  const { cluster, node } = fields
+  const { cluster, node, apply } = fields
+  const kubeVip = fields['kube-vip']
   return {
     token: setting(fields.token, ['token']),
     stateDir: setting(fields['state-dir'], ['state-dir']),
@@ -87,6 +127,15 @@ export function nativeSettings (fields: NativeFields): Settings {
     interface: setting(node?.interface, ['node', 'interface']),
     role: setting(node?.role, ['node', 'role']),
     hostname: setting(node?.hostname, ['node', 'hostname']),
-    labels: setting(node?.labels, ['node', 'labels'])
+    labels: setting(node?.labels, ['node', 'labels']),
+    subnet: setting(node?.subnet, ['node', 'subnet']),
+    kubeVipImage: setting(kubeVip?.image, ['kube-vip', 'image']),
+    kubeVipInterface: setting(kubeVip?.interface, ['kube-vip', 'interface']),
+    startCommand: setting(apply?.start, ['apply', 'start']),
+    restartCommand: setting(apply?.restart, ['apply', 'restart']),
+    readyCommand: setting(apply?.ready, ['apply', 'ready']),
+    onReadyCommand: setting(apply?.['on-ready'], ['apply', 'on-ready']),
+    commandTimeoutSeconds: setting(apply?.timeout, ['apply', 'timeout']),
+    adminKeys: setting(fields['admin-keys'], ['admin-keys'])
   }
 }

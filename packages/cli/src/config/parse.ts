@@ -7,7 +7,7 @@ import { CONFIG_FILE_BYTES_MAX } from './limits.js'
 import { nativeDocumentSchema, nativeSettings } from './native.js'
 import { definedOnly } from './records.js'
 import { describeValue } from './rules.js'
-import { formatPath, SETTING_NAMES } from './settings.js'
+import { formatPath, setting, SETTING_NAMES } from './settings.js'
 import type { Settings } from './settings.js'
 import { closestKey, folded } from './suggest.js'
 import type { FileConfig } from './types.js'
@@ -35,8 +35,7 @@ export function parseConfigText (text: string, source: string): FileConfig {
     const hint = /^\s*#cloud-config/.test(text) ? ' (this looks like a Kairos cloud-config: p2p-bootstrap reads one only when it has a p2p: block)' : ''
     throw firstProblem(parsed.error.issues, nativeDocumentSchema, yaml, fail, hint)
   }
-  const { k3s } = parsed.data
-  return fileConfigOf(nativeSettings(parsed.data), source, k3s)
+  return fileConfigOf({ ...nativeSettings(parsed.data), k3sExtra: setting(parsed.data.k3s, ['k3s']) }, source)
 }
 
 export function oversizedError (source: string): ConfigError {
@@ -51,7 +50,7 @@ function readKairos (data: object, source: string, yaml: YamlSource, fail: Fail)
   if (kairos.vipOff !== undefined && native.vip !== undefined) {
     throw fail(native.vip.path, `is set but ${formatPath(kairos.vipOff)} (line ${yaml.lineOf(kairos.vipOff)}) is false, which turns the VIP off: remove one of them`)
   }
-  return fileConfigOf(mergeSpellings(native, kairos.settings, yaml, fail), source, kairos.k3s)
+  return fileConfigOf(mergeSpellings(native, kairos.settings, yaml, fail), source)
 }
 
 /** A file may use both spellings only where they agree; a conflict names both keys. */
@@ -155,7 +154,7 @@ function valueAt (data: unknown, path: KeyPath): unknown {
   return current
 }
 
-function fileConfigOf (settings: Settings, source: string, k3s: Record<string, unknown> | undefined): FileConfig {
+function fileConfigOf (settings: Settings, source: string): FileConfig {
   const shape = definedOnly({
     expect: settings.expect?.value,
     controlPlanes: settings.controlPlanes?.value,
@@ -169,6 +168,20 @@ function fileConfigOf (settings: Settings, source: string, k3s: Record<string, u
     hostname: settings.hostname?.value,
     labels: settings.labels?.value
   })
+  const k3s = definedOnly({
+    extra: settings.k3sExtra?.value,
+    kairosArgs: definedOnly({ server: settings.kairosServerArgs?.value, agent: settings.kairosAgentArgs?.value }),
+    kubeVip: definedOnly({ image: settings.kubeVipImage?.value, interface: settings.kubeVipInterface?.value }),
+    subnet: settings.subnet?.value
+  })
+  const seconds = settings.commandTimeoutSeconds?.value
+  const apply = definedOnly({
+    startCommand: settings.startCommand?.value,
+    restartCommand: settings.restartCommand?.value,
+    readyCommand: settings.readyCommand?.value,
+    onReadyCommand: settings.onReadyCommand?.value,
+    commandTimeoutMs: seconds === undefined ? undefined : seconds * 1000
+  })
   return definedOnly({
     source,
     token: settings.token?.value,
@@ -181,6 +194,8 @@ function fileConfigOf (settings: Settings, source: string, k3s: Record<string, u
     dht: settings.dht?.value,
     shape,
     node,
-    k3s
+    k3s,
+    apply,
+    adminKeys: settings.adminKeys?.value
   }) ?? { source }
 }

@@ -5,7 +5,8 @@ import { ADDRESS_LIST_ENTRIES_MAX, LABELS_MAX } from './limits.js'
 import { definedOnly } from './records.js'
 import {
   controlPlanesRule, describeFor, expectRule, interfaceRule, ipAddressRule, labelKeyRule,
-  labelValueRule, listenRule, pathRule, peerRule, problem, profileRule, roleRule, tokenTextRule
+  labelValueRule, listenRule, pathRule, peerRule, problem, profileRule, roleRule, subnetRule,
+  tokenTextRule
 } from './rules.js'
 import type { Rule } from './rules.js'
 import type { FileConfig, RunFlags, RunSettings, TokenSource } from './types.js'
@@ -20,7 +21,8 @@ export const TOKEN_ENV = 'P2PB_TOKEN'
  * Merges the `run` flags over the config file into the bootstrapper's options. Pure. A flag
  * replaces the file's value, lists included (`--listen`, `--peer`); `--label` overrides the
  * file's label of the same key and keeps the others. The token comes from `--token`, else the
- * file, else `P2PB_TOKEN`; it is carried as text (the bootstrapper parses it).
+ * file, else `P2PB_TOKEN`; it is carried as text (the bootstrapper parses it). The k3s, apply
+ * and admin-key settings come from the file only, but for `--subnet`.
  * A bad flag value throws `CliError` `CLI_USAGE` naming the flag; no token anywhere, or settings
  * that contradict each other, throw `ConfigError` `CLI_CONFIG`.
  */
@@ -44,6 +46,10 @@ export function resolveRunSettings (flags: RunFlags, file: FileConfig | undefine
     role: flagChoice('--role', flags.role, roleRule) ?? file?.node?.role,
     hostname: file?.node?.hostname
   })
+  const k3s = definedOnly({
+    ...file?.k3s,
+    subnet: flagText('--subnet', flags.subnet, subnetRule) ?? file?.k3s?.subnet
+  })
   const rest = definedOnly({
     stateDir: flagText('--state-dir', flags.stateDir, pathRule) ?? file?.stateDir,
     root: flagText('--root', flags.root, pathRule) ?? file?.root,
@@ -54,6 +60,9 @@ export function resolveRunSettings (flags: RunFlags, file: FileConfig | undefine
     shape,
     node,
     profile: flagChoice('--profile', flags.profile, profileRule) ?? file?.profile,
+    k3s,
+    apply: file?.apply,
+    adminKeys: file?.adminKeys,
     dryRun: flags.dryRun === true ? true : undefined
   })
   const options: BootstrapperOptions = { token: token.text, ...rest }
@@ -63,7 +72,6 @@ export function resolveRunSettings (flags: RunFlags, file: FileConfig | undefine
     json: flags.json === true,
     tokenFromStdin: token.source === 'stdin',
     tokenSource: token.source,
-    ...(file?.k3s === undefined ? {} : { k3s: file.k3s }),
     ...(file === undefined ? {} : { configSource: file.source })
   }
 }

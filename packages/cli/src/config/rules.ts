@@ -1,7 +1,9 @@
 import { isIP } from 'node:net'
 import { CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX } from '@p2p-bootstrap/core'
+import { isPinnedImage } from '@p2p-bootstrap/k3s'
 import {
-  INTERFACE_CHARS_MAX, MULTIADDR_CHARS_MAX, PATH_CHARS_MAX, TOKEN_TEXT_CHARS_MAX
+  COMMAND_ARGUMENT_CHARS_MAX, COMMAND_TIMEOUT_SECONDS_MAX, INTERFACE_CHARS_MAX,
+  MULTIADDR_CHARS_MAX, PATH_CHARS_MAX, TOKEN_TEXT_CHARS_MAX
 } from './limits.js'
 
 /**
@@ -68,6 +70,45 @@ export const masterNodesRule: Rule<number> = {
 export const ipAddressRule: Rule<string> = {
   wants: 'an IPv4 or IPv6 address',
   accepts: (value) => isIP(value) !== 0
+}
+
+const prefixPattern = /^(0|[1-9][0-9]{0,2})$/
+
+/** The family of one CIDR (`192.168.1.0/24`, `fd00::/64`; host bits may be set), or 0. */
+function cidrFamily (text: string): number {
+  const slash = text.indexOf('/')
+  const address = text.slice(0, slash)
+  const prefix = text.slice(slash + 1)
+  // A zone index (`fe80::1%eth0`) names an interface, not a network.
+  const family = slash < 0 || address.includes('%') ? 0 : isIP(address)
+  if (family === 0 || !prefixPattern.test(prefix)) return 0
+  return Number(prefix) <= (family === 4 ? 32 : 128) ? family : 0
+}
+
+/** The node network's CIDR; dual-stack as one CIDR per family, comma-separated (k3s' own form). */
+export const subnetRule: Rule<string> = {
+  wants: 'a CIDR such as 192.168.1.0/24 or fd00::/64 (an address, then a prefix length of at most 32 for IPv4 or 128 for IPv6), or one IPv4 and one IPv6 CIDR separated by a comma',
+  accepts: (value) => {
+    const families = value.split(',').map(cidrFamily)
+    return families.length <= 2 && !families.includes(0) && new Set(families).size === families.length
+  }
+}
+
+export const commandTimeoutRule: Rule<number> = {
+  wants: `a whole number of seconds from 1 to ${COMMAND_TIMEOUT_SECONDS_MAX}`,
+  accepts: (value) => Number.isSafeInteger(value) && value >= 1 && value <= COMMAND_TIMEOUT_SECONDS_MAX
+}
+
+export const imageRule: Rule<string> = {
+  wants: 'a pinned image reference: a version tag other than latest, or a sha256 digest, such as ghcr.io/kube-vip/kube-vip:v0.9.2',
+  why: 'every server runs the same kube-vip, so its image must not change under them',
+  accepts: isPinnedImage
+}
+
+/** One entry of Kairos' `k3s.args` or `k3s-agent.args`; the bootstrapper checks the flag itself. */
+export const kairosArgRule: Rule<string> = {
+  wants: `a k3s flag as text, such as --disable=traefik (1 to ${COMMAND_ARGUMENT_CHARS_MAX} characters)`,
+  accepts: (value) => value.length >= 1 && value.length <= COMMAND_ARGUMENT_CHARS_MAX
 }
 
 const dnsLabelPattern = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/

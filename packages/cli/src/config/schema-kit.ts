@@ -1,4 +1,6 @@
+import { ADMIN_KEYS_MAX, ADMIN_PUBLIC_KEY_PREFIX, KubeconfigError, parseAdminPublicKey } from '@p2p-bootstrap/bootstrapper'
 import { z } from 'zod'
+import { COMMAND_OR_OFF_WANTS, COMMAND_WANTS, readCommand } from './command-line.js'
 import { ADDRESS_LIST_ENTRIES_MAX, LABELS_MAX } from './limits.js'
 import { describeFor, describeValue, labelKeyRule, labelValueRule, problem } from './rules.js'
 import type { Rule } from './rules.js'
@@ -52,13 +54,77 @@ export function kairosFlag (): z.ZodType<boolean, unknown> {
 }
 
 /** A list of text entries, each checked against `rule`. */
-export function list (rule: Rule<string>): z.ZodType<string[], unknown> {
-  return z.array(text(rule)).max(ADDRESS_LIST_ENTRIES_MAX, `must have at most ${ADDRESS_LIST_ENTRIES_MAX} entries`)
+export function list (rule: Rule<string>, entriesMax: number = ADDRESS_LIST_ENTRIES_MAX): z.ZodType<string[], unknown> {
+  return z.array(text(rule)).max(entriesMax, `must have at most ${entriesMax} entries`)
 }
 
-/** A mapping kept as written, for settings read later by someone else. */
+/** A mapping kept as written, for settings checked by someone else (the bootstrapper). */
 export function opaqueMapping (): z.ZodType<Record<string, unknown>, unknown> {
   return z.record(z.string(), z.unknown())
+}
+
+/** A command (see command-line.ts), as argv. */
+export function command (): z.ZodType<string[], unknown> {
+  return z.unknown().transform((value, context) => {
+    const reading = readCommand(value, COMMAND_WANTS)
+    if ('argv' in reading) return reading.argv
+    context.addIssue({ code: 'custom', message: reading.problem, ...(reading.index === undefined ? {} : { path: [reading.index] }) })
+    return z.NEVER
+  })
+}
+
+/** A command, or false for "none". */
+export function commandOrOff (): z.ZodType<string[] | false, unknown> {
+  return z.unknown().transform((value, context) => {
+    if (value === false) return false
+    const reading = readCommand(value, COMMAND_OR_OFF_WANTS)
+    if ('argv' in reading) return reading.argv
+    context.addIssue({ code: 'custom', message: reading.problem, ...(reading.index === undefined ? {} : { path: [reading.index] }) })
+    return z.NEVER
+  })
+}
+
+const ADMIN_KEYS_WANTS = `a list of admin public keys (- ${ADMIN_PUBLIC_KEY_PREFIX}…, printed by p2p-bootstrap kubeconfig keygen)`
+
+/**
+ * Admin public keys, each normalised by the bootstrapper's own parser. Text is never echoed here:
+ * a private key pasted by mistake must not reach a log, and the parser words that case itself.
+ */
+export function adminKeyList (): z.ZodType<string[], unknown> {
+  return z.unknown().transform((value, context) => {
+    if (!Array.isArray(value)) {
+      context.addIssue({ code: 'custom', message: notAList(value) })
+      return z.NEVER
+    }
+    if (value.length > ADMIN_KEYS_MAX) {
+      context.addIssue({ code: 'custom', message: `must have at most ${ADMIN_KEYS_MAX} keys, got ${value.length}` })
+      return z.NEVER
+    }
+    const keys: string[] = []
+    for (const [index, entry] of value.entries()) {
+      const reading = readAdminKey(entry)
+      if ('key' in reading) keys.push(reading.key)
+      else context.addIssue({ code: 'custom', path: [index], message: reading.problem })
+    }
+    return keys
+  })
+}
+
+function readAdminKey (entry: unknown): { key: string } | { problem: string } {
+  if (typeof entry !== 'string') return { problem: `must be an admin public key (${ADMIN_PUBLIC_KEY_PREFIX}…), got ${describeValue(entry)}` }
+  try {
+    return { key: parseAdminPublicKey(entry) }
+  } catch (err) {
+    if (err instanceof KubeconfigError) return { problem: `is not an admin public key: ${err.message}` }
+    throw err
+  }
+}
+
+function notAList (value: unknown): string {
+  if (typeof value !== 'string') return `must be ${ADMIN_KEYS_WANTS}, got ${describeValue(value)}`
+  const reading = readAdminKey(value)
+  if ('key' in reading) return `must be ${ADMIN_KEYS_WANTS}, got one key as text: write it as a list item (- ${reading.key})`
+  return `must be ${ADMIN_KEYS_WANTS}, got text that ${reading.problem}`
 }
 
 /** Kubernetes labels: a mapping of label keys to text values, each checked. */

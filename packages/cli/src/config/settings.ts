@@ -27,12 +27,30 @@ export interface Settings {
   role?: Setting<Role>
   hostname?: Setting<string>
   labels?: Setting<Record<string, string>>
+  subnet?: Setting<string>
+  /** The native `k3s:` mapping, as written (the bootstrapper checks its keys). */
+  k3sExtra?: Setting<Record<string, unknown>>
+  /** Kairos' `k3s.args`. */
+  kairosServerArgs?: Setting<string[]>
+  /** Kairos' `k3s-agent.args`. */
+  kairosAgentArgs?: Setting<string[]>
+  kubeVipImage?: Setting<string>
+  kubeVipInterface?: Setting<string>
+  startCommand?: Setting<string[]>
+  restartCommand?: Setting<string[]>
+  readyCommand?: Setting<string[] | false>
+  onReadyCommand?: Setting<string[]>
+  commandTimeoutSeconds?: Setting<number>
+  adminKeys?: Setting<string[]>
 }
 
 /** Every setting name, in the order conflicts are reported. */
 export const SETTING_NAMES: readonly (keyof Settings)[] = [
   'token', 'stateDir', 'root', 'profile', 'listen', 'peers', 'mdns', 'dht', 'expect',
-  'controlPlanes', 'vip', 'name', 'nodeIp', 'interface', 'role', 'hostname', 'labels'
+  'controlPlanes', 'vip', 'name', 'nodeIp', 'interface', 'role', 'hostname', 'labels', 'subnet',
+  'k3sExtra', 'kairosServerArgs', 'kairosAgentArgs', 'kubeVipImage', 'kubeVipInterface',
+  'startCommand', 'restartCommand', 'readyCommand', 'onReadyCommand', 'commandTimeoutSeconds',
+  'adminKeys'
 ]
 
 /** A setting at `path`, or nothing when the file did not give the value. */

@@ -1,4 +1,4 @@
-import type { BootstrapperOptions } from '@p2p-bootstrap/bootstrapper'
+import type { ApplyOptions, BootstrapperOptions } from '@p2p-bootstrap/bootstrapper'
 
 /**
  * What commander hands the `run` action. Numbers arrive as text and are validated here, so each
@@ -20,6 +20,8 @@ export interface RunFlags {
   vip?: string
   interface?: string
   nodeIp?: string
+  /** The node network's CIDR; overrides the file's `node.subnet`. */
+  subnet?: string
   /** Repeated `--label key=value`; each overrides the file's label of the same key. */
   label?: string[]
   role?: string
@@ -33,19 +35,17 @@ export interface RunFlags {
 
 /**
  * A config file after reading, in one spelling whichever it was written in (native or Kairos):
- * the options it sets, where it came from, and the k3s settings it carries for later use.
+ * the bootstrapper options it sets, and where it came from. `k3s.extra` is the native `k3s:`
+ * mapping as written and `k3s.kairosArgs` Kairos' `k3s.args` and `k3s-agent.args`; the
+ * bootstrapper checks both against the pinned k3s flags.
  */
-export interface FileConfig extends Omit<Partial<BootstrapperOptions>, 'token' | 'dryRun' | 'statusSocket'> {
+export interface FileConfig extends Omit<Partial<BootstrapperOptions>, 'token' | 'dryRun' | 'statusSocket' | 'apply'> {
   /** The path (or name) it was read from, for messages. */
   source: string
   /** Token text; parsed by the bootstrapper, not here. */
   token?: string
-  /**
-   * Extra k3s settings, kept opaque. A native file: the `k3s:` mapping as written (k3s
-   * config.yaml keys). A Kairos cloud-config: `{ kairos: { k3s?, 'k3s-agent'? } }`, its two
-   * blocks as written (`args`, `env`, …), under a key no k3s config key can clash with.
-   */
-  k3s?: Record<string, unknown>
+  /** The commands and their timeout; an installer callback cannot come from a file. */
+  apply?: Omit<ApplyOptions, 'onOutput'>
 }
 
 /** Where the token text came from, so a bad token's error can say which one to fix. */
@@ -62,6 +62,5 @@ export interface RunSettings {
   json: boolean
   tokenFromStdin: boolean
   tokenSource: TokenSource
-  k3s?: Record<string, unknown>
   configSource?: string
 }
