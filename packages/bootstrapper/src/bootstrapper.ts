@@ -31,6 +31,7 @@ import { openStateDir } from './state/state-dir.js'
 import type { StateDir } from './state/state-dir.js'
 import { STATUS_SOCKET_NAME, StatusServer } from './status-server.js'
 import type { MemberReport, StatusReport } from './status-report.js'
+import type { ObserveServer } from './observe/index.js'
 
 /** Typed events of a bootstrapper; listeners must not throw (errors are the `error` event's job). */
 export interface BootstrapperEvents {
@@ -104,6 +105,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private driver: NodeDriver<CoreNodeMachine> | undefined
   private applier: K3sApplier | undefined
   private statusServer: StatusServer | undefined
+  private observer: ObserveServer | undefined
   private phase: AgentPhase = 'discovering'
   private waitingFor = 'starting'
   private announcedWaitingFor = ''
@@ -226,6 +228,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     for (const peer of overlay.connectedPeers()) driver.discover(peer)
     // Members known from disk: their addresses let this node reach them without discovery.
     for (const member of node.status().members) await this.learnAddresses(member.nodeId)
+    // Until the core's first phase change, say what it waits for rather than "starting".
+    if (this.latestPlan === null) this.waitingFor = node.status().waitingFor
 
     // What the node restored from disk (a committed plan, its role) is known before start() returns.
     await driver.settled()
@@ -233,6 +237,17 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       this.statusServer = new StatusServer(state.file(STATUS_SOCKET_NAME), () => this.status(), { kubeconfig: () => this.sealedKubeconfig() })
       await this.statusServer.start()
     }
+    if (options.observe !== undefined) {
+      // Loaded only when asked for: prom-client alone adds some 40 ms to every start.
+      const { AgentSources, ObserveServer } = await import('./observe/index.js')
+      this.observer = new ObserveServer(options.observe, new AgentSources({ bootstrapper: this, overlay, messenger, state }))
+      await this.observer.start()
+    }
+  }
+
+  /** Where `/metrics`, `/healthz` and the status page listen (`127.0.0.1:9464`), or null when off or stopped. */
+  observeAddress (): string | null {
+    return this.observer?.address() ?? null
   }
 
   /** Stops everything, after letting the last messages leave; idempotent. */
@@ -262,6 +277,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.waiters.clear()
     await this.messenger?.stop().catch(() => {})
     await this.statusServer?.stop().catch(() => {})
+    await this.observer?.stop().catch(() => {})
     await this.overlay?.stop().catch(() => {})
     await this.state?.close().catch(() => {})
   }
@@ -344,6 +360,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       connections: connected.size,
       files: this.files,
       ledgerEntries: node.ledgerSize(),
+      ledgerBytes: node.ledgerBytes(),
       startedAtMs: this.startedAtMs,
       reportedAtMs: nowMs
     }
@@ -384,6 +401,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         case 'member:dead':
         case 'member:left':
           this.safeDispatchEvent('peer:leave', { detail: { nodeId: event.nodeId, reason: event.type === 'member:dead' ? 'dead' : 'left' } })
+          this.applier?.poke() // a plan node that died before its facts arrived is no longer waited for
           break
         case 'phase':
           // The core stops at `committed`; from there what the node waits for is the applier's to say.
@@ -468,6 +486,10 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         statusOf: (nodeId) => {
           const node = this.driver?.node
           return node === undefined ? null : publishedStatusOf(node, nodeId)
+        },
+        isGone: (nodeId) => {
+          const member = this.driver?.node.status().members.find(candidate => candidate.nodeId === nodeId)
+          return member?.state === 'dead' || member?.state === 'left'
         },
         publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) }
       },

@@ -47,6 +47,14 @@ export interface BootstrapperOptions {
   dryRun?: boolean
   /** Serve `p2p-bootstrap status` on a unix socket in the state dir. Default true. */
   statusSocket?: boolean
+  /**
+   * An HTTP listener for operators: Prometheus `/metrics`, `/healthz` and a status page at `/`
+   * (docs/observe.md). `listen` is an IP address and a port: `127.0.0.1:9464`, `[::1]:9464`
+   * (port 0 picks a free one; see `Bootstrapper.observeAddress()`). Off when absent. On a
+   * non-loopback address anyone who reaches it sees the cluster's topology (node ids, addresses,
+   * roles, phases): bind it to loopback, or to a management network only.
+   */
+  observe?: { listen: string }
 }
 
 export interface ShapeOptions {

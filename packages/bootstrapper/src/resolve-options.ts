@@ -12,6 +12,8 @@ import { BootstrapperError } from './errors.js'
 import { parseAdminPublicKey } from './kubeconfig/admin-key.js'
 import { ADMIN_KEYS_MAX } from './kubeconfig/limits.js'
 import { KubeconfigError } from './kubeconfig/errors.js'
+import { OBSERVE_LISTEN_WANTS, parseObserveListen } from './observe/listen-address.js'
+import type { ObserveListen } from './observe/listen-address.js'
 import type { BootstrapperOptions, ProfileName } from './options.js'
 
 export const DEFAULT_STATE_DIR = '/var/lib/p2p-bootstrap'
@@ -46,6 +48,8 @@ export interface ResolvedOptions {
   readonly adminKeys: readonly string[]
   readonly dryRun: boolean
   readonly statusSocket: boolean
+  /** Where the metrics and status page listener binds; absent when it is off. */
+  readonly observe?: ObserveListen
 }
 
 const ipAddress = z.string().refine(value => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
@@ -94,7 +98,10 @@ const optionsSchema = z.strictObject({
   }).optional(),
   adminKeys: z.array(z.string().min(1).max(4096)).max(ADMIN_KEYS_MAX).optional(),
   dryRun: z.boolean().optional(),
-  statusSocket: z.boolean().optional()
+  statusSocket: z.boolean().optional(),
+  observe: z.strictObject({
+    listen: z.string().refine(value => parseObserveListen(value) !== null, `must be ${OBSERVE_LISTEN_WANTS}`)
+  }).optional()
 })
 
 /** The first issue zod found, as "option shape.controlPlanes: must be one of 1, 3, 5, 7". */
@@ -189,8 +196,15 @@ export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
     apply,
     adminKeys: adminKeysOf(options.adminKeys ?? []),
     dryRun: options.dryRun ?? false,
-    statusSocket: options.statusSocket ?? true
+    statusSocket: options.statusSocket ?? true,
+    ...observeOf(options.observe)
   }
+}
+
+/** The listener's address, already checked by the schema; nothing when it is off. */
+function observeOf (observe: BootstrapperOptions['observe']): { observe?: ObserveListen } {
+  const listen = observe === undefined ? null : parseObserveListen(observe.listen)
+  return listen === null ? {} : { observe: listen }
 }
 
 /** Each admin key checked (a private key pasted by mistake is refused without echoing it). */

@@ -38,6 +38,8 @@ export interface StatusReport {
   readonly files: readonly string[]
   /** Entries this node's ledger holds (tombstones included). */
   readonly ledgerEntries: number
+  /** Encoded bytes of those entries. */
+  readonly ledgerBytes: number
   readonly startedAtMs: number
   readonly reportedAtMs: number
 }

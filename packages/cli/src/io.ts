@@ -13,6 +13,8 @@ export interface CliIo {
   nowMs: () => number
   /** Aborted when the process is asked to stop (SIGINT, SIGTERM), so a long command ends cleanly. */
   shutdownSignal: () => AbortSignal
+  /** True when standard output is a terminal (a person is watching); absent means it is not. */
+  stdoutIsTty?: boolean
 }
 
 /** The real process: stdout, stderr, stdin and Date.now(). */
@@ -22,7 +24,8 @@ export function processIo (): CliIo {
     writeErr: (text) => { process.stderr.write(text) },
     readIn: readProcessStdin,
     nowMs: () => Date.now(),
-    shutdownSignal: processShutdownSignal
+    shutdownSignal: processShutdownSignal,
+    stdoutIsTty: process.stdout.isTTY
   }
 }
 

@@ -34,7 +34,7 @@ export function checkNode (input: RenderInput, settings: ClusterSettings): Check
   const { plan, nodeId } = input
   const role = checkPlan(plan, nodeId)
   const init = plan.init === nodeId
-  const nodeIps = checkNodeIps(plan, nodeId, input.facts)
+  const nodeIps = checkNodeIps(plan, nodeId, input.facts, input.goneNodes)
   const ownIp = nodeIps.get(nodeId)
   if (ownIp === undefined) throw nodeIpUnknown(nodeId)
   checkNodeIpFamily(nodeId, ownIp, settings)
@@ -70,8 +70,9 @@ interface NodeIp extends IpAddress {
  * The node-ip of every node the plan lists, of this node, and of any other node whose facts carry
  * one: all are needed to be sure the VIP is nobody's node-ip.
  */
-function checkNodeIps (plan: Plan, nodeId: NodeId, facts: FactsByNode): Map<NodeId, NodeIp> {
-  const required = new Set([...plan.controlPlanes, ...plan.workers, nodeId])
+function checkNodeIps (plan: Plan, nodeId: NodeId, facts: FactsByNode, gone: ReadonlySet<NodeId> | undefined): Map<NodeId, NodeIp> {
+  const listed = [...plan.controlPlanes, ...plan.workers].filter(id => gone?.has(id) !== true || factsOf(facts, id) !== undefined)
+  const required = new Set([...listed, nodeId])
   const ips = new Map<NodeId, NodeIp>()
   for (const id of [...new Set([...required, ...factIds(facts)])].sort()) {
     const text = factsOf(facts, id)?.nodeIp

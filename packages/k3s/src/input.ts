@@ -50,6 +50,12 @@ export interface RenderInput {
   readonly caHash?: string
   /** node-ip of a Ready control plane, chosen by the caller's join sequencing; unused on the init node. */
   readonly joinAddress?: string
+  /**
+   * Nodes of the plan that are gone (declared dead) before their facts reached this node: their
+   * node-ip is not required, and the VIP is checked against the addresses that are known. A node
+   * that is alive must publish its facts; this node's own are always required.
+   */
+  readonly goneNodes?: ReadonlySet<NodeId>
   /** Workers: the VIP answers on :6443, so join through it rather than through `joinAddress`. */
   readonly vipAnswers?: boolean
   readonly network: NodeNetwork

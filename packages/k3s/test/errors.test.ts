@@ -110,6 +110,15 @@ describe('renderNode refuses bad input', () => {
     for (const words of mentions ?? []) expect(renderError.message).toContain(words)
   })
 
+  it('renders without the facts of a node that is gone, but never without its own', () => {
+    const missing = withFacts((facts) => facts.delete(otherWorker.nodeId))
+    expect(renderExpectingError({ ...joiner, facts: missing }).error).toBeInstanceOf(RenderError)
+    const rendered = renderNode({ ...joiner, facts: missing, goneNodes: new Set([otherWorker.nodeId]) })
+    expect(rendered.files.length).toBeGreaterThan(0)
+    const self = withFacts((facts) => facts.delete(joiner.nodeId))
+    expect((renderExpectingError({ ...joiner, facts: self, goneNodes: new Set([joiner.nodeId]) }).error as RenderError).code).toBe('K3S_NODE_IP_UNKNOWN')
+  })
+
   it('names the node in node-level messages', () => {
     const { error } = renderExpectingError({ ...worker, userK3s: { disable: ['traefik'] } })
     expect((error as RenderError).message).toContain(worker.nodeId)

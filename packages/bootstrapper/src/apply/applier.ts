@@ -43,6 +43,8 @@ export interface ApplierLedger {
   lookup: (key: string) => Uint8Array | undefined
   factsOf: (nodeId: NodeId) => NodeFacts | undefined
   statusOf: (nodeId: NodeId) => PublishedStatus | null
+  /** True if failure detection declared the member dead, or it left. */
+  isGone: (nodeId: NodeId) => boolean
   publish: (name: string, value: Uint8Array) => void
 }
 
@@ -163,14 +165,16 @@ export class K3sApplier {
       return
     }
     if (!this.clusterSettingsAgree(plan)) return
-    // A plan can arrive before the facts it was made from: their entries sync on their own.
-    const unknown = [...plan.controlPlanes, ...plan.workers].filter(id => this.init.ledger.factsOf(id) === undefined)
+    // A plan can arrive before the facts it was made from: their entries sync on their own. A node
+    // that died before its facts reached anyone is rendered around (its node-ip is then unknown).
+    const factless = [...plan.controlPlanes, ...plan.workers].filter(id => this.init.ledger.factsOf(id) === undefined)
+    const unknown = factless.filter(id => !this.init.ledger.isGone(id))
     if (unknown.length > 0) {
       this.init.reports.phase('committed', `the facts (node-ip, host name) of ${unknown.length} node(s) of the plan to arrive: ${unknown.map(short).join(', ')}`)
       return
     }
     const secrets = this.openSecrets(plan, role)
-    const output = this.render(plan, decision.join, decision.caHash, secrets)
+    const output = this.render(plan, decision.join, decision.caHash, secrets, new Set(factless))
     if (output === undefined) return
     const hash = filesHash(output.files)
     const unchanged = kept !== undefined && kept.filesHash === hash
@@ -277,7 +281,7 @@ export class K3sApplier {
     }
   }
 
-  private render (plan: Plan, join: JoinDecision, caHash: string | undefined, secrets: NodeSecrets): RenderedOutput | undefined {
+  private render (plan: Plan, join: JoinDecision, caHash: string | undefined, secrets: NodeSecrets, goneNodes: ReadonlySet<NodeId>): RenderedOutput | undefined {
     const { nodeId, ledger, blocks, node } = this.init
     const facts = new Map<NodeId, NodeFacts>()
     for (const id of new Set([...plan.controlPlanes, ...plan.workers, nodeId])) {
@@ -300,6 +304,7 @@ export class K3sApplier {
         ...(join.kind === 'join' ? { joinAddress: join.server, vipAnswers: join.viaVip } : {}),
         network: hostNetwork({ nodeIp, ...optional('interface', node.interface), ...optional('subnet', node.subnet) }),
         ...(blocks.kubeVip === undefined ? {} : { kubeVip: blocks.kubeVip }),
+        ...(goneNodes.size === 0 ? {} : { goneNodes }),
         clusterK3s: blocks.clusterK3s,
         userK3s: blocks.nodeK3s,
         kairosK3sArgs: role === 'control-plane' ? blocks.kairosArgs.server : blocks.kairosArgs.agent

@@ -11,6 +11,7 @@ import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import { InvalidArgumentError } from 'commander'
 import { parse } from 'yaml'
 import { CliError } from '../errors.js'
+import { cliEntryArgs } from '../runtime.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 /**
@@ -113,7 +114,7 @@ async function runDemo (flags: DemoFlags, { io }: CommandContext): Promise<void>
 function startNode (node: DemoNode, all: readonly DemoNode[], token: string, report: (line: string) => void): ChildProcess {
   const peers = all.filter(other => other !== node).flatMap(other => ['--peer', other.address])
   const child = spawn(process.execPath, [
-    BIN_PATH, 'run', '--once', '--json', '--dry-run',
+    ...cliEntryArgs(BIN_PATH), 'run', '--once', '--json', '--dry-run',
     '--state-dir', node.stateDir, '--root', node.root,
     '--listen', node.address.replace(/\/p2p\/.*$/, ''), ...peers,
     '--node-ip', node.ip,
@@ -133,7 +134,7 @@ function startNode (node: DemoNode, all: readonly DemoNode[], token: string, rep
   return child
 }
 
-/** A JSON progress line of a node, in words (null for lines not worth a demo line). */
+/** A JSON log line of a node (`run --json`: pino's level, time and msg plus `event` and its fields), in words (null for lines not worth a demo line). */
 function describeLine (node: DemoNode, line: string): string | null {
   let event: Record<string, unknown>
   try {
@@ -151,6 +152,8 @@ function describeLine (node: DemoNode, line: string): string | null {
       node.done = event as unknown as DoneLine
       return 'done'
     case 'error': return `${event.fatal === true ? 'error' : 'warning'}: ${String(event.message)}`
+    // A wait that lasts (10 s, 30 s, …) is worth a line: "voting: waiting since 12:03:04 (10 s): …".
+    case 'waiting': return typeof event.waitedMs === 'number' && event.waitedMs > 0 ? String(event.msg) : null
     default: return null
   }
 }

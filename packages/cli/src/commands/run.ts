@@ -5,7 +5,10 @@ import type { Command } from 'commander'
 import { loadConfigFile, resolveRunSettings } from '../config/index.js'
 import type { RunFlags, RunSettings } from '../config/index.js'
 import { CliError } from '../errors.js'
+import { chooseLogFormat, createRunLogger, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
 import { ProgressReporter } from '../run/progress.js'
+import { timerScheduler } from '../run/wait-reminder.js'
+import type { LogLevel } from '../run/log.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 /** How long `--once` waits, after its own output, for the rest of the plan's nodes to apply theirs. */
@@ -45,25 +48,34 @@ export const runCommand: CommandModule = {
       .option('--no-dht', 'do not use the private DHT rendezvous')
       .option('--dry-run', 'render and write output only; start nothing')
       .option('--once', 'exit 0 once the plan is committed and applied')
-      .option('--json', 'one JSON object per line, each with an `event` field')
-      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean }) => {
+      .option('--json', 'log one JSON object per line, each with an `event` field (the default when stdout is not a terminal)')
+      .addOption(new Option('--log-level <level>', `least severe records logged (default info; also ${LOG_LEVEL_ENV})`).choices(LOG_LEVELS))
+      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean, logLevel?: string }) => {
+        const { logLevel, ...runFlags } = flags
         // commander sets --no-x flags to true by default; only an explicit --no-x may override the file.
-        const explicit: RunFlags = { ...flags }
+        const explicit: RunFlags = { ...runFlags }
         if (flags.mdns) delete explicit.mdns
         if (flags.dht) delete explicit.dht
-        await run(explicit, context)
+        await run(explicit, resolveLogLevel(logLevel, process.env), context)
       })
   }
 }
 
-async function run (flags: RunFlags, { io }: CommandContext): Promise<void> {
+async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext): Promise<void> {
   const file = flags.config === undefined ? undefined : await loadConfigFile(flags.config)
   let settings: RunSettings = resolveRunSettings(flags, file, process.env)
   if (settings.tokenFromStdin) {
     settings = { ...settings, options: { ...settings.options, token: (await io.readIn()).trim() } }
   }
   const bootstrapper = createBootstrapper(settings.options)
-  const reporter = new ProgressReporter(bootstrapper, settings.json, io.writeOut, io.writeErr, io.nowMs)
+  const log = createRunLogger({
+    ...chooseLogFormat(settings.json, io.stdoutIsTty === true, process.env),
+    level: logLevel,
+    nowMs: io.nowMs,
+    writeOut: io.writeOut,
+    writeErr: io.writeErr
+  })
+  const reporter = new ProgressReporter(bootstrapper, log, { nowMs: io.nowMs, scheduler: timerScheduler })
   reporter.attach()
   const shutdown = io.shutdownSignal()
   const fatal = new Promise<never>((resolve, reject) => {
@@ -75,10 +87,16 @@ async function run (flags: RunFlags, { io }: CommandContext): Promise<void> {
     const { nodeId, options } = bootstrapper
     reporter.emit({ event: 'start', nodeId, clusterId: options.keys.clusterId, addresses: bootstrapper.addresses() },
       `node ${nodeId} of cluster ${options.keys.clusterId}, listening on ${bootstrapper.addresses().join(' ')}`)
+    const observed = bootstrapper.observeAddress()
+    if (observed !== null) {
+      reporter.emit({ event: 'observe', address: observed }, `metrics at http://${observed}/metrics, status page at http://${observed}/`)
+    }
     if (settings.once) {
       await Promise.race([bootstrapper.waitForApplied({ signal: shutdown }), fatal])
-      await lingerForFleet(bootstrapper, shutdown)
-      reporter.emit(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
+      const lingered = reporter.waitFor(`the plan's other nodes to apply it (up to ${ONCE_LINGER_MS / 1000} s), so none is left without a peer to learn from`,
+        { timeoutMs: ONCE_LINGER_MS })
+      await lingerForFleet(bootstrapper, shutdown).finally(lingered)
+      reporter.finish(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
     } else {
       await Promise.race([untilAborted(shutdown), fatal])
     }
@@ -90,6 +108,7 @@ async function run (flags: RunFlags, { io }: CommandContext): Promise<void> {
     throw err
   } finally {
     await bootstrapper.stop()
+    reporter.stop()
   }
 }
 

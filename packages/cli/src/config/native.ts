@@ -39,6 +39,8 @@
  *   timeout: 120                              # seconds one command may run (1..3600)
  * admin-keys:                   # off by default; see docs/kubeconfig.md
  *   - p2pb-admin1:12D3KooW...
+ * metrics:                      # off by default; see docs/observe.md
+ *   listen: 127.0.0.1:9464      # /metrics, /healthz and a status page; off loopback it shows the cluster
  * ```
  *
  * Commands run without a shell: a string is split on runs of spaces and quotes in it are not
@@ -54,8 +56,8 @@
 import { z } from 'zod'
 import {
   clusterNameRule, commandTimeoutRule, controlPlanesRule, expectRule, hostnameRule, imageRule,
-  interfaceRule, ipAddressRule, listenRule, pathRule, peerRule, profileRule, roleRule, subnetRule,
-  tokenTextRule
+  interfaceRule, ipAddressRule, listenRule, metricsListenRule, pathRule, peerRule, profileRule, roleRule,
+  subnetRule, tokenTextRule
 } from './rules.js'
 import {
   adminKeyList, choice, command, commandOrOff, flag, labels, list, opaqueMapping, text, wholeNumber
@@ -98,7 +100,10 @@ export const nativeFields = {
     'on-ready': command().optional(),
     timeout: wholeNumber(commandTimeoutRule).optional()
   }).optional(),
-  'admin-keys': adminKeyList().optional()
+  'admin-keys': adminKeyList().optional(),
+  metrics: z.strictObject({
+    listen: text(metricsListenRule)
+  }).optional()
 }
 
 /** A native file: the shared keys, and `k3s:` as k3s config keys (in a Kairos document it is Kairos' block). */
@@ -136,6 +141,7 @@ export function nativeSettings (fields: NativeFields): Settings {
     readyCommand: setting(apply?.ready, ['apply', 'ready']),
     onReadyCommand: setting(apply?.['on-ready'], ['apply', 'on-ready']),
     commandTimeoutSeconds: setting(apply?.timeout, ['apply', 'timeout']),
-    adminKeys: setting(fields['admin-keys'], ['admin-keys'])
+    adminKeys: setting(fields['admin-keys'], ['admin-keys']),
+    metricsListen: setting(fields.metrics?.listen, ['metrics', 'listen'])
   }
 }

@@ -196,6 +196,7 @@ function fileConfigOf (settings: Settings, source: string): FileConfig {
     node,
     k3s,
     apply,
-    adminKeys: settings.adminKeys?.value
+    adminKeys: settings.adminKeys?.value,
+    observe: settings.metricsListen === undefined ? undefined : { listen: settings.metricsListen.value }
   }) ?? { source }
 }

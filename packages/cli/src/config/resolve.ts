@@ -21,8 +21,8 @@ export const TOKEN_ENV = 'P2PB_TOKEN'
  * Merges the `run` flags over the config file into the bootstrapper's options. Pure. A flag
  * replaces the file's value, lists included (`--listen`, `--peer`); `--label` overrides the
  * file's label of the same key and keeps the others. The token comes from `--token`, else the
- * file, else `P2PB_TOKEN`; it is carried as text (the bootstrapper parses it). The k3s, apply
- * and admin-key settings come from the file only, but for `--subnet`.
+ * file, else `P2PB_TOKEN`; it is carried as text (the bootstrapper parses it). The k3s, apply,
+ * admin-key and metrics settings come from the file only, but for `--subnet`.
  * A bad flag value throws `CliError` `CLI_USAGE` naming the flag; no token anywhere, or settings
  * that contradict each other, throw `ConfigError` `CLI_CONFIG`.
  */
@@ -63,6 +63,7 @@ export function resolveRunSettings (flags: RunFlags, file: FileConfig | undefine
     k3s,
     apply: file?.apply,
     adminKeys: file?.adminKeys,
+    observe: file?.observe,
     dryRun: flags.dryRun === true ? true : undefined
   })
   const options: BootstrapperOptions = { token: token.text, ...rest }

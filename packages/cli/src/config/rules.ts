@@ -166,6 +166,21 @@ export const peerRule: Rule<string> = {
   accepts: (value) => value.length <= MULTIADDR_CHARS_MAX && multiaddrPattern.test(value) && /\/p2p\/[^/]+$/.test(value)
 }
 
+const listenAddressPattern = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/
+
+/** `metrics.listen`: an IP literal (IPv6 in brackets) and a port; a host name could resolve elsewhere. */
+export const metricsListenRule: Rule<string> = {
+  wants: 'an address and a port such as 127.0.0.1:9464 or [::1]:9464 (an IP address, IPv6 in brackets, and a port from 1 to 65535)',
+  why: 'anyone who reaches it sees the cluster\'s node ids, addresses and roles, so keep it on loopback or a management network',
+  accepts: (value) => {
+    const match = listenAddressPattern.exec(value)
+    if (match === null) return false
+    const port = Number(match[3])
+    const family = match[1] !== undefined ? isIP(match[1]) === 6 : isIP(match[2] ?? '') === 4
+    return family && port >= 1 && port <= 65_535
+  }
+}
+
 export const ROLES = ['control-plane', 'worker'] as const
 export const PROFILES = ['lan', 'wan', 'test'] as const
 

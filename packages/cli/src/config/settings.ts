@@ -42,6 +42,8 @@ export interface Settings {
   onReadyCommand?: Setting<string[]>
   commandTimeoutSeconds?: Setting<number>
   adminKeys?: Setting<string[]>
+  /** `metrics.listen`: where /metrics, /healthz and the status page listen. */
+  metricsListen?: Setting<string>
 }
 
 /** Every setting name, in the order conflicts are reported. */
@@ -50,7 +52,7 @@ export const SETTING_NAMES: readonly (keyof Settings)[] = [
   'controlPlanes', 'vip', 'name', 'nodeIp', 'interface', 'role', 'hostname', 'labels', 'subnet',
   'k3sExtra', 'kairosServerArgs', 'kairosAgentArgs', 'kubeVipImage', 'kubeVipInterface',
   'startCommand', 'restartCommand', 'readyCommand', 'onReadyCommand', 'commandTimeoutSeconds',
-  'adminKeys'
+  'adminKeys', 'metricsListen'
 ]
 
 /** A setting at `path`, or nothing when the file did not give the value. */

@@ -1,83 +1,166 @@
-import type { Bootstrapper, BootstrapperError } from '@p2p-bootstrap/bootstrapper'
+import type { BootstrapperError, BootstrapperEvents, StatusReport } from '@p2p-bootstrap/bootstrapper'
 import { describePart, shortId } from '@p2p-bootstrap/bootstrapper'
+import { clockTime, formatDuration } from './human-log.js'
+import type { LogLevel, RunLogger } from './log.js'
+import { WaitReminders } from './wait-reminder.js'
+import type { Scheduler, Wait } from './wait-reminder.js'
 
-/** One line of `run` output: a JSON object with `event`, or the same thing in words. */
+/** The structured fields of one log record: `event` names what happened ("start", "phase", …). */
 export interface ProgressLine {
   readonly event: string
   readonly [field: string]: unknown
 }
 
+/** What the reporter needs of a Bootstrapper: its events, a few status fields and two options. */
+export interface ProgressSource {
+  addEventListener: <K extends keyof BootstrapperEvents>(type: K, listener: (event: BootstrapperEvents[K]) => void, options?: { signal?: AbortSignal }) => void
+  status: () => Pick<StatusReport, 'members' | 'expect' | 'ballot' | 'part'>
+  readonly options: { readonly dryRun: boolean, readonly apply: { readonly onOutput?: unknown } }
+}
+
+/** Time and timers, injected so the reminders are tested without the wall clock. */
+export interface ProgressClock {
+  readonly nowMs: () => number
+  readonly scheduler: Scheduler
+}
+
 /**
- * Turns a bootstrapper's events into progress lines: words for a person at a console ("found 3/5
- * peers", "voting (ballot 2.…)", "plan committed: …") or one JSON object per line for a script.
+ * The agent's waitingFor texts that start with "nothing" ("nothing: k3s is Ready on this node")
+ * say that it waits for nothing: no reminders for those.
+ */
+function isWaiting (waitingFor: string): boolean {
+  return !waitingFor.startsWith('nothing')
+}
+
+/** "12:03:04", with the date in front when the wait began on another day. */
+function sinceText (sinceMs: number, nowMs: number): string {
+  const since = new Date(sinceMs)
+  const sameDay = since.toDateString() === new Date(nowMs).toDateString()
+  return sameDay ? clockTime(sinceMs, false) : `${since.getFullYear()}-${String(since.getMonth() + 1).padStart(2, '0')}-${String(since.getDate()).padStart(2, '0')} ${clockTime(sinceMs, false)}`
+}
+
+/**
+ * Turns a bootstrapper's events into log records: each has a level (info for progress, warn for
+ * survived errors, error for fatal ones, debug for a phase's changing reason), a message in words
+ * ("found 3/5 nodes", "voting (ballot 2.…)", "plan committed: …") and the same facts as fields,
+ * `event` first. Every wait is logged with what it waits for and since when, and repeated at a
+ * growing interval while it lasts (wait-reminder.ts).
  */
 export class ProgressReporter {
   private lastFound = -1
+  private lastPhase: string | null = null
+  private readonly listening = new AbortController()
+  /** The agent's own wait (its phase's waitingFor). */
+  private readonly phaseWait: WaitReminders
+  /** A wait of the command itself (`--once` lingering for the fleet). */
+  private readonly commandWait: WaitReminders
 
   constructor (
-    private readonly bootstrapper: Bootstrapper,
-    private readonly json: boolean,
-    private readonly writeOut: (text: string) => void,
-    private readonly writeErr: (text: string) => void,
-    private readonly nowMs: () => number
-  ) {}
+    private readonly source: ProgressSource,
+    private readonly log: RunLogger,
+    private readonly clock: ProgressClock
+  ) {
+    const remind = (wait: Wait, waitedMs: number): void => { this.remind(wait, waitedMs) }
+    this.phaseWait = new WaitReminders(clock.scheduler, clock.nowMs, remind)
+    this.commandWait = new WaitReminders(clock.scheduler, clock.nowMs, remind)
+  }
 
   attach (): void {
-    const b = this.bootstrapper
-    b.addEventListener('peer:join', () => { this.found() })
-    b.addEventListener('peer:leave', (event) => {
-      this.emit({ event: 'peer:leave', nodeId: event.detail.nodeId, reason: event.detail.reason },
-        `lost ${shortId(event.detail.nodeId)} (${event.detail.reason})`)
+    const source = this.source
+    const options = { signal: this.listening.signal }
+    source.addEventListener('peer:join', () => { this.found() }, options)
+    source.addEventListener('peer:leave', (event) => {
+      const { nodeId, reason } = event.detail
+      // A dead member is a failure the cluster survives; one that left said goodbye.
+      this.emit({ event: 'peer:leave', nodeId, reason }, `lost ${shortId(nodeId)} (${reason})`, reason === 'dead' ? 'warn' : 'info')
       this.found()
-    })
-    b.addEventListener('phase', (event) => {
-      const { phase, waitingFor } = event.detail
-      const ballot = b.status().ballot
-      const words = phase === 'voting' ? `voting${ballot === null ? '' : ` (ballot ${ballot})`}: ${waitingFor}` : `${phase}: ${waitingFor}`
-      this.emit({ event: 'phase', phase, waitingFor, ballot }, words)
-    })
-    b.addEventListener('plan', (event) => {
+    }, options)
+    source.addEventListener('phase', (event) => { this.phase(event.detail.phase, event.detail.waitingFor) }, options)
+    source.addEventListener('plan', (event) => {
       const { view, plan } = event.detail
-      const part = b.status().part
+      const part = source.status().part
       const words = `plan committed (epoch ${view.epoch}): this node is ${part === null ? 'not listed' : describePart(plan, part)}`
       this.emit({ event: 'plan', ...view, part }, words)
-    })
-    b.addEventListener('applied', (event) => {
+    }, options)
+    source.addEventListener('role', (event) => {
+      const { role, epoch, part } = event.detail
+      this.emit({ event: 'role', role, epoch, init: part.init }, `role in plan epoch ${epoch}: ${role}`, 'debug')
+    }, options)
+    source.addEventListener('applied', (event) => {
       const { part, files, service } = event.detail
-      const started = b.options.dryRun ? 'dry run: nothing started' : b.options.apply.onOutput !== undefined ? `${service} handed to the installer` : `${service} started`
+      const started = source.options.dryRun ? 'dry run: nothing started' : source.options.apply.onOutput !== undefined ? `${service} handed to the installer` : `${service} started`
       this.emit({ event: 'applied', role: part.role, init: part.init, service, files },
         `output written (${started}): ${files.join(', ')}`)
-    })
-    b.addEventListener('ready', (event) => {
+    }, options)
+    source.addEventListener('ready', (event) => {
       const { plan } = event.detail
       this.emit({ event: 'ready', epoch: plan.epoch, controlPlanes: plan.controlPlanes.length, workers: plan.workers.length },
         `cluster Ready: every node of plan epoch ${plan.epoch} reports k3s Ready`)
-    })
-    b.addEventListener('notice', (event) => {
-      this.emit({ event: 'notice', message: event.detail.message }, `notice: ${event.detail.message}`, true)
-    })
-    b.addEventListener('error', (event) => { this.error(event.detail) })
+    }, options)
+    source.addEventListener('notice', (event) => {
+      // Notices report damage that was repaired (a cut ledger, a loose mode): worth an operator's look.
+      this.emit({ event: 'notice', message: event.detail.message }, event.detail.message, 'warn')
+    }, options)
+    source.addEventListener('error', (event) => { this.error(event.detail) }, options)
   }
 
-  /** A line for something the command itself did (start, done). */
-  emit (line: ProgressLine, words: string, toStderr = false): void {
-    if (this.json) {
-      this.writeOut(`${JSON.stringify({ ...line, timeMs: this.nowMs() })}\n`)
-    } else if (toStderr) {
-      this.writeErr(`${words}\n`)
-    } else {
-      this.writeOut(`${words}\n`)
-    }
+  /** A record for something the command itself did (start, done); info unless said otherwise. */
+  emit (line: ProgressLine, words: string, level: LogLevel = 'info'): void {
+    this.log[level](line, words)
   }
 
+  /** An error's message is logged as given: the bootstrapper's messages name the fix and hold no secret. */
   error (error: BootstrapperError): void {
-    this.emit({ event: 'error', code: error.code, message: error.message, fatal: error.fatal },
-      `${error.fatal ? 'error' : 'warning'}: ${error.message}`, true)
+    this.emit({ event: 'error', code: error.code, message: error.message, fatal: error.fatal }, error.message, error.fatal ? 'error' : 'warn')
   }
 
-  /** "found 3/5 peers": this node and the alive members, against `expect` when it is known. */
+  /** The command begins a wait of its own: logged now, reminded while it lasts; call the result when it ends. */
+  waitFor (waitingFor: string, fields: Readonly<Record<string, unknown>> = {}): () => void {
+    const sinceMs = this.clock.nowMs()
+    this.emit({ event: 'waiting', ...fields, phase: null, waitingFor, waitingSinceMs: sinceMs, waitedMs: 0 }, `waiting for ${waitingFor}`)
+    this.commandWait.begin({ phase: null, waitingFor, sinceMs })
+    return () => { this.commandWait.end() }
+  }
+
+  /** The command's last record: no reminder may follow it (listeners stay, so errors while stopping are logged). */
+  finish (line: ProgressLine, words: string): void {
+    this.phaseWait.stop()
+    this.commandWait.stop()
+    this.emit(line, words)
+  }
+
+  /** No more records: listeners removed, reminders cancelled. */
+  stop (): void {
+    this.listening.abort()
+    this.phaseWait.stop()
+    this.commandWait.stop()
+  }
+
+  /**
+   * A new phase is info; a new reason within the same phase (a probe that says "not yet") is
+   * debug. Either way a new wait begins now, and its reminders replace the previous wait's.
+   */
+  private phase (phase: string, waitingFor: string): void {
+    const ballot = this.source.status().ballot
+    const sinceMs = this.clock.nowMs()
+    const level: LogLevel = phase === this.lastPhase ? 'debug' : 'info'
+    this.lastPhase = phase
+    const words = phase === 'voting' ? `voting${ballot === null ? '' : ` (ballot ${ballot})`}: ${waitingFor}` : `${phase}: ${waitingFor}`
+    this.emit({ event: 'phase', phase, waitingFor, ballot, waitingSinceMs: sinceMs }, words, level)
+    if (phase !== 'ready' && isWaiting(waitingFor)) this.phaseWait.begin({ phase, waitingFor, sinceMs })
+    else this.phaseWait.end()
+  }
+
+  /** "voting: waiting since 12:03:04 (42 s): a quorum of promises …" */
+  private remind (wait: Wait, waitedMs: number): void {
+    const since = `waiting since ${sinceText(wait.sinceMs, this.clock.nowMs())} (${formatDuration(waitedMs)}): ${wait.waitingFor}`
+    this.emit({ event: 'waiting', phase: wait.phase, waitingFor: wait.waitingFor, waitingSinceMs: wait.sinceMs, waitedMs },
+      wait.phase === null ? since : `${wait.phase}: ${since}`)
+  }
+
+  /** "found 3/5 nodes": this node and the alive members, against `expect` when it is known. */
   private found (): void {
-    const status = this.bootstrapper.status()
+    const status = this.source.status()
     const alive = status.members.filter(member => member.state === 'alive' || member.state === 'self').length
     if (alive === this.lastFound) return
     this.lastFound = alive

@@ -171,4 +171,6 @@ export interface NodeLedgerAccess {
   ledgerRecords: () => PersistRecord[]
   /** Entries held now (tombstones included), without encoding them. */
   ledgerSize: () => number
+  /** Encoded bytes of the entries held now. */
+  ledgerBytes: () => number
 }

@@ -249,6 +249,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     return this.ledger.entries().map(entryRecord)
   }
 
+  ledgerBytes (): number {
+    return this.ledger.bytes
+  }
+
   ledgerSize (): number {
     return this.ledger.size
   }
