@@ -346,7 +346,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       nodeId: node.nodeId,
       clusterId: core.clusterId,
       phase: this.phase,
-      waitingFor: this.waitingFor,
+      // Before a plan the core knows best ("2 more nodes to reach a quorum"); it changes without a phase change.
+      waitingFor: plan === null ? core.waitingFor : this.waitingFor,
       expect: this.options.shape.expect ?? null,
       controlPlanes: this.options.shape.controlPlanes,
       proposer: core.proposer,
