@@ -7,13 +7,13 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatToken, generateToken, parseToken } from '@p2p-bootstrap/core'
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/free-port.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const BUILD_SCRIPT = join(ROOT, 'scripts', 'build-binary.mjs')
@@ -99,17 +99,6 @@ async function finished (child: ChildProcess): Promise<Finished> {
     child.once('close', (code) => { resolve(code) })
   })
   return { status, stdout, stderr }
-}
-
-async function freePort (ip: string): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, ip, () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
 }
 
 describe('the single executable', () => {

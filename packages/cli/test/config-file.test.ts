@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CONFIG_FILE_BYTES_MAX, ConfigError, loadConfigFile, parseConfigText, resolveRunSettings } from '../src/config/index.js'
+import { configErrorOf } from './helpers.js'
 
 const SOURCE = '/etc/p2p-bootstrap.yaml'
 const TOKEN = 'p2pb1.c2VjcmV0LXRleHQtZm9yLXRlc3RzLW9ubHk.abcd1234'
@@ -40,14 +41,7 @@ k3s:
 
 /** Parses `text`, expecting a ConfigError, and returns its message. */
 function errorOf (text: string): string {
-  try {
-    parseConfigText(text, SOURCE)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    expect((err as ConfigError).code).toBe('CLI_CONFIG')
-    return (err as ConfigError).message
-  }
-  throw new Error('expected a ConfigError')
+  return configErrorOf(text, SOURCE)
 }
 
 describe('native spelling', () => {

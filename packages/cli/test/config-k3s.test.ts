@@ -14,20 +14,14 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError, parseConfigText, resolveRunSettings } from '../src/config/index.js'
 import { EXIT_STATUS } from '../src/exit-status.js'
 import { distMainPath, runBin } from './helpers.js'
+import { configErrorOf } from './helpers.js'
 
 const SOURCE = '/etc/p2p-bootstrap.yaml'
 const ADMIN_KEY = 'p2pb-admin1:12D3KooWLRPJAA5o6Z6ZGCbnpgngjzKXsgn3cMfDsFbajgRkLEdW'
 
 /** Parses `text`, expecting a ConfigError, and returns its message. */
 function errorOf (text: string): string {
-  try {
-    parseConfigText(text, SOURCE)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    expect((err as ConfigError).code).toBe('CLI_CONFIG')
-    return (err as ConfigError).message
-  }
-  throw new Error('expected a ConfigError')
+  return configErrorOf(text, SOURCE)
 }
 
 const nativeText = `node:

@@ -7,18 +7,13 @@ import { resolveOptions } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfigText, resolveRunSettings } from '../src/config/index.js'
+import { configErrorOf } from './helpers.js'
 
 const SOURCE = '/etc/p2p-bootstrap.yaml'
 
+/** Parses `text`, expecting a ConfigError, and returns its message. */
 function errorOf (text: string): string {
-  try {
-    parseConfigText(text, SOURCE)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    expect((err as ConfigError).code).toBe('CLI_CONFIG')
-    return (err as ConfigError).message
-  }
-  throw new Error('expected a ConfigError')
+  return configErrorOf(text, SOURCE)
 }
 
 describe('metrics.listen', () => {

@@ -2,6 +2,8 @@
 // spawns the real bin with the current Node and waits for it to close.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
+import { ConfigError, parseConfigText } from '../src/config/index.js'
 import type { CliIo } from '../src/index.js'
 
 export interface CapturedIo extends CliIo {
@@ -45,4 +47,16 @@ export async function runBin (args: readonly string[], stdin = ''): Promise<BinR
     child.on('close', (code) => { resolve(code) })
   })
   return { status, stdout, stderr }
+}
+
+/** Parses config `text`, expecting a `ConfigError` (code CLI_CONFIG), and returns its message. */
+export function configErrorOf (text: string, source: string): string {
+  try {
+    parseConfigText(text, source)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).code).toBe('CLI_CONFIG')
+    return (err as ConfigError).message
+  }
+  throw new Error('expected a ConfigError')
 }

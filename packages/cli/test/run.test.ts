@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
@@ -15,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { binPath, runBin } from './helpers.js'
 import { waitFor } from '../../../test/helpers/wait.js'
+import { freePort } from '../../../test/helpers/free-port.js'
 
 interface Agent {
   readonly child: ChildProcess
@@ -55,17 +55,6 @@ function startAgent (args: readonly string[], token: string): Agent {
   child.stderr?.setEncoding('utf8').on('data', (text: string) => { agent.stderr += text })
   started.push(agent)
   return agent
-}
-
-async function freePort (ip: string): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, ip, () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
 }
 
 describe('p2p-bootstrap run', () => {
