@@ -124,7 +124,7 @@ export class K3sApplier {
   poke (): void {
     if (this.abort.signal.aborted) return
     if (this.running !== undefined) { this.dirty = true; return }
-    this.running = this.loop().finally(() => { this.running = undefined })
+    this.running = this.loop()
   }
 
   /** Stops probing and retrying; resolves once nothing of the applier runs. */
@@ -141,15 +141,20 @@ export class K3sApplier {
   }
 
   private async loop (): Promise<void> {
-    do {
-      this.dirty = false
-      try {
-        await this.reconcile()
-      } catch (err) {
-        if (this.abort.signal.aborted) return
-        this.problem(err instanceof BootstrapperError ? err : new BootstrapperError('BOOTSTRAP_APPLY_FAILED', (err as Error).message, { cause: err }))
-      }
-    } while (this.dirty && !this.abort.signal.aborted)
+    try {
+      do {
+        this.dirty = false
+        try {
+          await this.reconcile()
+        } catch (err) {
+          if (this.abort.signal.aborted) return
+          this.problem(err instanceof BootstrapperError ? err : new BootstrapperError('BOOTSTRAP_APPLY_FAILED', (err as Error).message, { cause: err }))
+        }
+      } while (this.dirty && !this.abort.signal.aborted)
+    } finally {
+      // In the same turn as the last check of `dirty`: a poke after it starts a new round.
+      this.running = undefined
+    }
   }
 
   private async reconcile (): Promise<void> {
