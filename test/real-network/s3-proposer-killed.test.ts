@@ -17,7 +17,7 @@ const { lab: newLab } = useLab()
 
 /**
  * A killed proposer named in the plan may die before its facts entry (node-ip, host name) reaches
- * anyone. Once failure detection declares it dead, the survivors render around it: the VIP is
+ * anyone. The survivors render around it (their bytes depend on their own facts and their join target): the VIP is
  * checked against the addresses known. If it is the init node, the joiners cannot: they join
  * through its node-ip, so they wait for it (replacing a dead init node is a later epoch's job).
  */

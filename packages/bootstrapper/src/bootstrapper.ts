@@ -402,7 +402,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         case 'member:dead':
         case 'member:left':
           this.safeDispatchEvent('peer:leave', { detail: { nodeId: event.nodeId, reason: event.type === 'member:dead' ? 'dead' : 'left' } })
-          this.applier?.poke() // a plan node that died before its facts arrived is no longer waited for
+          this.applier?.poke() // a Ready server that died is no longer a join target
           break
         case 'phase':
           // The core stops at `committed`; from there what the node waits for is the applier's to say.
@@ -487,10 +487,6 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         statusOf: (nodeId) => {
           const node = this.driver?.node
           return node === undefined ? null : publishedStatusOf(node, nodeId)
-        },
-        isGone: (nodeId) => {
-          const member = this.driver?.node.status().members.find(candidate => candidate.nodeId === nodeId)
-          return member?.state === 'dead' || member?.state === 'left'
         },
         publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) }
       },

@@ -68,7 +68,9 @@ describe('hostile peers', () => {
     if (victim === undefined) throw new Error('no node 0')
     // Votes spread by anti-entropy after the plan: wait until every ledger holds the same count.
     const counts = (): number[] => made.nodes.map(node => node.status().ledgerEntries)
-    await waitFor(() => new Set(counts()).size === 1, { timeoutMs: 15_000, what: 'the three ledgers to converge' })
+    // Converged: equal counts, and every node holds every member's facts (its address is known from them).
+    const everyFactKnown = (): boolean => made.nodes.every(node => node.status().members.every(member => member.address !== null))
+    await waitFor(() => everyFactKnown() && new Set(counts()).size === 1, { timeoutMs: 15_000, what: 'the three ledgers to converge' })
     const entriesBefore = counts()
     const planBefore = victim.status().plan
 

@@ -51,9 +51,9 @@ export interface RenderInput {
   /** node-ip of a Ready control plane, chosen by the caller's join sequencing; unused on the init node. */
   readonly joinAddress?: string
   /**
-   * Nodes of the plan that are gone (declared dead) before their facts reached this node: their
-   * node-ip is not required, and the VIP is checked against the addresses that are known. A node
-   * that is alive must publish its facts; this node's own are always required.
+   * Nodes of the plan whose facts have not reached the caller (a node that died right after
+   * writing them): their node-ip is not required, and the VIP is checked against the addresses
+   * that are known. This node's own facts are always required.
    */
   readonly goneNodes?: ReadonlySet<NodeId>
   /** Workers: the VIP answers on :6443, so join through it rather than through `joinAddress`. */

@@ -43,8 +43,6 @@ export interface ApplierLedger {
   lookup: (key: string) => Uint8Array | undefined
   factsOf: (nodeId: NodeId) => NodeFacts | undefined
   statusOf: (nodeId: NodeId) => PublishedStatus | null
-  /** True if failure detection declared the member dead, or it left. */
-  isGone: (nodeId: NodeId) => boolean
   publish: (name: string, value: Uint8Array) => void
 }
 
@@ -170,14 +168,11 @@ export class K3sApplier {
       return
     }
     if (!this.clusterSettingsAgree(plan)) return
-    // A plan can arrive before the facts it was made from: their entries sync on their own. A node
-    // that died before its facts reached anyone is rendered around (its node-ip is then unknown).
-    const factless = [...plan.controlPlanes, ...plan.workers].filter(id => this.init.ledger.factsOf(id) === undefined)
-    const unknown = factless.filter(id => !this.init.ledger.isGone(id))
-    if (unknown.length > 0) {
-      this.init.reports.phase('committed', `the facts (node-ip, host name) of ${unknown.length} node(s) of the plan to arrive: ${unknown.map(short).join(', ')}`)
-      return
-    }
+    // This node's bytes depend on its own facts and its join target only; another node's facts
+    // serve cross-checks (the VIP is nobody's node-ip). A node whose facts have not reached this one
+    // (it died right after writing them, or they are still on their way) is rendered around; a
+    // join target without a known node-ip was already waited for above.
+    const factless = [...plan.controlPlanes, ...plan.workers].filter(id => id !== nodeId && this.init.ledger.factsOf(id) === undefined)
     const secrets = this.openSecrets(plan, role)
     const output = this.render(plan, decision.join, decision.caHash, secrets, new Set(factless))
     if (output === undefined) return
