@@ -143,9 +143,7 @@ export class ObserveMetrics {
   /** mDNS and rendezvous series exist only when that discovery runs (known once the overlay started). */
   private defineDiscovery (stats: OverlayDiscoveryStats | null): void {
     if (stats?.mdns !== undefined) {
-      const mdns = (name: string, help: string, read: (mdns: NonNullable<OverlayDiscoveryStats['mdns']>) => number): void => {
-        this.counter(name, help, [], (counter, { discovery }) => { mirror(counter, discovery?.mdns === undefined ? 0 : read(discovery.mdns)) })
-      }
+      const mdns = this.discoveryCounters('mdns')
       mdns('p2pb_mdns_queries_sent_total', 'mDNS queries sent.', s => s.queriesSent)
       mdns('p2pb_mdns_queries_suppressed_total', 'mDNS queries skipped because another node asked first.', s => s.queriesSuppressed)
       mdns('p2pb_mdns_answers_sent_total', 'mDNS answers sent, the start-up announcement included.', s => s.answersSent)
@@ -155,9 +153,7 @@ export class ObserveMetrics {
       mdns('p2pb_mdns_foreign_packets_total', 'mDNS packets about other services or other tokens.', s => s.packetsForeign)
     }
     if (stats?.rendezvous !== undefined) {
-      const rendezvous = (name: string, help: string, read: (rendezvous: NonNullable<OverlayDiscoveryStats['rendezvous']>) => number): void => {
-        this.counter(name, help, [], (counter, { discovery }) => { mirror(counter, discovery?.rendezvous === undefined ? 0 : read(discovery.rendezvous)) })
-      }
+      const rendezvous = this.discoveryCounters('rendezvous')
       rendezvous('p2pb_rendezvous_rounds_total', 'DHT rendezvous rounds run.', s => s.rounds)
       rendezvous('p2pb_rendezvous_rounds_without_peers_total', 'DHT rendezvous rounds skipped for an empty routing table.', s => s.roundsWithoutPeers)
       rendezvous('p2pb_rendezvous_provides_total', 'DHT rendezvous provide calls.', s => s.provides)
@@ -167,6 +163,17 @@ export class ObserveMetrics {
       rendezvous('p2pb_rendezvous_providers_found_total', 'Other nodes the DHT rendezvous found, once per round.', s => s.providersFound)
     }
   }
+
+  /** A definer of counters mirroring one discovery's stats (0 while that discovery reports none). */
+  private discoveryCounters<K extends 'mdns' | 'rendezvous'> (kind: K): (name: string, help: string, read: (stats: NonNullable<OverlayDiscoveryStats[K]>) => number) => void {
+    return (name, help, read) => {
+      this.counter(name, help, [], (counter, { discovery }) => {
+        const stats = discovery?.[kind]
+        mirror(counter, stats === undefined || stats === null ? 0 : read(stats as NonNullable<OverlayDiscoveryStats[K]>))
+      })
+    }
+  }
+
 
   private defineLibp2p (): void {
     this.gauge('p2pb_libp2p_connections', 'Open libp2p connections of the overlay, by direction.', ['direction'], (gauge, { libp2p }) => {
