@@ -86,8 +86,8 @@ async function bundleCli (bundlePath) {
   const result = await build({
     stdin: {
       // Same as bin/p2p-bootstrap.js, without its top-level await (CommonJS has none).
-      contents: "import { main, processIo } from './dist/main.js'\n" +
-        'main(process.argv.slice(2), processIo()).then((status) => { process.exitCode = status })\n',
+      contents: "import { exitWhenDone, main, processIo } from './dist/main.js'\n" +
+        'main(process.argv.slice(2), processIo()).then(exitWhenDone)\n',
       resolveDir: CLI_DIR,
       sourcefile: 'sea-entry.js'
     },

@@ -35,6 +35,8 @@ let emptyPathDir = ''
 let buildOutputs: string[] = []
 let buildLeftovers: string[] = []
 const running = new Set<ChildProcess>()
+/** Longer than any healthy run on a loaded machine (a formation takes seconds, `--once` lingers ≤ 30 s). */
+const PROCESS_DEADLINE_MS = 100_000
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'p2pb-binary-'))
@@ -88,17 +90,29 @@ async function exitOf (child: ChildProcess): Promise<number | null> {
   return await new Promise((resolve) => { child.once('close', (code) => { resolve(code) }) })
 }
 
-/** Collects a child's output and resolves when it has closed. */
-async function finished (child: ChildProcess): Promise<Finished> {
+/**
+ * Collects a child's output and resolves when it has closed. A child still running after
+ * `deadlineMs` is killed (its group), so a hang fails the test with the child's own output
+ * rather than a bare test timeout.
+ */
+async function finished (child: ChildProcess, deadlineMs = PROCESS_DEADLINE_MS): Promise<Finished> {
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (text: string) => { stdout += text })
   child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr += text })
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => { resolve(code) })
-  })
-  return { status, stdout, stderr }
+  const deadline = setTimeout(() => {
+    stderr += `\n[test] still running after ${deadlineMs / 1000} s: killed\n`
+    if (child.pid !== undefined) process.kill(running.has(child) ? -child.pid : child.pid, 'SIGKILL') // binary runs lead their own group
+  }, deadlineMs)
+  try {
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code) => { resolve(code) })
+    })
+    return { status, stdout, stderr }
+  } finally {
+    clearTimeout(deadline)
+  }
 }
 
 describe('the single executable', () => {
@@ -143,7 +157,7 @@ describe('the single executable', () => {
       ...nodes.filter(other => other !== node).flatMap(other => ['--peer', other.address]),
       '--node-ip', node.ip, '--no-mdns', '--no-dht', '--profile', 'test'
     ], { P2PB_TOKEN: token }))))
-    expect(results.map(result => result.status), results.map(result => result.stderr).join('\n')).toEqual([0, 0, 0])
+    expect(results.map(result => result.status), results.map((result, index) => `node ${index}:\n${result.stdout}${result.stderr}`).join('\n')).toEqual([0, 0, 0])
 
     const lines = results.map(result => result.stdout.trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>))
     const done = lines.map(own => own.at(-1) ?? {})
@@ -153,7 +167,7 @@ describe('the single executable', () => {
     expect(new Set(done.map(line => line.nodeId)).size).toBe(3)
     for (const own of lines) expect(own.filter(line => line.event === 'error').map(line => line.message)).toEqual([])
     for (const node of nodes) expect((await stat(join(node.root, 'etc/rancher/k3s/config.yaml'))).isFile()).toBe(true)
-  }, 90_000)
+  }, PROCESS_DEADLINE_MS + 30_000)
 
   it('runs the demo, which starts copies of itself with no script path', async () => {
     const dir = join(workDir, 'demo')
@@ -161,5 +175,5 @@ describe('the single executable', () => {
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0)
     expect(result.stdout).toContain('every node exited 0')
     expect(result.stdout.match(/^node \d \| done$/gm)).toHaveLength(3)
-  }, 90_000)
+  }, PROCESS_DEADLINE_MS + 30_000)
 })

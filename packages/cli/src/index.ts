@@ -12,7 +12,7 @@
  * process.exitCode = await main(['token', 'generate', '--expect', '3'], processIo())
  * ```
  */
-export { main, processIo } from './main.js'
+export { exitWhenDone, main, processIo } from './main.js'
 export type { CliIo } from './io.js'
 export { EXIT_STATUS, reportFor } from './exit-status.js'
 export type { ErrorReport } from './exit-status.js'

@@ -3,6 +3,7 @@ import type { CliIo } from './io.js'
 import { createProgram } from './program.js'
 
 export { processIo } from './io.js'
+export { exitWhenDone } from './process-exit.js'
 
 /**
  * Runs the command line `argv` (without node and script) and resolves to the exit status.

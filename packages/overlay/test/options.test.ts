@@ -75,7 +75,10 @@ describe('createOverlay option validation', () => {
 
   it('passes a mistyped token through as the core\'s TokenError', async () => {
     const text = formatToken(generateToken())
-    const mistyped = text.slice(0, -3) + (text.endsWith('A') ? 'B' : 'A') + text.slice(-2)
+    // Change one character of the body for a different one (never for itself).
+    const changed = text.at(-3) === 'A' ? 'B' : 'A'
+    const mistyped = text.slice(0, -3) + changed + text.slice(-2)
+    expect(mistyped).not.toBe(text)
     await expect(createOverlay({ token: mistyped, identity, start: false })).rejects.toMatchObject({ name: 'TokenError' })
   })
 })

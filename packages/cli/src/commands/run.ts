@@ -14,6 +14,9 @@ import type { CommandContext, CommandModule } from './command.js'
 /** How long `--once` waits, after its own output, for the rest of the plan's nodes to apply theirs. */
 const ONCE_LINGER_MS = 30_000
 
+/** How long `run` waits for the agent to stop cleanly (connections closed, state flushed) before exiting anyway. */
+const STOP_BOUND_MS = 10_000
+
 /** Repeatable flags collect into a list. */
 function collect (value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value]
@@ -107,8 +110,22 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
     }
     throw err
   } finally {
-    await bootstrapper.stop()
+    await stopWithin(bootstrapper, STOP_BOUND_MS, () => {
+      log.warn({ event: 'stop-slow', boundMs: STOP_BOUND_MS }, `stopping took over ${STOP_BOUND_MS / 1000} s; leaving the rest to the process exit`)
+    })
     reporter.stop()
+  }
+}
+
+/** Stops the bootstrapper, but gives up waiting after `boundMs`: a stuck close must not hang the command. */
+async function stopWithin (bootstrapper: Bootstrapper, boundMs: number, onSlow: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<'slow'>((resolve) => { timer = setTimeout(() => { resolve('slow') }, boundMs) })
+  try {
+    const outcome = await Promise.race([bootstrapper.stop().then(() => 'stopped' as const), bound])
+    if (outcome === 'slow') onSlow()
+  } finally {
+    clearTimeout(timer)
   }
 }
 
