@@ -30,6 +30,12 @@ export interface BootstrapperOptions {
   node?: NodeOptions
   /** Timing profile of the core and the overlay. Default `lan`. */
   profile?: ProfileName
+  /**
+   * How long a control-plane node stays dead before a committed epoch replaces it with a live
+   * worker. Default: the profile's (5 minutes on `lan` and `wan`, long enough to ride out a
+   * reboot). Shorter restores HA sooner; a replaced server must clean its etcd data to come back.
+   */
+  failoverDelayMs?: number
   /** k3s settings: extra config keys (cluster-wide or this node's), Kairos args, kube-vip, subnet. */
   k3s?: K3sOptions
   /** How the output is applied: start and probe commands, an installer callback, an on-ready hook. */

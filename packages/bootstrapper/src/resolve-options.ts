@@ -79,6 +79,7 @@ const optionsSchema = z.strictObject({
     hostname: z.string().min(1).max(253).optional()
   }).optional(),
   profile: z.enum(['lan', 'wan', 'test']).optional(),
+  failoverDelayMs: z.number().int().min(1_000, 'must be at least 1000 (1 s): a shorter delay replaces servers on a lost packet').max(7 * 24 * 3600_000, 'must be at most a week').optional(),
   k3s: z.strictObject({
     extra: z.record(z.string(), z.unknown()).optional(),
     kairosArgs: z.strictObject({
@@ -183,7 +184,10 @@ export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
     mdns: options.mdns ?? true,
     dht: options.dht ?? true,
     profileName,
-    coreProfile: profileByName(profileName),
+    coreProfile: {
+      ...profileByName(profileName),
+      ...(options.failoverDelayMs === undefined ? {} : { failoverDelayMs: options.failoverDelayMs })
+    },
     node: {
       ...(nodeIp === undefined ? {} : { nodeIp }),
       ...(node.interface === undefined ? {} : { interface: node.interface }),

@@ -32,6 +32,18 @@ export interface TimingProfile {
   readonly maxClockSkewMs: number
   /** Tombstones older than this (by HLC wall time) are reaped. */
   readonly tombstoneHorizonMs: number
+  /**
+   * How long a control-plane node must stay dead before a committed epoch replaces it. Long enough
+   * to ride out a reboot (a replaced server must clean its etcd data to come back); shorter
+   * restores HA sooner after a real loss.
+   */
+  readonly failoverDelayMs: number
+  /**
+   * Re-send the whole ledger to every live peer this often; 0 (every named profile) never does.
+   * Only the naive baseline of the benchmarks sets it: it is the reference system's design
+   * (DESIGN.md §5), kept to measure what not doing it saves.
+   */
+  readonly ledgerRebroadcastIntervalMs: number
 }
 
 /** A LAN: sub-millisecond RTT; a dead node is declared dead in about 1.5 s. */
@@ -50,7 +62,9 @@ export function lanProfile (): TimingProfile {
     ballotTimeoutMs: 1_000, // a ballot needs 2 RTTs; 1 s is generous on a LAN
     proposerBackoffMsMax: 1_000, // spreads rival proposers apart
     maxClockSkewMs: 60_000, // edge boxes boot without NTP; tolerate a minute
-    tombstoneHorizonMs: 7 * 24 * 3600_000 // a week: longer than any partition we ride out
+    tombstoneHorizonMs: 7 * 24 * 3600_000, // a week: longer than any partition we ride out
+    failoverDelayMs: 5 * 60_000, // a reboot of an edge box takes 1–3 min; replacing a server is costly
+    ledgerRebroadcastIntervalMs: 0 // never: pushes and anti-entropy carry every change
   }
 }
 
@@ -82,7 +96,8 @@ export function testProfile (): TimingProfile {
     gatherTimeoutMs: 1_000,
     settleWindowMs: 1_000,
     ballotTimeoutMs: 800,
-    proposerBackoffMsMax: 500
+    proposerBackoffMsMax: 500,
+    failoverDelayMs: 3_000
   }
 }
 

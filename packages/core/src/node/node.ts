@@ -91,6 +91,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private persistSync = false
   private events: CoreEvent[] = []
   private nextAntiEntropyMs: number
+  private nextRebroadcastMs: number
   private backoffMs: number
   private lastProposalReason = 'starting'
   private lastPhase: Phase | null = null
@@ -131,6 +132,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     })
     this.since = { quorumMs: null, allExpectedMs: null, stableMs: init.nowMs, liveKey: '' }
     this.nextAntiEntropyMs = init.nowMs + init.prng.intInclusive(0, init.profile.antiEntropyIntervalMs)
+    this.nextRebroadcastMs = init.nowMs + init.profile.ledgerRebroadcastIntervalMs
     this.backoffMs = this.drawBackoff()
     // S6: the start counter is on disk before this incarnation says anything.
     const boot: BootRecord = { kind: BOOT_RECORD_KIND, count: boots + 1 }
@@ -157,6 +159,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       if (peer !== undefined) this.sendTo(peer, digestMessage(this.ledger))
       this.ledger.reap(nowMs, this.init.profile.tombstoneHorizonMs)
     }
+    if (this.init.profile.ledgerRebroadcastIntervalMs > 0 && nowMs >= this.nextRebroadcastMs) this.rebroadcastLedger(nowMs)
     this.driveBootstrap(nowMs)
     for (const instance of this.instances.values()) this.handleConsensus(instance.tick(nowMs), nowMs)
     this.updatePhase()
@@ -396,6 +399,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
     this.handleReports(answer.reports)
     this.afterMerge(answer.accepted, from, nowMs)
+  }
+
+  /** The naive baseline's full re-send (profile `ledgerRebroadcastIntervalMs`); never on in a named profile. */
+  private rebroadcastLedger (nowMs: number): void {
+    this.nextRebroadcastMs = nowMs + this.init.profile.ledgerRebroadcastIntervalMs
+    const deltas = deltaMessages(this.ledger.entries())
+    for (const peer of this.membership.live()) {
+      if (peer === this.nodeId) continue
+      for (const delta of deltas) this.sendTo(peer, delta)
+    }
   }
 
   /** Writes an entry of our own; it is on disk before anything it caused is sent (S6). */
