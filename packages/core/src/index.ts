@@ -47,7 +47,7 @@ export * from './planner/index.js'
 export * from './secrets/index.js'
 export type {
   Envelope, WireMessage, PersistRecord, PersistBatch, Ready, Phase, CoreEvent, CoreNodeInit,
-  MemberStatus, NodeStatus, NodeInspection, CoreNode, NodeLedgerAccess
+  MemberStatus, NodeStatus, NodeInspection, CoreNode, NodeLedgerAccess, EpochRecord
 } from './node/contract.js'
 export { createCoreNode, CoreNodeMachine } from './node/node.js'
 export { encodeWireMessage, decodeWireMessage } from './node/wire.js'

@@ -73,6 +73,13 @@ export interface Plan {
   /** Workers known when the plan was made; later arrivals are workers unless a new epoch says otherwise. */
   readonly workers: readonly NodeId[]
   readonly vip?: string
+  /**
+   * Former control planes that a later epoch removed while they were dead (replaced by a live
+   * worker). One that comes back is a worker whose stale server (etcd) data must go first.
+   */
+  readonly replaced?: readonly NodeId[]
+  /** Nodes that handed over their role and left (`leave`): no role; the plan never counts them again. */
+  readonly retired?: readonly NodeId[]
   readonly secrets: PlanSecrets
   /** Human-readable reasons for choices that a user may not expect (a refused role request, …). */
   readonly notes: readonly string[]

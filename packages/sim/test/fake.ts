@@ -56,7 +56,8 @@ export function fakeFactory (log: FakeLog, options: { sync: boolean }): NodeFact
         persist = []
         send = []
       },
-      status: () => ({ nodeId: self, clusterId: init.clusterId, phase: 'discovering', waitingFor: 'nothing', members: [], proposer: null, ballot: null, epoch: 0, plan: null, role: null }),
+      status: () => ({ nodeId: self, clusterId: init.clusterId, phase: 'discovering', waitingFor: 'nothing', members: [], proposer: null, ballot: null, epoch: 0, plan: null, role: null, history: [], leaving: false }),
+      leave: () => {},
       inspect: () => ({ nodeId: self, plans: new Map(), promised: new Map(), role: null })
     }
   }

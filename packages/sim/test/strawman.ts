@@ -74,7 +74,7 @@ export function strawmanNode (init: CoreNodeInit): CoreNode {
     plans = new Map([[1, plan]])
     const record: PlanRecord = { kind: 'strawman/plan', plan }
     persist.push(record)
-    events.push({ type: 'plan:committed', plan }, { type: 'role', role: lowest === self ? 'control-plane' : 'worker', epoch: 1 })
+    events.push({ type: 'plan:committed', plan, record: { epoch: 1, proposer: lowest, voters: [], decidedAtMs: nowMs, controlPlanes: plan.controlPlanes, replaced: [], retired: [], notes: [] } }, { type: 'role', role: lowest === self ? 'control-plane' : 'worker', epoch: 1 })
   }
 
   const role = (): 'control-plane' | 'worker' | null => (plan === null ? null : plan.init === self ? 'control-plane' : 'worker')
@@ -90,6 +90,7 @@ export function strawmanNode (init: CoreNodeInit): CoreNode {
     },
     step: (envelope, nowMs) => hear(envelope.from, nowMs),
     discover: (peer, nowMs) => hear(peer, nowMs),
+    leave: () => {},
     ready: (): Ready => ({ persist: { records: persist, sync: persist.length > 0 }, send, events }),
     advance: () => {
       persist = []
@@ -106,7 +107,9 @@ export function strawmanNode (init: CoreNodeInit): CoreNode {
       ballot: null,
       epoch: plan === null ? 0 : 1,
       plan,
-      role: role()
+      role: role(),
+      history: [],
+      leaving: false
     }),
     inspect: (): NodeInspection => ({ nodeId: self, plans, promised: new Map(), role: role() })
   }

@@ -63,7 +63,7 @@ export type Phase = 'discovering' | 'voting' | 'committed'
 export type CoreEvent =
   | MembershipEvent
   | { readonly type: 'phase', readonly phase: Phase, readonly waitingFor: string }
-  | { readonly type: 'plan:committed', readonly plan: Plan }
+  | { readonly type: 'plan:committed', readonly plan: Plan, readonly record: EpochRecord }
   | { readonly type: 'role', readonly role: Role, readonly epoch: number }
   | { readonly type: 'ledger:rejected', readonly from: NodeId, readonly reason: string }
   | { readonly type: 'ledger:equivocation', readonly voter: NodeId, readonly key: string }
@@ -120,6 +120,26 @@ export interface NodeStatus {
   readonly epoch: number
   readonly plan: Plan | null
   readonly role: Role | null
+  /** Every committed epoch this node holds, oldest first: who decided what, when, and why. */
+  readonly history: readonly EpochRecord[]
+  /** True once this node asked to leave (`leave`): it waits for an epoch that retires it. */
+  readonly leaving: boolean
+}
+
+/** One committed epoch, as the status shows it. */
+export interface EpochRecord {
+  readonly epoch: number
+  /** The node whose ballot the quorum accepted. */
+  readonly proposer: NodeId
+  /** The voters whose signed votes certify it. */
+  readonly voters: readonly NodeId[]
+  /** Wall time (ms) of the ledger entry that recorded the decision, by its writer's clock. */
+  readonly decidedAtMs: number
+  readonly controlPlanes: readonly NodeId[]
+  readonly replaced: readonly NodeId[]
+  readonly retired: readonly NodeId[]
+  /** Why: the planner's sentences (what changed and the reason). */
+  readonly notes: readonly string[]
 }
 
 /** What the simulator's checkers read; never used to drive behaviour. */
@@ -145,6 +165,11 @@ export interface CoreNode {
   discover: (peer: NodeId, nowMs: number) => void
   ready: () => Ready
   advance: (ready: Ready) => void
+  /**
+   * Asks the control plane to retire this node: writes `node/<self>/leaving`. A later epoch hands
+   * its role over (a server's to a live worker) and lists it as retired; `status().leaving` is set.
+   */
+  leave: (nowMs: number) => void
   status: () => NodeStatus
   inspect: () => NodeInspection
 }

@@ -31,13 +31,14 @@ import { Membership } from '../membership/membership.js'
 import type { MembershipMessage } from '../membership/messages.js'
 import { decodePlan, encodePlan, planSummary } from '../planner/plan-codec.js'
 import { planCluster } from '../planner/plan-cluster.js'
+import { nextRoleChange, planFromChange } from '../planner/reconfigure.js'
 import { roleOf } from '../planner/role.js'
 import { generateClusterSecrets } from '../secrets/cluster-tokens.js'
 import type { ClusterSecrets } from '../secrets/cluster-tokens.js'
-import { sealPlanSecrets } from '../secrets/plan-secrets.js'
+import { openServerToken, resealServerToken, sealPlanSecrets } from '../secrets/plan-secrets.js'
 import type { NodeFacts, Plan, Role } from '../types.js'
 import type {
-  CoreEvent, CoreNode, CoreNodeInit, Envelope, MemberStatus, NodeInspection, NodeLedgerAccess, NodeStatus, PersistRecord, Phase, Ready
+  CoreEvent, CoreNode, CoreNodeInit, Envelope, EpochRecord, MemberStatus, NodeInspection, NodeLedgerAccess, NodeStatus, PersistRecord, Phase, Ready
 } from './contract.js'
 import { decodeFacts, encodeFacts } from './facts.js'
 import type { CoreMessage } from './wire.js'
@@ -50,6 +51,9 @@ const SHAPE_HASH_BYTES = 8
 
 /** Ledger key name under `node/<id>/` for the facts a node publishes about itself. */
 const FACTS_KEY_NAME = 'facts'
+
+/** Ledger key name under `node/<id>/` a node writes to ask the control plane to retire it. */
+export const LEAVING_KEY_NAME = 'leaving'
 
 /** Verified signatures kept per node; shared by ledger and consensus checks. */
 const SIGNATURE_CACHE_ENTRIES = 8_192
@@ -84,6 +88,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly instances = new Map<number, ConsensusInstance>()
   private readonly restoredAcceptors: Map<number, AcceptorState>
   private readonly plans = new Map<number, Plan>()
+  private readonly history = new Map<number, EpochRecord>()
+  /** When each member was last seen to die; members never seen count from this node's start. */
+  private readonly deadSinceMs = new Map<NodeId, number>()
+  private readonly startedMs: number
   private readonly shapeHash: Uint8Array
   private readonly since: Since
   private send: Envelope[] = []
@@ -103,6 +111,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.init = init
     this.nodeId = init.key.nodeId
     this.nowMs = init.nowMs
+    this.startedMs = init.nowMs
     this.verify = cachedSignatureVerifier(SIGNATURE_CACHE_ENTRIES, init.verify)
     const cache = new SignatureCache(SIGNATURE_CACHE_ENTRIES, this.verify)
     this.shapeHash = sha256(encodeCanonical(shapeFields(init))).subarray(0, SHAPE_HASH_BYTES)
@@ -161,6 +170,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
     if (this.init.profile.ledgerRebroadcastIntervalMs > 0 && nowMs >= this.nextRebroadcastMs) this.rebroadcastLedger(nowMs)
     this.driveBootstrap(nowMs)
+    this.driveReconfiguration(nowMs)
     for (const instance of this.instances.values()) this.handleConsensus(instance.tick(nowMs), nowMs)
     this.updatePhase()
   }
@@ -232,8 +242,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       ballot: ballot === null ? null : formatBallot(ballot),
       epoch: plan?.epoch ?? 0,
       plan,
-      role: this.role
+      role: this.role,
+      history: [...this.history.values()].sort((a, b) => a.epoch - b.epoch),
+      leaving: this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined
     }
+  }
+
+  leave (nowMs: number): void {
+    this.nowMs = Math.max(this.nowMs, nowMs)
+    if (this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined) return
+    this.writeLocal(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME), new Uint8Array([1]), nowMs)
   }
 
   publish (name: string, value: Uint8Array, nowMs: number): void {
@@ -322,6 +340,67 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       })
     })
     return encodePlan(plan)
+  }
+
+  // ---- later epochs: grow, replace, hand over, retire ----
+
+  /**
+   * After the bootstrap, the lowest live control plane proposes the next change of roles, if the
+   * planner sees one; the previous epoch's control planes vote (a majority of them must be live).
+   * Others only vote: Paxos keeps a second proposer safe, but a single one keeps it quick.
+   */
+  private driveReconfiguration (nowMs: number): void {
+    const plan = this.latestPlan()
+    if (plan === null || !plan.controlPlanes.includes(this.nodeId)) return
+    const live = new Set(this.eligibleLive())
+    live.add(this.nodeId)
+    const liveServers = plan.controlPlanes.filter(id => live.has(id)).sort()
+    if (liveServers[0] !== this.nodeId) return
+    const epoch = plan.epoch + 1
+    const instance = this.instance(epoch)
+    if (instance.proposing || instance.decision !== null) return
+    const change = nextRoleChange({
+      previous: plan,
+      shape: this.init.shape,
+      live: [...live].map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) ?? { labels: {} } })),
+      deadForMs: this.deadDurations(plan, live, nowMs),
+      leaving: this.leavingNodes(plan),
+      failoverDelayMs: this.init.profile.failoverDelayMs
+    })
+    if (change === null) return
+    this.lastProposalReason = `proposing epoch ${epoch}: ${change.notes.join('; ')}`
+    const rule = quorumRuleFor(epoch, this.init.shape, plan)
+    this.handleConsensus(instance.propose(nowMs, {
+      acceptors: liveServers,
+      rule,
+      value: () => {
+        // S3: the same server token, now also sealed to the new control planes.
+        const serverToken = openServerToken(plan.secrets, this.init.key)
+        const secrets = resealServerToken(plan.secrets, serverToken, change.controlPlanes, this.init.entropy)
+        return encodePlan(planFromChange(plan, change, secrets))
+      }
+    }), nowMs)
+  }
+
+  /** How long each member of the plan that is not live has been dead (or unseen since we started). */
+  private deadDurations (plan: Plan, live: ReadonlySet<NodeId>, nowMs: number): Map<NodeId, number> {
+    const durations = new Map<NodeId, number>()
+    for (const nodeId of [...plan.controlPlanes, ...plan.workers]) {
+      if (live.has(nodeId)) continue
+      durations.set(nodeId, nowMs - (this.deadSinceMs.get(nodeId) ?? this.startedMs))
+    }
+    return durations
+  }
+
+  /** Nodes that wrote `node/<id>/leaving` and are not retired yet. */
+  private leavingNodes (plan: Plan): Set<NodeId> {
+    const leaving = new Set<NodeId>()
+    const retired = new Set(plan.retired ?? [])
+    const known = new Set<NodeId>([...plan.controlPlanes, ...plan.workers, ...this.membership.members().map(member => member.nodeId), this.nodeId])
+    for (const nodeId of known) {
+      if (!retired.has(nodeId) && this.ledger.value(nodeEntryKey(nodeId, LEAVING_KEY_NAME)) !== undefined) leaving.add(nodeId)
+    }
+    return leaving
   }
 
   private trackLiveSet (live: readonly NodeId[], nowMs: number): void {
@@ -462,13 +541,26 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const plan = decodePlan(decision.value)
     this.plans.set(epoch, plan)
     this.instance(epoch).learn(decision)
-    this.events.push({ type: 'plan:committed', plan })
+    const record: EpochRecord = {
+      epoch,
+      proposer: decision.certificate.ballot.proposer,
+      voters: decision.certificate.votes.map(vote => vote.voter),
+      decidedAtMs: entry.stamp.wallMs,
+      controlPlanes: plan.controlPlanes,
+      replaced: plan.replaced ?? [],
+      retired: plan.retired ?? [],
+      notes: plan.notes
+    }
+    this.history.set(epoch, record)
+    this.events.push({ type: 'plan:committed', plan, record })
     const latest = this.latestPlan()
     if (latest === plan) {
       const role = roleOf(plan, this.nodeId)
       if (role !== null && role !== this.role) {
         this.role = role
         this.events.push({ type: 'role', role, epoch })
+      } else if (role === null && this.role !== null) {
+        this.role = null // retired: the plan no longer counts this node
       }
     }
   }
@@ -525,7 +617,12 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const { to, message } of send) this.sendTo(to, message)
     for (const event of events) {
       this.events.push(event)
-      if (event.type === 'member:join' || event.type === 'member:alive') this.checkShape(event.nodeId)
+      if (event.type === 'member:join' || event.type === 'member:alive') {
+        this.deadSinceMs.delete(event.nodeId)
+        this.checkShape(event.nodeId)
+      } else if (event.type === 'member:dead' || event.type === 'member:left') {
+        this.deadSinceMs.set(event.nodeId, nowMs)
+      }
     }
     if (this.plans.has(1)) return
     this.trackLiveSet(this.eligibleLive(), nowMs)

@@ -61,6 +61,9 @@ function planValue (plan: Plan): Record<string, unknown> {
     controlPlanes: [...plan.controlPlanes],
     workers: [...plan.workers],
     ...(plan.vip !== undefined && { vip: plan.vip }),
+    // Empty lists are left out, so an epoch-1 plan encodes as it always did.
+    ...(plan.replaced !== undefined && plan.replaced.length > 0 && { replaced: [...plan.replaced] }),
+    ...(plan.retired !== undefined && plan.retired.length > 0 && { retired: [...plan.retired] }),
     secrets: {
       serverTokenHash: secrets.serverTokenHash,
       agentTokenHash: secrets.agentTokenHash,

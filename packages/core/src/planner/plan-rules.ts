@@ -19,6 +19,18 @@ export function planProblems (plan: Plan): string[] {
   if (new Set(listed).size !== listed.length) {
     problems.push('a node is listed twice: every node has exactly one role')
   }
+  const replaced = plan.replaced ?? []
+  const retired = plan.retired ?? []
+  const roles = new Set(listed)
+  if (new Set([...replaced, ...retired]).size !== replaced.length + retired.length) {
+    problems.push('a node is both replaced and retired, or named twice there')
+  }
+  if (replaced.some((id) => plan.controlPlanes.includes(id)) || retired.some((id) => roles.has(id))) {
+    problems.push('a replaced node cannot be a control plane, and a retired node has no role')
+  }
+  if (plan.epoch === 1 && (replaced.length > 0 || retired.length > 0)) {
+    problems.push('the bootstrap plan replaces and retires nobody')
+  }
   // S1: at the bootstrap the initialiser is the first control plane; later epochs carry it unchanged.
   if (plan.epoch === 1 && plan.init !== plan.controlPlanes[0]) {
     problems.push('at epoch 1 the init node must be the first control plane')

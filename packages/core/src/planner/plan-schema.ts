@@ -38,6 +38,8 @@ export const planSchema = z.strictObject({
   controlPlanes: z.array(nodeIdSchema).min(1).max(CONTROL_PLANES_MAX),
   workers: z.array(nodeIdSchema).max(PLAN_NODES_MAX),
   vip: vipSchema.optional(),
+  replaced: z.array(nodeIdSchema).min(1).max(PLAN_NODES_MAX).optional(),
+  retired: z.array(nodeIdSchema).min(1).max(PLAN_NODES_MAX).optional(),
   secrets: planSecretsSchema,
   notes: z.array(z.string().max(NOTE_CHARS_MAX)).max(NOTES_MAX)
 }).superRefine((plan, context) => {
