@@ -3,7 +3,11 @@ import type { NodeId } from '@p2p-bootstrap/core'
 import type { NodeInspection, Plan, Role, WireMessage } from './core-types.js'
 
 /** The property a violation breaks (DESIGN.md §4), or a node that threw. */
-export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'NODE_ERROR'
+/**
+ * R1 and R2 are the issue's rules for later epochs: the voting servers of every committed plan are
+ * odd in number, and no epoch removes a server without adding its replacement in the same epoch.
+ */
+export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'R1' | 'R2' | 'NODE_ERROR'
 
 export interface Violation {
   readonly property: Property
@@ -42,6 +46,7 @@ export class SafetyChecker {
   private readonly checkedPlans = new Map<NodeId, Map<number, Plan>>()
   private init: { readonly init: NodeId, readonly holder: FirstHolder } | null = null
   private readonly encodingOfEpoch = new Map<number, { readonly bytes: Uint8Array, readonly holder: NodeId }>()
+  private readonly planOfEpoch = new Map<number, Plan>()
   private secrets: { readonly server: string, readonly agent: string, readonly holder: FirstHolder } | null = null
   private readonly epochMaxOfNode = new Map<NodeId, number>()
   private readonly roleOfNode = new Map<NodeId, { readonly role: Role | null, readonly epochMax: number }>()
@@ -171,6 +176,7 @@ export class SafetyChecker {
     } else if (!equalBytes(known.bytes, bytes)) {
       this.fail('S2', timeMs, [known.holder, nodeId], `two plans for epoch ${epoch}: ${this.labelOf(known.holder)} and ${label} hold different plans (init ${this.labelOf(plan.init)}, control planes ${plan.controlPlanes.map(this.labelOf).join(',')})`)
     }
+    this.checkEpochStep(nodeId, epoch, plan, timeMs)
     const server = plan.secrets.serverTokenHash
     const agent = plan.secrets.agentTokenHash
     if (this.secrets === null) {
@@ -179,6 +185,27 @@ export class SafetyChecker {
       const first = this.secrets.holder
       const which = this.secrets.server !== server ? 'server token' : 'agent token'
       this.fail('S3', timeMs, [first.nodeId, nodeId], `the ${which} changed: ${this.labelOf(first.nodeId)} epoch ${first.epoch} has ${this.secrets.server !== server ? this.secrets.server : this.secrets.agent}, ${label} epoch ${epoch} has ${this.secrets.server !== server ? server : agent}`)
+    }
+  }
+
+  /** R1 on every plan; R2 between this epoch and its neighbours, as soon as both are known. */
+  private checkEpochStep (nodeId: NodeId, epoch: number, plan: Plan, timeMs: number): void {
+    if (plan.controlPlanes.length % 2 !== 1) {
+      this.fail('R1', timeMs, [nodeId], `${this.labelOf(nodeId)} holds epoch ${epoch} with ${plan.controlPlanes.length} voting servers: the count must be odd`)
+    }
+    if (this.planOfEpoch.has(epoch)) return
+    this.planOfEpoch.set(epoch, plan)
+    const before = this.planOfEpoch.get(epoch - 1)
+    const after = this.planOfEpoch.get(epoch + 1)
+    if (before !== undefined) this.checkRemovals(nodeId, before, plan, timeMs)
+    if (after !== undefined) this.checkRemovals(nodeId, plan, after, timeMs)
+  }
+
+  private checkRemovals (nodeId: NodeId, before: Plan, after: Plan, timeMs: number): void {
+    const removed = before.controlPlanes.filter((id) => !after.controlPlanes.includes(id))
+    const added = after.controlPlanes.filter((id) => !before.controlPlanes.includes(id))
+    if (removed.length > added.length) {
+      this.fail('R2', timeMs, [nodeId], `epoch ${after.epoch} removes ${removed.map(this.labelOf).join(',')} from the control plane but adds only ${added.length === 0 ? 'nobody' : added.map(this.labelOf).join(',')}`)
     }
   }
 

@@ -69,6 +69,16 @@ export interface FaultPlan {
   readonly crashesOnSend: readonly CrashOnSendFault[]
   /** Null: this scenario makes no liveness promise (L1 not checked). */
   readonly liveness: LivenessStart | null
+  /** Nodes asked to leave the cluster (`leave`), at these times; a node that is down then is skipped. */
+  readonly leaves?: readonly LeaveFault[]
+  /** Keep the run going at least until then (a fail-over delay must pass before anything happens). */
+  readonly holdUntilMs?: number
+}
+
+/** An operator runs `leave` on a node. */
+export interface LeaveFault {
+  readonly atMs: number
+  readonly node: number
 }
 
 /** Ticks every 10–50 ms of simulated time, a different rate per node. */

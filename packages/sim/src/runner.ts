@@ -3,7 +3,7 @@ import type { NodeId } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
 import { SafetyChecker } from './checkers.js'
 import type { Property, Violation } from './checkers.js'
-import type { CoreNode, NodeFactory, PersistRecord, Ready, TimingProfile } from './core-types.js'
+import type { CoreNode, NodeFactory, PersistRecord, Plan, Ready, TimingProfile } from './core-types.js'
 import { simProfile } from './core-types.js'
 import { SimError } from './errors.js'
 import { defaultNodeFactory } from './factory.js'
@@ -73,6 +73,10 @@ export interface SimulationResult {
   readonly fingerprint: string
   /** The last events (deliveries, drops, crashes, partition changes, commits). */
   readonly trace: readonly TraceEntry[]
+  /** The newest committed plan any node held at the end (null if none committed). */
+  readonly latestPlan: Plan | null
+  /** Indexes (into `nodeIds`) of the nodes that were down at the end. */
+  readonly downAtEnd: readonly number[]
 }
 
 type SimEvent =
@@ -84,6 +88,8 @@ type SimEvent =
   | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null }
   | { readonly type: 'discover', readonly node: number, readonly peer: number }
   | { readonly type: 'liveness' }
+  | { readonly type: 'leave', readonly node: number }
+  | { readonly type: 'hold' }
 
 /** Ticks of one node wobble by up to this much around its interval, so nodes do not lock step. */
 const TICK_JITTER_MS_MAX = 2
@@ -109,7 +115,7 @@ class Simulation {
   private readonly trace: Trace
   private readonly jitter: Prng
   private readonly nodeFactory: NodeFactory
-  private readonly profile: TimingProfile
+  private profile: TimingProfile
   private readonly clusterId: string
   private readonly sealingKey: Uint8Array
   private readonly maxSimTimeMs: number
@@ -149,6 +155,10 @@ class Simulation {
     // Records on the simulated disk are CBOR too, but not wire messages: the permissive codec reads them.
     this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, { encode: cborCodec.encode, decode: cborCodec.decode })
     this.plan = this.scenario.build(root.fork(), nodes)
+    // A scenario about fail-over sets its delay; an explicit profile from the caller wins.
+    if (options.profile === undefined && this.plan.failoverDelayMs !== undefined) {
+      this.profile = { ...this.profile, failoverDelayMs: this.plan.failoverDelayMs }
+    }
     this.network = new Network(this.plan.links, codec, root.fork(), IN_FLIGHT_MESSAGES_MAX)
     this.jitter = root.fork()
     this.clusterId = `sim-${seed}`
@@ -200,6 +210,8 @@ class Simulation {
     for (const partition of plan.partitions) this.schedule(partition.atMs, { type: 'partition', groups: partition.groups }, true)
     for (const fault of plan.crashes) this.schedule(fault.atMs, { type: 'crash', fault }, true)
     for (const discovery of plan.discoveries) this.schedule(discovery.atMs, { type: 'discover', node: discovery.node, peer: discovery.peer }, true)
+    for (const leave of plan.leaves ?? []) this.schedule(leave.atMs, { type: 'leave', node: leave.node }, true)
+    if (plan.holdUntilMs !== undefined) this.schedule(plan.holdUntilMs, { type: 'hold' }, true)
     for (const fault of plan.crashesOnSend) this.slotAt(fault.node).armedCrashes.push(armedFromFault(fault))
     if (plan.liveness?.kind === 'at') this.queue.push(plan.liveness.atMs + this.commitBoundMs, { type: 'liveness' })
   }
@@ -236,6 +248,13 @@ class Simulation {
         return
       case 'liveness':
         this.checkLiveness()
+        return
+      case 'leave':
+        this.pending -= 1
+        this.leave(this.slotAt(event.node))
+        return
+      case 'hold':
+        this.pending -= 1
     }
   }
 
@@ -325,6 +344,15 @@ class Simulation {
     if (node === null || incarnation !== slot.incarnation) return
     this.queue.push(this.nowMs + this.tickDelayMs(slot), { type: 'tick', node: slot.index, incarnation })
     this.guard(slot, () => node.tick(slot.clock.nowMs(this.nowMs)))
+    this.cycle(slot)
+  }
+
+  /** The operator's `leave` on a running node; a node that is down cannot be asked. */
+  private leave (slot: NodeSlot): void {
+    const node = slot.node
+    if (node === null) return
+    this.trace.add(this.nowMs, 'leave', slot.index, -1, '')
+    this.guard(slot, () => node.leave(slot.clock.nowMs(this.nowMs)))
     this.cycle(slot)
   }
 
@@ -542,7 +570,18 @@ class Simulation {
       events: this.events,
       stopReason: this.stopReason,
       fingerprint: this.trace.fingerprint,
-      trace: this.trace.entries()
+      trace: this.trace.entries(),
+      latestPlan: this.latestPlanHeld(),
+      downAtEnd: this.slots.filter((slot) => slot.node === null).map((slot) => slot.index)
     }
+  }
+
+  private latestPlanHeld (): Plan | null {
+    let latest: Plan | null = null
+    for (const slot of this.slots) {
+      const plans = slot.node === null ? undefined : this.guard(slot, () => slot.node?.inspect().plans)
+      for (const plan of plans?.values() ?? []) if (latest === null || plan.epoch > latest.epoch) latest = plan
+    }
+    return latest
   }
 }

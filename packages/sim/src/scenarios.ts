@@ -26,6 +26,8 @@ export interface Scenario {
 
 export interface ScenarioPlan extends FaultPlan {
   readonly shape: ClusterShape
+  /** The fail-over delay this scenario is about (short, so a replacement happens within the run). */
+  readonly failoverDelayMs?: number
 }
 
 /** NTP-synchronised LAN clocks: within 100 ms of each other, drifting by at most 50 ppm. */
@@ -183,6 +185,97 @@ const lateJoiners: Scenario = {
   }
 }
 
+/** Fail-over delay of the epoch scenarios: short, so a replacement commits well within a run. */
+const EPOCH_FAILOVER_DELAY_MS = 5_000
+
+/** Trouble mixed into the epoch scenarios: maybe one node crashes and comes back, maybe one is cut off a while. */
+function mixedTrouble (prng: Prng, nodeCount: number, fromMs: number, toMs: number): Pick<ScenarioPlan, 'crashes' | 'partitions'> {
+  const crashes: CrashFault[] = []
+  const partitions: PartitionFault[] = []
+  if (prng.chance(1, 2)) {
+    crashes.push({
+      node: prng.intInclusive(0, nodeCount - 1),
+      atMs: prng.intInclusive(fromMs, toMs),
+      point: prng.pick(CRASH_POINTS),
+      loseUnsynced: prng.chance(1, 3),
+      restartAfterMs: prng.intInclusive(500, 4_000)
+    })
+  }
+  if (prng.chance(1, 2)) {
+    const atMs = prng.intInclusive(fromMs, toMs)
+    const alone = prng.intInclusive(0, nodeCount - 1)
+    const rest = Array.from({ length: nodeCount }, (_, node) => node).filter((node) => node !== alone)
+    partitions.push({ atMs, groups: [[alone], rest] }, { atMs: atMs + prng.intInclusive(500, 3_000), groups: null })
+  }
+  return { crashes, partitions }
+}
+
+const grow: Scenario = {
+  name: 'grow',
+  description: 'a majority forms with fewer control planes than wanted; the rest arrive after the commit and are promoted two at a time (odd at every epoch), with a crash or a cut-off node mixed in',
+  nodesMin: 5,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const early = Math.floor(nodeCount / 2) + 1
+    const earlyNodes = new Set(prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node)).slice(0, early))
+    const starts: NodeStart[] = base.starts.map((start) =>
+      earlyNodes.has(start.node) ? start : { node: start.node, afterFirstCommitMs: prng.intInclusive(500, 5_000) })
+    const trouble = mixedTrouble(prng, nodeCount, 6_000, 15_000)
+    return {
+      ...base,
+      shape: { expect: nodeCount, controlPlanes: Math.min(5, nodeCount % 2 === 1 ? nodeCount : nodeCount - 1) },
+      starts,
+      ...trouble,
+      // L1 counts a node that is down at the check as behind: only checked when nobody crashes.
+      liveness: trouble.crashes.length === 0 ? { kind: 'last-start' } : null,
+      holdUntilMs: 30_000
+    }
+  }
+}
+
+const replaceDead: Scenario = {
+  name: 'replace',
+  description: 'a node dies for good after the commit (a control plane in most seeds; some come back after being replaced); after the fail-over delay a worker takes its place, with a cut-off node mixed in',
+  nodesMin: 4,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const comesBack = prng.chance(1, 3)
+    const trouble = mixedTrouble(prng, nodeCount, 12_000, 25_000)
+    return {
+      ...base,
+      shape: { expect: nodeCount, controlPlanes: 3 },
+      crashes: [{
+        node: prng.intInclusive(0, nodeCount - 1),
+        atMs: prng.intInclusive(6_000, 9_000),
+        point: prng.pick(CRASH_POINTS),
+        loseUnsynced: false,
+        restartAfterMs: comesBack ? prng.intInclusive(EPOCH_FAILOVER_DELAY_MS + 5_000, 25_000) : null
+      }],
+      partitions: trouble.partitions,
+      failoverDelayMs: EPOCH_FAILOVER_DELAY_MS,
+      holdUntilMs: 40_000
+    }
+  }
+}
+
+const retire: Scenario = {
+  name: 'retire',
+  description: 'after the commit an operator runs `leave` on one or two nodes (control planes hand over to workers), with a crash or a cut-off node mixed in',
+  nodesMin: 4,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const leavers = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node)).slice(0, prng.intInclusive(1, 2))
+    return {
+      ...base,
+      shape: { expect: nodeCount, controlPlanes: 3 },
+      leaves: leavers.map((node) => ({ node, atMs: prng.intInclusive(6_000, 12_000) })),
+      ...mixedTrouble(prng, nodeCount, 6_000, 15_000),
+      failoverDelayMs: EPOCH_FAILOVER_DELAY_MS,
+      holdUntilMs: 30_000
+    }
+  }
+}
+
 const bestEffort: Scenario = {
   name: 'best-effort',
   description: 'no expect in the shape (best-effort mode): the set settles, one node proposes; late joiners never start a second bootstrap',
@@ -270,7 +363,8 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random
+  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
+  grow, replaceDead, retire
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

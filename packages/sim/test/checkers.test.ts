@@ -42,7 +42,7 @@ describe('SafetyChecker', () => {
     const checker = new SafetyChecker()
     checker.observe(inspection('a', [plan('a')], { role: 'control-plane' }), 1)
     checker.observe(inspection('b', [plan('a')], { role: 'worker' }), 2)
-    checker.observe(inspection('b', [plan('a'), plan('a', 2, { controlPlanes: ['a', 'b'] })], { role: 'control-plane' }), 3)
+    checker.observe(inspection('b', [plan('a'), plan('a', 2, { controlPlanes: ['a', 'b', 'c'] })], { role: 'control-plane' }), 3)
     checker.crashed(inspection('a', [plan('a')], { role: 'control-plane' }))
     checker.restarted(inspection('a', [plan('a')], { role: 'control-plane' }), 4)
     expect(checker.violations).toEqual([])
@@ -56,6 +56,26 @@ describe('SafetyChecker', () => {
     const violation = checker.violations.find((candidate) => candidate.property === 'S1')
     expect(violation?.nodes).toEqual(['a', 'b'])
     expect(violation?.message).toMatch(/two initialisers.*init a.*init b/)
+  })
+
+  it('R1: fires on a committed plan with an even number of voting servers', () => {
+    const checker = new SafetyChecker()
+    checker.observe(inspection('a', [plan('a'), plan('a', 2, { controlPlanes: ['a', 'b'] })]), 1)
+    expect(properties(checker)).toEqual(['R1'])
+    expect(checker.violations[0]?.message).toMatch(/epoch 2 with 2 voting servers/)
+  })
+
+  it('R2: fires when an epoch removes a server without adding its replacement, whichever epoch is seen first', () => {
+    const shrink = new SafetyChecker()
+    shrink.observe(inspection('a', [plan('a', 1, { controlPlanes: ['a', 'b', 'c'] }), plan('a', 2, { controlPlanes: ['a'] })]), 1)
+    expect(properties(shrink)).toEqual(['R2'])
+    const later = new SafetyChecker()
+    later.observe(inspection('b', [plan('a', 2, { controlPlanes: ['a'] })]), 1)
+    later.observe(inspection('c', [plan('a', 1, { controlPlanes: ['a', 'b', 'c'] })]), 2)
+    expect(properties(later)).toEqual(['R2'])
+    const swap = new SafetyChecker()
+    swap.observe(inspection('a', [plan('a', 1, { controlPlanes: ['a', 'b', 'c'] }), plan('a', 2, { controlPlanes: ['a', 'c', 'd'] })]), 1)
+    expect(swap.violations).toEqual([])
   })
 
   it('S2: fires when two plans of one epoch differ, even with the same init', () => {

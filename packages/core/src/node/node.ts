@@ -529,6 +529,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       }
     }
     const previous = this.plans.get(epoch - 1)
+    // Votes of a later epoch can arrive before its previous plan: they are judged once it is here.
+    if (epoch > 1 && previous === undefined) return
     const rule = quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
     this.handleConsensus(this.instance(epoch).completeFromVotes(votes, rule), nowMs)
   }
