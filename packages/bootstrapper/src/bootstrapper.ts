@@ -5,9 +5,11 @@ import { join } from 'node:path'
 import { availableParallelism, totalmem } from 'node:os'
 import { TypedEventEmitter } from '@libp2p/interface'
 import {
-  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage
+  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
 } from '@p2p-bootstrap/core'
-import type { CoreEvent, CoreMessage, CoreNodeMachine, Envelope, NodeFacts, NodeKey, Plan, Role } from '@p2p-bootstrap/core'
+import type {
+  CoreEvent, CoreMessage, CoreNodeMachine, Envelope, EpochRecord, NodeFacts, NodeId, NodeKey, Plan, PlannerMember, Role
+} from '@p2p-bootstrap/core'
 import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { PeerMessenger, createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import type { Overlay } from '@p2p-bootstrap/overlay'
@@ -19,6 +21,7 @@ import { adminKubeconfig } from './kubeconfig/admin-kubeconfig.js'
 import { sealKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import type { SealedKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import { BootstrapperError } from './errors.js'
+import { leaveWaitingFor } from './leave-outlook.js'
 import type { BootstrapperOptions } from './options.js'
 import { planOutputText, writePlanOutput } from './plan-output.js'
 import { nodePart, planView } from './plan-view.js'
@@ -30,7 +33,7 @@ import type { ResolvedOptions } from './resolve-options.js'
 import { openStateDir } from './state/state-dir.js'
 import type { StateDir } from './state/state-dir.js'
 import { STATUS_SOCKET_NAME, StatusServer } from './status-server.js'
-import type { MemberReport, StatusReport } from './status-report.js'
+import type { LeaveUpdate, MemberReport, StatusReport } from './status-report.js'
 import type { ObserveServer } from './observe/index.js'
 
 /** Typed events of a bootstrapper; listeners must not throw (errors are the `error` event's job). */
@@ -43,8 +46,19 @@ export interface BootstrapperEvents {
   'phase': CustomEvent<{ phase: AgentPhase, waitingFor: string }>
   /** A plan was committed (or restored from disk). */
   'plan': CustomEvent<{ plan: Plan, view: PlanView }>
-  /** This node's role in the latest plan. */
+  /** This node's role in the latest plan (none is sent for a plan that retired this node). */
   'role': CustomEvent<{ role: Role, epoch: number, part: NodePart }>
+  /**
+   * A committed epoch this node learned, or restored from disk at start (one event each, oldest
+   * first as the core hands them over): who proposed it, who voted, the control planes it made,
+   * whom it replaced or retired, and why (`record.notes`). Sent before `plan` for the latest one.
+   */
+  'epoch': CustomEvent<{ record: EpochRecord, plan: Plan }>
+  /**
+   * This node left the cluster: it asked to (`leave()`, here or before a restart), a committed
+   * epoch retired it, and its retirement was carried out. The bootstrapper stops right after.
+   */
+  'left': CustomEvent<{ epoch: number }>
   /**
    * This node's output for the plan is written and k3s started (only written in a dry run, or
    * handed to `apply.onOutput`): `files` lists the paths.
@@ -70,6 +84,8 @@ const QUEUE_FRAMES_MAX = 512
 const STOP_FLUSH_MS = 2_000
 /** Where k3s writes its admin kubeconfig on a server (`write-kubeconfig-mode: 0600`). */
 const ADMIN_KUBECONFIG_PATH = 'etc/rancher/k3s/k3s.yaml'
+/** The core's `node/<id>/leaving` entry: a node asked the control plane to retire it. */
+const LEAVING_ENTRY_NAME = 'leaving'
 /** Connections are bounded, but a fleet's SWIM probes reach every member in turn. */
 const CONNECTIONS_MAX = 64
 /** Pace of readiness probes and start retries: the test profile's is short so that tests run fast. */
@@ -119,6 +135,10 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private startedAtMs = 0
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
+  /** The one flow that takes this node out of the cluster (see `leave()`); resolves with the retiring epoch. */
+  private leaving: Promise<number> | undefined
+  /** The epoch that retired this node, once its retirement was carried out. */
+  private leftEpoch: number | null = null
 
   constructor (options: BootstrapperOptions) {
     super()
@@ -171,6 +191,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       dht: options.dht,
       profile: options.profileName,
       limits: { maxConnections: CONNECTIONS_MAX },
+      tuning: { ...options.overlayTuning },
       start: false
     })
     this.overlay = overlay
@@ -234,7 +255,10 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     // What the node restored from disk (a committed plan, its role) is known before start() returns.
     await driver.settled()
     if (options.statusSocket) {
-      this.statusServer = new StatusServer(state.file(STATUS_SOCKET_NAME), () => this.status(), { kubeconfig: () => this.sealedKubeconfig() })
+      this.statusServer = new StatusServer(state.file(STATUS_SOCKET_NAME), () => this.status(), {
+        kubeconfig: () => this.sealedKubeconfig(),
+        leave: async (send, signal) => { await this.followLeave(send, signal) }
+      })
       await this.statusServer.start()
     }
     if (options.observe !== undefined) {
@@ -243,6 +267,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       this.observer = new ObserveServer(options.observe, new AgentSources({ bootstrapper: this, overlay, messenger, state }))
       await this.observer.start()
     }
+    // It asked to leave before this start (the request is in its ledger): finish leaving.
+    if (this.latestPlan !== null && this.askedToLeave() && this.stopping === undefined) this.beginLeave()
   }
 
   /** Where `/metrics`, `/healthz` and the status page listen (`127.0.0.1:9464`), or null when off or stopped. */
@@ -316,6 +342,143 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     }, options)
   }
 
+  /**
+   * Takes this node out of the cluster: asks the control plane to retire it (the core writes
+   * `node/<self>/leaving`, on disk before it is sent), waits for a committed epoch that retires it
+   * (a worker at once; a control plane once a live worker can take its role over, which it hands
+   * to it in that epoch), waits until the retirement is carried out (k3s drained and stopped),
+   * then stops the bootstrapper. `status().waitingFor` says what it waits for meanwhile.
+   *
+   * The request cannot be taken back: an aborted `signal` rejects with `BOOTSTRAP_ABORTED`, and
+   * the node still leaves, and stops, once an epoch retires it. Rejects with `BOOTSTRAP_NO_PLAN`
+   * before the cluster is formed (stop the agent instead), `BOOTSTRAP_STOPPED` when the
+   * bootstrapper stops first. Calling it again follows the same leave.
+   */
+  async leave ({ signal }: AbortOptions = {}): Promise<void> {
+    if (signal?.aborted === true) throw leaveAborted(signal.reason)
+    const leaving = this.beginLeave()
+    if (signal === undefined) {
+      await leaving
+      return
+    }
+    let onAbort: (() => void) | undefined
+    try {
+      await Promise.race([leaving, new Promise<never>((resolve, reject) => {
+        onAbort = () => { reject(leaveAborted(signal.reason)) }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })])
+    } finally {
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Starts the one leave flow (or returns it); throws when this node cannot leave now. */
+  private beginLeave (): Promise<number> {
+    if (this.leaving !== undefined) return this.leaving
+    const driver = this.requireDriver()
+    if (this.stopping !== undefined) throw new BootstrapperError('BOOTSTRAP_STOPPED', 'the bootstrapper is stopped: start it again to leave')
+    if (this.latestPlan === null) {
+      throw new BootstrapperError('BOOTSTRAP_NO_PLAN', 'cannot leave before the cluster is formed (no committed plan yet): nothing counts on this node, so stop the agent instead')
+    }
+    const leaving = this.leaveOnce(driver)
+    leaving.catch(() => {}) // every caller sees the outcome; the flow itself must not go unobserved
+    this.leaving = leaving
+    return leaving
+  }
+
+  private async leaveOnce (driver: NodeDriver<CoreNodeMachine>): Promise<number> {
+    const nodeId = driver.node.nodeId
+    driver.input((nowMs) => { driver.node.leave(nowMs) })
+    // S6: the request is on disk and on its way before anyone is told that the node is leaving.
+    await driver.settled()
+    this.announceWaitingFor()
+    let epoch: number
+    try {
+      await this.waitFor(() => this.latestPlan !== null && isRetired(this.latestPlan, nodeId), {})
+      epoch = retiredAt(driver.node.status().history, nodeId) ?? this.latestPlan?.epoch ?? 0
+      await this.carryOutRetirement()
+    } catch (err) {
+      if (!(err instanceof BootstrapperError) || err.code !== 'BOOTSTRAP_STOPPED') throw err
+      throw new BootstrapperError('BOOTSTRAP_STOPPED',
+        'the bootstrapper stopped before this node left (a committed epoch retires it, then k3s is drained and stopped); ' +
+        'the request to leave stays in its ledger, and the agent finishes leaving when it runs again',
+        { cause: err })
+    }
+    this.leftEpoch = epoch
+    this.announceWaitingFor()
+    this.safeDispatchEvent('left', { detail: { epoch } })
+    await this.stop()
+    return epoch
+  }
+
+  /**
+   * Resolves once the applier has carried out this node's retirement: the plan went to the
+   * applier like any other (`apply`), which drains (on a server), stops and disables k3s.
+   */
+  private async carryOutRetirement (): Promise<void> {
+    await this.applying
+    await this.applier?.waitForRetired()
+  }
+
+  /** True when this node's ledger holds its own request to leave. */
+  private askedToLeave (): boolean {
+    const node = this.driver?.node
+    return node !== undefined && node.lookup(`node/${node.nodeId}/${LEAVING_ENTRY_NAME}`) !== undefined
+  }
+
+  /**
+   * The `leave` request of the status socket: starts leaving (or joins the leave under way) and
+   * reports each step through `send` until the node left. Throws before the first line when it
+   * cannot leave; a client that goes away (`signal`) ends the report, not the leave.
+   */
+  private async followLeave (send: (update: LeaveUpdate) => void, signal: AbortSignal): Promise<void> {
+    const leaving = this.beginLeave()
+    const node = this.requireDriver().node
+    const core = node.status()
+    const sent = new Set(core.history.map(record => record.epoch))
+    let waitingFor = this.currentWaitingFor()
+    send({ event: 'leaving', nodeId: node.nodeId, epoch: this.latestPlan?.epoch ?? 0, role: roleOf(this.latestPlan, node.nodeId), waitingFor })
+    let retiredSent = false
+    const retiredEpoch = retiredAt(core.history, node.nodeId)
+    if (retiredEpoch !== null) {
+      retiredSent = true
+      send({ event: 'retired', epoch: retiredEpoch })
+    }
+    if (this.leftEpoch !== null) {
+      send({ event: 'left', epoch: this.leftEpoch })
+      return
+    }
+    const listening = new AbortController()
+    const options = { signal: AbortSignal.any([listening.signal, signal]) }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.addEventListener('epoch', ({ detail: { record } }) => {
+          if (sent.has(record.epoch)) return
+          sent.add(record.epoch)
+          send({ event: 'epoch', record })
+          if (!retiredSent && record.retired.includes(node.nodeId)) {
+            retiredSent = true
+            send({ event: 'retired', epoch: record.epoch })
+          }
+        }, options)
+        this.addEventListener('phase', () => {
+          const now = this.currentWaitingFor()
+          if (now === waitingFor) return
+          waitingFor = now
+          send({ event: 'waiting', waitingFor })
+        }, options)
+        this.addEventListener('left', ({ detail: { epoch } }) => {
+          send({ event: 'left', epoch })
+          resolve()
+        }, options)
+        options.signal.addEventListener('abort', () => { resolve() }, { once: true })
+        leaving.catch(reject)
+      })
+    } finally {
+      listening.abort()
+    }
+  }
+
   /** Everything `p2p-bootstrap status` shows. */
   status (): StatusReport {
     const driver = this.requireDriver()
@@ -324,14 +487,18 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const nowMs = Date.now()
     const connected = new Set(this.overlay?.connectedPeers() ?? [])
     const plan = this.latestPlan
+    // The plan, role and epoch as this agent acts on them: the core learns a plan a moment before
+    // its event (after the persist) reaches the agent, and the report must not mix the two.
+    const role = roleOf(plan, node.nodeId)
     const self: MemberReport = {
       nodeId: node.nodeId,
       address: this.addressOf(node.nodeId),
       state: 'self',
-      role: core.role,
+      role,
       phase: this.phase,
       lastSeenAgoMs: 0,
-      connected: true
+      connected: true,
+      ...this.leaveFlags(node.nodeId)
     }
     const members: MemberReport[] = core.members.filter(member => member.nodeId !== node.nodeId).map(member => ({
       nodeId: member.nodeId,
@@ -340,20 +507,21 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       role: member.role,
       phase: publishedStatusOf(node, member.nodeId)?.phase ?? null,
       lastSeenAgoMs: member.lastSeenMs === null ? null : Math.max(0, nowMs - member.lastSeenMs),
-      connected: connected.has(member.nodeId)
+      connected: connected.has(member.nodeId),
+      ...this.leaveFlags(member.nodeId)
     }))
     return {
       nodeId: node.nodeId,
       clusterId: core.clusterId,
       phase: this.phase,
       // Before a plan the core knows best ("2 more nodes to reach a quorum"); it changes without a phase change.
-      waitingFor: plan === null ? core.waitingFor : this.waitingFor,
+      waitingFor: plan === null ? core.waitingFor : this.currentWaitingFor(),
       expect: this.options.shape.expect ?? null,
       controlPlanes: this.options.shape.controlPlanes,
       proposer: core.proposer,
       ballot: core.ballot,
-      epoch: core.epoch,
-      role: core.role,
+      epoch: plan?.epoch ?? 0,
+      role,
       plan: plan === null ? null : planView(plan),
       part: plan === null ? null : nodePart(plan, node.nodeId),
       members: [self, ...members.sort((a, b) => a.nodeId.localeCompare(b.nodeId))],
@@ -363,8 +531,44 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       ledgerEntries: node.ledgerSize(),
       ledgerBytes: node.ledgerBytes(),
       startedAtMs: this.startedAtMs,
-      reportedAtMs: nowMs
+      reportedAtMs: nowMs,
+      history: core.history,
+      leaving: core.leaving,
+      retiredAtEpoch: retiredAt(core.history, node.nodeId),
+      failoverDelayMs: this.options.coreProfile.failoverDelayMs
     }
+  }
+
+  /** Whether a member asked to leave and whether the latest plan retired it, for the status. */
+  private leaveFlags (nodeId: NodeId): { leaving: boolean, retired: boolean } {
+    const retired = this.latestPlan !== null && isRetired(this.latestPlan, nodeId)
+    const asked = this.driver?.node.lookup(`node/${nodeId}/${LEAVING_ENTRY_NAME}`) !== undefined
+    return { leaving: asked && !retired, retired }
+  }
+
+  /** What this node waits for: while it leaves, the leave's words; else the applier's (or the core's). */
+  private currentWaitingFor (): string {
+    return this.leaveWaitingFor() ?? this.waitingFor
+  }
+
+  private leaveWaitingFor (): string | null {
+    const node = this.driver?.node
+    const plan = this.latestPlan
+    if (node === undefined || plan === null || (this.leaving === undefined && !this.askedToLeave())) return null
+    if (this.leftEpoch !== null) return `nothing: this node left the cluster (epoch ${this.leftEpoch} retired it); the agent stops`
+    // Retired: the applier says what carrying it out waits for (a successor to be Ready, the drain).
+    if (isRetired(plan, node.nodeId)) return null
+    const core = node.status()
+    const alive = core.members.filter(member => member.state === 'alive' || member.nodeId === node.nodeId).map(member => member.nodeId)
+    const live: PlannerMember[] = [...new Set([node.nodeId, ...alive])].map(nodeId => ({ nodeId, facts: node.factsOf(nodeId) ?? { labels: {} } }))
+    const leaving = new Set(core.members.map(member => member.nodeId).filter(nodeId => node.lookup(`node/${nodeId}/${LEAVING_ENTRY_NAME}`) !== undefined))
+    leaving.add(node.nodeId)
+    return leaveWaitingFor({ plan, self: node.nodeId, shape: this.options.shape, live, leaving, failoverDelayMs: this.options.coreProfile.failoverDelayMs })
+  }
+
+  /** Tells listeners (a `phase` event, same phase) when what this node waits for changed. */
+  private announceWaitingFor (): void {
+    this.setPhase(this.phase)
   }
 
   /** Counters of the sync protocol (frames, bytes, drops, rejections). */
@@ -411,6 +615,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           if (event.phase !== 'committed') this.setPhase(event.phase)
           break
         case 'plan:committed':
+          this.safeDispatchEvent('epoch', { detail: { record: event.record, plan: event.plan } })
           this.onPlan(event.plan)
           break
         case 'role':
@@ -433,6 +638,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           break
       }
     }
+    // While leaving, a member that came or went changes who can take this node's role over.
+    if (this.latestPlan !== null && (this.leaving !== undefined || this.askedToLeave())) this.announceWaitingFor()
     this.settleWaiters()
   }
 
@@ -446,7 +653,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.waitingFor = `writing this node's output for plan epoch ${plan.epoch}`
     this.setPhase('committed')
     this.safeDispatchEvent('plan', { detail: { plan, view: planView(plan) } })
-    this.safeDispatchEvent('role', { detail: { role: part.role, epoch: plan.epoch, part } })
+    // A retired node has no role: the plan never counts it again.
+    if (part.retired !== true) this.safeDispatchEvent('role', { detail: { role: part.role, epoch: plan.epoch, part } })
     this.applying = this.applying.then(async () => { await this.apply(plan, part) })
   }
 
@@ -488,10 +696,13 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           const node = this.driver?.node
           return node === undefined ? null : publishedStatusOf(node, nodeId)
         },
-        publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) }
+        publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) },
+        alive: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect')) ?? false
       },
       reports: {
-        phase: (phase, waitingFor) => {
+        phase: (phase, waitingFor, epoch) => {
+          // About an older plan than the latest (a probe that ended as a new epoch came): stale.
+          if (this.latestPlan !== null && epoch < this.latestPlan.epoch) return
           this.waitingFor = waitingFor
           this.setPhase(phase)
         },
@@ -560,19 +771,20 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private setPhase (phase: AgentPhase): void {
     const epoch = this.latestPlan?.epoch ?? 0
     if (phase === 'applied' || phase === 'ready') this.appliedEpoch = Math.max(this.appliedEpoch, epoch)
+    const waitingFor = this.currentWaitingFor()
     if (phase === this.phase) {
       // Same phase, new reason (a probe that says "not yet"): listeners still hear what it waits for.
-      if (this.announcedWaitingFor !== this.waitingFor) {
-        this.announcedWaitingFor = this.waitingFor
-        this.safeDispatchEvent('phase', { detail: { phase, waitingFor: this.waitingFor } })
+      if (this.announcedWaitingFor !== waitingFor) {
+        this.announcedWaitingFor = waitingFor
+        this.safeDispatchEvent('phase', { detail: { phase, waitingFor } })
       }
       return
     }
     this.phase = phase
-    this.announcedWaitingFor = this.waitingFor
+    this.announcedWaitingFor = waitingFor
     const value = encodePublishedStatus({ phase, epoch })
     this.driver?.input((nowMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs) })
-    this.safeDispatchEvent('phase', { detail: { phase, waitingFor: this.waitingFor } })
+    this.safeDispatchEvent('phase', { detail: { phase, waitingFor } })
   }
 
   private async learnAddresses (nodeId: string): Promise<void> {
@@ -638,6 +850,17 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     if (this.driver === undefined) throw new BootstrapperError('BOOTSTRAP_NOT_STARTED', 'the bootstrapper is not started: call start() first')
     return this.driver
   }
+}
+
+/** The first epoch of `history` that retired `nodeId`, or null. */
+function retiredAt (history: readonly EpochRecord[], nodeId: NodeId): number | null {
+  return history.find(record => record.retired.includes(nodeId))?.epoch ?? null
+}
+
+function leaveAborted (reason: unknown): BootstrapperError {
+  return new BootstrapperError('BOOTSTRAP_ABORTED',
+    'stopped waiting for this node to leave (the signal was aborted); the request cannot be taken back: the node still leaves, and its agent stops, once a committed epoch retires it',
+    { cause: reason })
 }
 
 /** Validates `options` (errors name the option) and returns a bootstrapper ready to `start()`. */

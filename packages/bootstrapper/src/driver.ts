@@ -30,7 +30,10 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
   private pumping = false
   private stopped = false
   private timer: ReturnType<typeof setInterval> | undefined
-  private idleWaiters: Array<() => void> = []
+  /** Inputs taken, and inputs whose output is persisted and sent: `settled()` waits on the second. */
+  private taken = 0
+  private finished = 0
+  private settleWaiters: Array<{ readonly upTo: number, readonly resolve: () => void }> = []
 
   constructor (node: Node, ports: DriverPorts, tickIntervalMs: number) {
     this.node = node
@@ -43,7 +46,8 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
     if (this.timer !== undefined || this.stopped) return
     this.timer = setInterval(() => { this.tick() }, this.tickIntervalMs)
     this.timer.unref?.()
-    this.schedule()
+    // An empty input: its round flushes what construction produced, and settled() waits for it.
+    this.input(() => {})
   }
 
   /** No more inputs are taken; an in-flight persist completes (and its output is sent). */
@@ -52,6 +56,8 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
     clearInterval(this.timer)
     this.timer = undefined
     this.inbox = []
+    // Nothing queued will run; an in-flight round releases the waiters when its persist is done.
+    if (!this.pumping) this.releaseWaiters(Number.POSITIVE_INFINITY)
   }
 
   get running (): boolean {
@@ -74,13 +80,19 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
   input (apply: Input): void {
     if (this.stopped) return
     this.inbox.push(apply)
+    this.taken++
     this.schedule()
   }
 
-  /** Resolves once every input so far has been applied and its output persisted and sent. */
+  /**
+   * Resolves once every input taken so far has been applied and its output persisted and sent
+   * (or the driver stopped). Inputs that arrive later do not delay it: on a busy node the inbox is
+   * rarely empty, and a caller waiting for its own write must not wait for the node to fall idle.
+   */
   async settled (): Promise<void> {
-    if (!this.pumping && this.inbox.length === 0) return
-    await new Promise<void>((resolve) => { this.idleWaiters.push(resolve) })
+    const upTo = this.taken
+    if (this.finished >= upTo || (this.stopped && !this.pumping)) return
+    await new Promise<void>((resolve) => { this.settleWaiters.push({ upTo, resolve }) })
   }
 
   private schedule (): void {
@@ -102,6 +114,8 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
         if (ready.send.length > 0) this.ports.send(ready.send)
         if (ready.events.length > 0) this.ports.events(ready.events)
         this.node.advance(ready)
+        this.finished += inputs.length
+        this.releaseWaiters(this.finished)
         if (this.inbox.length === 0) break
       }
     } catch (err) {
@@ -109,14 +123,16 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
       this.ports.fatal(err)
     } finally {
       this.pumping = false
-      if (this.inbox.length > 0 && !this.stopped) this.schedule()
-      else this.releaseWaiters()
+      if (this.stopped) this.releaseWaiters(Number.POSITIVE_INFINITY)
+      else if (this.inbox.length > 0) this.schedule()
     }
   }
 
-  private releaseWaiters (): void {
-    const waiters = this.idleWaiters
-    this.idleWaiters = []
-    for (const resolve of waiters) resolve()
+  /** Resolves the `settled()` calls whose inputs are all done (`upTo` finished inputs). */
+  private releaseWaiters (finished: number): void {
+    const waiters = this.settleWaiters.filter(waiter => waiter.upTo <= finished)
+    if (waiters.length === 0) return
+    this.settleWaiters = this.settleWaiters.filter(waiter => waiter.upTo > finished)
+    for (const waiter of waiters) waiter.resolve()
   }
 }

@@ -17,6 +17,8 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes
   | 'BOOTSTRAP_SHAPE_MISMATCH' // a peer is configured with another cluster shape
   | 'BOOTSTRAP_STATUS_SOCKET' // the local status socket could not be served or reached
+  | 'BOOTSTRAP_NO_PLAN' // a call that needs a formed cluster (leave) came before any committed plan
+  | 'BOOTSTRAP_ABORTED' // the caller's signal ended a wait (leave) before it finished
 
 /**
  * An error of the bootstrapper. `fatal` errors stop it (a failed disk write must not be followed

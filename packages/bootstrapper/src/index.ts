@@ -4,8 +4,9 @@
  * The embeddable p2p-bootstrap agent. `createBootstrapper(options)` drives the pure core node over
  * the private libp2p overlay: a durable state dir (identity, votes, ledger; atomic writes and
  * fsync before anything is sent), typed events (`peer:join`, `peer:leave`, `phase`, `plan`,
- * `role`, `applied`, `ready`, `error`), `waitForPlan`, `waitForApplied`, `waitForReady`, and `status()`
- * with what the node waits for and why. The k3s applier renders each node's files for its role,
+ * `role`, `epoch`, `applied`, `ready`, `left`, `error`), `waitForPlan`, `waitForApplied`,
+ * `waitForReady`, `leave()` (a committed epoch retires the node, then it stops), and `status()`
+ * with what the node waits for and why, and the history of committed epochs. The k3s applier renders each node's files for its role,
  * joins in order (one initialiser, servers one at a time, workers after the first server), starts
  * k3s once and probes readiness; `apply.onOutput` hands the files to an installer instead.
  */
@@ -24,7 +25,12 @@ export { describePart, nodePart, planView, shortId } from './plan-view.js'
 export type { NodePart, PlanView } from './plan-view.js'
 export { PLAN_OUTPUT_PATH, planOutputText, writePlanOutput } from './plan-output.js'
 export { STATUS_SOCKET_NAME, StatusServer, fetchSealedKubeconfig, fetchStatus } from './status-server.js'
-export type { MemberReport, StatusReport } from './status-report.js'
+export type { StatusServerProviders } from './status-server.js'
+export { requestLeave, waitForAgentGone } from './leave-client.js'
+export { leaveWaitingFor } from './leave-outlook.js'
+export type { LeaveOutlookInput } from './leave-outlook.js'
+export type { LeaveUpdate, MemberReport, StatusReport } from './status-report.js'
+export type { EpochRecord } from '@p2p-bootstrap/core'
 export * from './state/index.js'
 export * from './kubeconfig/index.js'
 export type { ApplyOptions, CommandLine, K3sOptions, NodeOutput } from './apply/apply-options.js'

@@ -1,4 +1,5 @@
-import type { NetworkToken, Role } from '@p2p-bootstrap/core'
+import type { NetworkToken, Role, TimingProfile } from '@p2p-bootstrap/core'
+import type { OverlayProfile } from '@p2p-bootstrap/overlay'
 import type { ApplyOptions, K3sOptions } from './apply/apply-options.js'
 
 /** Timing profile names shared by the core and the overlay. */
@@ -61,6 +62,21 @@ export interface BootstrapperOptions {
    * roles, phases): bind it to loopback, or to a management network only.
    */
   observe?: { listen: string }
+  /**
+   * Advanced: overrides of single timings of the named `profile`, for benchmarks and unusual
+   * networks (the benchmarks' naive baseline re-broadcasts the whole ledger and queries mDNS every
+   * second through it). Prefer a named profile: its values are measured together, and every node
+   * of a fleet should run the same ones. Applied last, over `profile` and `failoverDelayMs`.
+   */
+  tuning?: TuningOptions
+}
+
+/** Overrides of a named profile's fields; unknown fields and non-whole numbers are refused. */
+export interface TuningOptions {
+  /** Fields of the core's `TimingProfile`; the result must pass the core's `validateProfile`. */
+  core?: Partial<Omit<TimingProfile, 'name'>>
+  /** Fields of the overlay's `OverlayProfile`, applied after the bootstrapper's connection limits. */
+  overlay?: Partial<OverlayProfile>
 }
 
 export interface ShapeOptions {

@@ -2,9 +2,12 @@ import { hostname as osHostname, networkInterfaces } from 'node:os'
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import {
-  CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX, deriveKeys, parseToken, profileByName
+  CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX, P2pBootstrapError, deriveKeys, parseToken, profileByName,
+  validateProfile
 } from '@p2p-bootstrap/core'
 import type { ClusterShape, DerivedKeys, NetworkToken, Role, TimingProfile } from '@p2p-bootstrap/core'
+import { overlayTuningProblem } from '@p2p-bootstrap/overlay'
+import type { OverlayProfile } from '@p2p-bootstrap/overlay'
 import type { ApplyOptions, NodeOutput } from './apply/apply-options.js'
 import { k3sBlocksOf } from './apply/k3s-blocks.js'
 import type { K3sBlocks } from './apply/k3s-blocks.js'
@@ -33,7 +36,10 @@ export interface ResolvedOptions {
   readonly mdns: boolean
   readonly dht: boolean
   readonly profileName: ProfileName
+  /** The named profile's timings, with `failoverDelayMs` and `tuning.core` over them. */
   readonly coreProfile: TimingProfile
+  /** `tuning.overlay`, checked field by field; the overlay applies it over its profile and limits. */
+  readonly overlayTuning: Readonly<Partial<OverlayProfile>>
   readonly node: {
     readonly nodeIp?: string
     readonly interface?: string
@@ -93,6 +99,8 @@ const optionsSchema = z.strictObject({
     onOutput: z.custom<(output: NodeOutput, options: { signal: AbortSignal }) => Promise<void> | void>(value => typeof value === 'function', 'must be a function').optional(),
     startCommand: commandLine.optional(),
     restartCommand: commandLine.optional(),
+    stopCommand: commandLine.optional(),
+    cleanReplacedServer: z.boolean().optional(),
     readyCommand: z.union([commandLine, z.literal(false)]).optional(),
     onReadyCommand: commandLine.optional(),
     commandTimeoutMs: z.number().int().min(1_000).max(3_600_000).optional()
@@ -102,7 +110,9 @@ const optionsSchema = z.strictObject({
   statusSocket: z.boolean().optional(),
   observe: z.strictObject({
     listen: z.string().refine(value => parseObserveListen(value) !== null, `must be ${OBSERVE_LISTEN_WANTS}`)
-  }).optional()
+  }).optional(),
+  // Checked by tuningOf, whose messages name the field and the fix.
+  tuning: z.unknown().optional()
 })
 
 /** The first issue zod found, as "option shape.controlPlanes: must be one of 1, 3, 5, 7". */
@@ -173,6 +183,7 @@ export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
   }
   const profileName = options.profile ?? 'lan'
   const apply: ApplyOptions = options.apply ?? {}
+  const tuning = tuningOf(options.tuning)
   return {
     token,
     keys,
@@ -184,10 +195,11 @@ export function resolveOptions (options: BootstrapperOptions): ResolvedOptions {
     mdns: options.mdns ?? true,
     dht: options.dht ?? true,
     profileName,
-    coreProfile: {
+    coreProfile: tunedCoreProfile({
       ...profileByName(profileName),
       ...(options.failoverDelayMs === undefined ? {} : { failoverDelayMs: options.failoverDelayMs })
-    },
+    }, tuning.core),
+    overlayTuning: tuning.overlay,
     node: {
       ...(nodeIp === undefined ? {} : { nodeIp }),
       ...(node.interface === undefined ? {} : { interface: node.interface }),
@@ -221,4 +233,63 @@ function adminKeysOf (texts: readonly string[]): string[] {
       throw err
     }
   }))]
+}
+
+/** A plain object (not null, not an array), or an error naming `option`. */
+function plainObject (option: string, value: unknown, example: string): Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+    throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option ${option}: must be an object such as ${example}, got ${got}`)
+  }
+  return value as Readonly<Record<string, unknown>>
+}
+
+/** The fields of the core's timing profile that tuning may set (all but the name). */
+const CORE_TUNING_FIELDS: readonly string[] = Object.keys(profileByName('lan')).filter(key => key !== 'name')
+
+/** `tuning` checked field by field: unknown fields and non-whole numbers are refused by name. */
+function tuningOf (tuning: unknown): { core: Readonly<Record<string, number>>, overlay: Readonly<Partial<OverlayProfile>> } {
+  if (tuning === undefined) return { core: {}, overlay: {} }
+  const given = plainObject('tuning', tuning, '{ core: { ledgerRebroadcastIntervalMs: 10000 } }')
+  for (const key of Object.keys(given)) {
+    if (key !== 'core' && key !== 'overlay') {
+      throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option tuning.${key}: unknown; tuning takes core (the core's timing profile) and overlay (the overlay's profile)`)
+    }
+  }
+  const core: Record<string, number> = {}
+  if (given.core !== undefined) {
+    for (const [key, value] of Object.entries(plainObject('tuning.core', given.core, '{ probeIntervalMs: 500 }'))) {
+      if (!CORE_TUNING_FIELDS.includes(key)) {
+        const fix = key === 'name' ? 'choose the profile with the profile option' : `use one of ${CORE_TUNING_FIELDS.join(', ')}`
+        throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option tuning.core.${key}: not a tunable field of the core's timing profile; ${fix}`)
+      }
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option tuning.core.${key}: must be a whole number of 0 or more (milliseconds, or a count), got ${JSON.stringify(value) ?? typeof value}`)
+      }
+      core[key] = value
+    }
+  }
+  if (given.overlay === undefined) return { core, overlay: {} }
+  const overlay = plainObject('tuning.overlay', given.overlay, '{ mdnsIntervalMaxMs: 1000 }')
+  const problem = overlayTuningProblem(overlay)
+  if (problem !== null) {
+    throw new BootstrapperError('BOOTSTRAP_BAD_OPTION', `option tuning.overlay${problem.field === '' ? '' : `.${problem.field}`}: ${problem.problem}`)
+  }
+  return { core, overlay: overlay as Partial<OverlayProfile> }
+}
+
+/**
+ * The tuned core profile, named `custom` when anything was tuned; the core's validateProfile must
+ * accept it (a probe that outlasts its period, a suspicion shorter than a probe are refused).
+ */
+function tunedCoreProfile (base: TimingProfile, core: Readonly<Record<string, number>>): TimingProfile {
+  if (Object.keys(core).length === 0) return base
+  const tuned: TimingProfile = { ...base, ...core, name: 'custom' }
+  try {
+    return validateProfile(tuned)
+  } catch (err) {
+    if (!(err instanceof P2pBootstrapError)) throw err
+    throw new BootstrapperError('BOOTSTRAP_BAD_OPTION',
+      `option tuning.core: over the ${base.name} profile, ${err.message.replace(/^timing profile custom: /, '')}; change the tuned values so that the rule holds`, { cause: err })
+  }
 }

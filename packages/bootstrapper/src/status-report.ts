@@ -1,4 +1,4 @@
-import type { MemberStatus, NodeStatus, Role } from '@p2p-bootstrap/core'
+import type { EpochRecord, MemberStatus, NodeStatus, Role } from '@p2p-bootstrap/core'
 import type { AgentPhase } from './published-status.js'
 import type { NodePart, PlanView } from './plan-view.js'
 
@@ -15,6 +15,14 @@ export interface MemberReport {
   /** Milliseconds since this node last heard from it (null: never directly). */
   readonly lastSeenAgoMs: number | null
   readonly connected: boolean
+  /**
+   * True when the node asked to leave and no committed epoch has retired it yet. The fields below
+   * marked "absent from older agents" may be missing from a report read over the socket of an
+   * agent older than this command.
+   */
+  readonly leaving?: boolean
+  /** True when a committed epoch retired the node: it left, and no plan counts it again. */
+  readonly retired?: boolean
 }
 
 /** Everything `status` shows; JSON-safe (what the status socket serves). */
@@ -42,7 +50,36 @@ export interface StatusReport {
   readonly ledgerBytes: number
   readonly startedAtMs: number
   readonly reportedAtMs: number
+  /**
+   * Every committed epoch this node holds, oldest first: when, who proposed it, who voted, the
+   * control planes it made, whom it replaced or retired, and why (its notes). Absent from older agents.
+   */
+  readonly history?: readonly EpochRecord[]
+  /** True once this node asked to leave (`leave`), until it stops. Absent from older agents. */
+  readonly leaving?: boolean
+  /** The epoch that retired this node (it left), or null. Absent from older agents. */
+  readonly retiredAtEpoch?: number | null
+  /**
+   * How long a control plane stays dead before a committed epoch replaces it with a live worker,
+   * in milliseconds (option `failoverDelayMs`, else the profile's). Absent from older agents.
+   */
+  readonly failoverDelayMs?: number
 }
+
+/**
+ * One line of the `leave` request's answer on the agent socket (newline-delimited JSON), in the
+ * order they happen: `leaving` once (the request is in the ledger, with what the node waits for),
+ * `waiting` whenever that changes, `epoch` for each epoch committed meanwhile, `retired` when one
+ * retires this node, `left` once its retirement is carried out (the agent stops right after). An
+ * `error` line ends a stream that cannot reach `left` (the agent stopped first).
+ */
+export type LeaveUpdate =
+  | { readonly event: 'leaving', readonly nodeId: string, readonly epoch: number, readonly role: Role | null, readonly waitingFor: string }
+  | { readonly event: 'waiting', readonly waitingFor: string }
+  | { readonly event: 'epoch', readonly record: EpochRecord }
+  | { readonly event: 'retired', readonly epoch: number }
+  | { readonly event: 'left', readonly epoch: number }
+  | { readonly event: 'error', readonly code: string, readonly error: string }
 
 /** Counts of members by state, for progress lines ("found 3/5 peers"). */
 export function aliveCount (status: NodeStatus): number {

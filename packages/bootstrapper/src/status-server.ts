@@ -1,19 +1,38 @@
 import { createServer, request } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { chmod, rm } from 'node:fs/promises'
+import type { Duplex } from 'node:stream'
 import { z } from 'zod'
+import { P2pBootstrapError } from '@p2p-bootstrap/core'
 import { BootstrapperError } from './errors.js'
+import type { BootstrapperErrorCode } from './errors.js'
 import { KubeconfigError } from './kubeconfig/errors.js'
 import { formatSealedKubeconfig, parseSealedKubeconfigText } from './kubeconfig/sealed-kubeconfig.js'
 import type { SealedKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
-import type { StatusReport } from './status-report.js'
+import type { LeaveUpdate, StatusReport } from './status-report.js'
 
 /** The socket's name in the state dir; the dir is 0700 and the socket 0600. */
 export const STATUS_SOCKET_NAME = 'agent.sock'
-const STATUS_PATH = '/v1/status'
-const KUBECONFIG_PATH = '/v1/kubeconfig'
+export const STATUS_PATH = '/v1/status'
+export const KUBECONFIG_PATH = '/v1/kubeconfig'
+export const LEAVE_PATH = '/v1/leave'
 const RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 const REQUEST_TIMEOUT_MS = 5_000
+/** Request heads are a line and a few headers; anything larger is not one of our clients. */
+const REQUEST_HEADER_BYTES_MAX = 8 * 1024
+/** Connections served at once; the CLI opens one per command. */
+const CONNECTIONS_MAX = 32
+/** `leave` streams open at once (each lasts until the node left): more is a client looping. */
+const LEAVE_STREAMS_MAX = 4
+/** How long stop() lets open `leave` streams end with their last line before closing them. */
+const STREAM_END_GRACE_MS = 1_000
+
+/** What each route answers to; anything else is refused with 404, or 405 for a known path. */
+const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = {
+  [STATUS_PATH]: 'GET',
+  [KUBECONFIG_PATH]: 'GET',
+  [LEAVE_PATH]: 'POST'
+}
 
 export interface StatusServerProviders {
   /**
@@ -21,18 +40,36 @@ export interface StatusServerProviders {
    * admin keys configured, or no control plane Ready yet). Without it the route answers 404.
    */
   readonly kubeconfig?: () => SealedKubeconfig | null
+  /**
+   * Asks this node to leave and reports progress through `send` until it left; resolves when the
+   * stream is complete. A rejection before the first `send` is answered with an error status (409
+   * when there is no plan yet); after it, with an `error` line. `signal` aborts when the client
+   * goes away (the node keeps leaving). Without it the route answers 404.
+   */
+  readonly leave?: (send: (update: LeaveUpdate) => void, signal: AbortSignal) => Promise<void>
 }
 
 /** Answered with 404 when no kubeconfig is published, so the client can tell it from an old agent. */
 const NOT_PUBLISHED_MESSAGE = 'no sealed kubeconfig is published: the cluster has no admin keys configured (admin-keys in the config), or no control plane is Ready yet'
 
+/** The HTTP status of a refused `leave`, by the bootstrapper's code. */
+const LEAVE_REFUSAL_STATUS: Readonly<Partial<Record<BootstrapperErrorCode, number>>> = {
+  BOOTSTRAP_NO_PLAN: 409,
+  BOOTSTRAP_STOPPED: 503,
+  BOOTSTRAP_NOT_STARTED: 503
+}
+
 /**
- * Serves `GET /v1/status` and `GET /v1/kubeconfig` as JSON on a unix socket, for `p2p-bootstrap
- * status` and `p2p-bootstrap kubeconfig get`. Only root (or the agent's user) can reach it: the
- * socket is 0600 inside a 0700 dir. The kubeconfig route only ever hands out sealed boxes.
+ * Serves `GET /v1/status`, `GET /v1/kubeconfig` and `POST /v1/leave` as JSON on a unix socket, for
+ * `p2p-bootstrap status`, `kubeconfig get` and `leave`. Only root (or the agent's user) can reach
+ * it: the socket is 0600 inside a 0700 dir. The kubeconfig route only ever hands out sealed boxes;
+ * `leave` is the one request that changes anything, and takes no arguments. Requests are checked
+ * strictly (method, path, no query, no body, small heads); a bad one is answered with an error and
+ * the server keeps serving.
  */
 export class StatusServer {
   private server: Server | undefined
+  private readonly streams = new Set<ServerResponse>()
 
   constructor (
     private readonly socketPath: string,
@@ -44,7 +81,16 @@ export class StatusServer {
     if (this.server !== undefined) return
     // The state dir is locked by this agent, so a socket file left there is a dead agent's.
     await rm(this.socketPath, { force: true })
-    const server = createServer((req, res) => { this.answer(req, res) })
+    const server = createServer({ maxHeaderSize: REQUEST_HEADER_BYTES_MAX, headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+      this.answer(req, res)
+    })
+    server.maxConnections = CONNECTIONS_MAX
+    // A request that is not HTTP at all gets one JSON line and a closed connection, nothing more.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable) { socket.destroy(); return }
+      const body = JSON.stringify({ error: `not a request this agent understands (${err.code ?? err.message}); use ${routeList()}`, code: 'BAD_REQUEST' })
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.socketPath, () => { server.off('error', reject); resolve() })
@@ -60,31 +106,103 @@ export class StatusServer {
     const server = this.server
     this.server = undefined
     if (server === undefined) return
+    // A `leave` stream's last line (`left`) was written just before the agent stops: let it out.
+    await Promise.all([...this.streams].map(async (res) => { await endWithin(res, STREAM_END_GRACE_MS) }))
     server.closeAllConnections()
     await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
     await rm(this.socketPath, { force: true })
   }
 
   private answer (req: IncomingMessage, res: ServerResponse): void {
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' })
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
       res.end(JSON.stringify(body))
     }
-    const route = req.method === 'GET' ? req.url : undefined
+    const url = req.url ?? ''
+    const method = ROUTES[url]
     try {
-      if (route === STATUS_PATH) {
+      if (method === undefined) {
+        send(404, { error: `unknown request ${req.method ?? ''} ${url}; use ${routeList()}`, code: 'NOT_FOUND' })
+      } else if (req.method !== method) {
+        send(405, { error: `${url} answers ${method} only, not ${req.method ?? ''}`, code: 'METHOD_NOT_ALLOWED' }, { allow: method })
+      } else if (hasBody(req)) {
+        // Every request is its path alone: a body is a client of another protocol, or a mistake.
+        send(400, { error: `${method} ${url} takes no body`, code: 'BAD_REQUEST' })
+        req.resume()
+      } else if (url === STATUS_PATH) {
         send(200, this.report())
-      } else if (route === KUBECONFIG_PATH) {
+      } else if (url === KUBECONFIG_PATH) {
         const published = this.providers.kubeconfig?.() ?? null
         if (published === null) send(404, { error: NOT_PUBLISHED_MESSAGE, code: 'KUBECONFIG_NOT_PUBLISHED' })
         else send(200, { nodeId: published.nodeId, sealed: formatSealedKubeconfig(published.sealed) })
       } else {
-        send(404, { error: `unknown request ${req.method ?? ''} ${req.url ?? ''}; use GET ${STATUS_PATH} or GET ${KUBECONFIG_PATH}` })
+        this.answerLeave(res, send)
       }
     } catch (err) {
       send(500, { error: (err as Error).message })
     }
   }
+
+  /** Streams the node's progress towards leaving, one JSON line per update. */
+  private answerLeave (res: ServerResponse, send: (status: number, body: unknown) => void): void {
+    const leave = this.providers.leave
+    if (leave === undefined) {
+      send(404, { error: 'this agent cannot leave from here (no leave provider)', code: 'NOT_FOUND' })
+      return
+    }
+    if (this.streams.size >= LEAVE_STREAMS_MAX) {
+      send(503, { error: `${LEAVE_STREAMS_MAX} leave requests are already being followed; wait for one to end`, code: 'BUSY' })
+      return
+    }
+    const gone = new AbortController()
+    res.on('close', () => { gone.abort(new Error('the client went away')) })
+    let streaming = false
+    const line = (update: LeaveUpdate): void => {
+      if (res.writableEnded) return
+      if (!streaming) {
+        streaming = true
+        this.streams.add(res)
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+      }
+      res.write(`${JSON.stringify(update)}\n`)
+    }
+    leave(line, gone.signal).then(() => {
+      if (streaming) res.end()
+      else send(500, { error: 'the leave request ended without a word' })
+    }, (err: unknown) => {
+      const code = err instanceof P2pBootstrapError ? err.code : 'INTERNAL'
+      const message = err instanceof Error ? err.message : String(err)
+      if (streaming) {
+        line({ event: 'error', code, error: message })
+        res.end()
+      } else {
+        send((LEAVE_REFUSAL_STATUS as Readonly<Record<string, number | undefined>>)[code] ?? 500, { error: message, code })
+      }
+    }).finally(() => { this.streams.delete(res) })
+  }
+}
+
+function routeList (): string {
+  return Object.entries(ROUTES).map(([path, method]) => `${method} ${path}`).join(', ')
+}
+
+/** True when the request says it carries a body (a length above 0, or chunks). */
+function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+/** Ends `res` and waits for its bytes to leave, but no longer than `graceMs`. */
+async function endWithin (res: ServerResponse, graceMs: number): Promise<void> {
+  if (res.writableFinished || res.destroyed) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs)
+    res.once('finish', resolve)
+    res.once('close', resolve)
+    if (!res.writableEnded) res.end()
+  })
+  clearTimeout(timer)
 }
 
 /** Asks the agent whose socket is `socketPath` for its status. */
@@ -154,10 +272,20 @@ async function getFromAgent (socketPath: string, path: string, what: string, sig
     req.on('error', reject)
     req.end()
   }).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code
-    const hint = code === 'ENOENT' || code === 'ECONNREFUSED'
-      ? 'no agent is running with this state dir (start `p2p-bootstrap run`, or pass the --state-dir it uses)'
-      : code === 'EACCES' ? 'permission denied: run as the agent\'s user (usually root)' : (err as Error).message
-    throw new BootstrapperError('BOOTSTRAP_STATUS_SOCKET', `cannot read ${what} from ${socketPath}: ${hint}`, { cause: err })
+    throw agentUnreachable(socketPath, `read ${what} from`, err)
   })
+}
+
+/** True for the errors of a socket no agent listens on (no file, or a dead agent's file). */
+export function isNoAgent (err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' || code === 'ECONNREFUSED'
+}
+
+/** A failure to reach the agent socket, as an error that names the fix: "cannot <doing> <socket>: <hint>". */
+export function agentUnreachable (socketPath: string, doing: string, err: unknown): BootstrapperError {
+  const hint = isNoAgent(err)
+    ? 'no agent is running with this state dir (start `p2p-bootstrap run`, or pass the --state-dir it uses)'
+    : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied: run as the agent\'s user (usually root)' : (err as Error).message
+  return new BootstrapperError('BOOTSTRAP_STATUS_SOCKET', `cannot ${doing} ${socketPath}: ${hint}`, { cause: err })
 }

@@ -287,7 +287,7 @@ describe('errors name the file, the line, the key and the fix', () => {
   })
 
   it('hints that a cloud-config needs a p2p block', () => {
-    expect(errorOf('#cloud-config\nusers: []\n')).toBe(`config ${SOURCE} line 2: users is not a known key: the keys here are token, state-dir, root, profile, listen, peers, mdns, dht, cluster, node, kube-vip, apply, admin-keys, metrics, k3s (this looks like a Kairos cloud-config: p2p-bootstrap reads one only when it has a p2p: block)`)
+    expect(errorOf('#cloud-config\nusers: []\n')).toBe(`config ${SOURCE} line 2: users is not a known key: the keys here are token, state-dir, root, profile, failover-delay, listen, peers, mdns, dht, cluster, node, kube-vip, apply, admin-keys, metrics, k3s (this looks like a Kairos cloud-config: p2p-bootstrap reads one only when it has a p2p: block)`)
   })
 
   it('refuses text over the size limit before parsing it', () => {

@@ -33,7 +33,8 @@ const INTERFACE_PATTERN = /^[A-Za-z0-9_.@-]+$/
 export function checkNode (input: RenderInput, settings: ClusterSettings): CheckedNode {
   const { plan, nodeId } = input
   const role = checkPlan(plan, nodeId)
-  const init = plan.init === nodeId
+  // The initialiser runs cluster-init only while it is a control plane: replaced and back, it is a worker.
+  const init = plan.init === nodeId && role === 'control-plane'
   const nodeIps = checkNodeIps(plan, nodeId, input.facts, input.goneNodes)
   const ownIp = nodeIps.get(nodeId)
   if (ownIp === undefined) throw nodeIpUnknown(nodeId)
@@ -54,8 +55,10 @@ function checkPlan (plan: Plan, nodeId: NodeId): Role {
   if (count % 2 !== 1) {
     throw new RenderError('K3S_EVEN_CONTROL_PLANES', `the plan (epoch ${plan.epoch}) has ${count} control planes: etcd needs an odd count (1, 3, 5) to keep a majority; commit a plan with an odd count`)
   }
-  if (!plan.controlPlanes.includes(plan.init)) {
-    throw new RenderError('K3S_BAD_PLAN', `the plan's init node ${plan.init} is not one of its control planes: commit a plan whose init node is a control plane (S1)`)
+  // S1: the init node never changes; after epoch 1 it may have been replaced (dead) or retired (left).
+  const initGone = plan.epoch > 1 && ((plan.replaced?.includes(plan.init) ?? false) || (plan.retired?.includes(plan.init) ?? false))
+  if (!plan.controlPlanes.includes(plan.init) && !initGone) {
+    throw new RenderError('K3S_BAD_PLAN', `the plan's init node ${plan.init} is not one of its control planes: commit a plan whose init node is a control plane, or (after epoch 1) one that replaced or retired it (S1)`)
   }
   const role = roleOf(plan, nodeId)
   if (role === null) throw new RenderError('K3S_BAD_PLAN', 'there is no plan to render')
@@ -207,10 +210,12 @@ function checkJoin (input: RenderInput, role: Role, ownIp: NodeIp, vip: IpAddres
   if (sameIp(address, ownIp)) {
     throw new RenderError('K3S_BAD_JOIN_ADDRESS', `${where}: joinAddress ${text} is this node's own node-ip: pass the node-ip of another, Ready control plane`)
   }
-  const isServer = input.plan.controlPlanes.some((id) => id !== input.nodeId && sameIpOf(nodeIps.get(id), address))
+  // A server the plan retired still runs until its successors are Ready: a successor may join through it.
+  const servers = [...input.plan.controlPlanes, ...(input.plan.retired ?? [])]
+  const isServer = servers.some((id) => id !== input.nodeId && sameIpOf(nodeIps.get(id), address))
   if (!isServer) {
     const vipNote = vip !== undefined && sameIp(address, vip) ? ' (the VIP only answers once kube-vip runs; servers join through a Ready server\'s node-ip)' : ''
-    throw new RenderError('K3S_BAD_JOIN_ADDRESS', `${where}: joinAddress ${text} is not the node-ip of another control plane of the plan${vipNote}: pass the node-ip of a Ready control plane`)
+    throw new RenderError('K3S_BAD_JOIN_ADDRESS', `${where}: joinAddress ${text} is not the node-ip of another control plane of the plan, nor of a server handing its role over${vipNote}: pass the node-ip of a Ready control plane`)
   }
   return text
 }

@@ -40,6 +40,6 @@ export function planLabels (plan: Plan, nodeId: NodeId, role: Role): string[] {
     }
   }
   const labels = [`${ROLE_LABEL}=${role}`, `${CLUSTER_ID_LABEL}=${plan.clusterId}`, `${NODE_ID_LABEL}=${nodeId}`]
-  if (plan.init === nodeId) labels.push(`${INIT_LABEL}=true`)
+  if (plan.init === nodeId && role === 'control-plane') labels.push(`${INIT_LABEL}=true`)
   return labels
 }

@@ -45,6 +45,14 @@ export interface OverlayOptions {
   profile?: OverlayProfileName
   /** Start at once (default); false to add event listeners before `start()`. */
   start?: boolean
+  /**
+   * Advanced: overrides of single fields of the profile, applied last (after `profile`, `limits`
+   * and `mdns`), for benchmarks and unusual networks. Each value is checked against its field's
+   * range and the profile's relations (target ≤ max connections, initial ≤ maximum interval or
+   * back-off, address ≤ whole dial timeout); an unknown field is refused. Prefer a named profile:
+   * its values are measured together.
+   */
+  tuning?: Partial<OverlayProfile>
 }
 
 /** A static peer: its address and the peer id it must answer with. */
@@ -111,6 +119,94 @@ function parseStaticPeer (option: string, value: unknown, ownPeerId: string): St
   return { address, peerId }
 }
 
+/** A whole-number field's allowed range; booleans are only checked to be booleans. */
+interface IntegerRange { readonly min: number, readonly max: number }
+
+/**
+ * The range of every field `tuning` may set. A mapped type, so a new profile field cannot be
+ * forgotten here. Lower bounds are where a smaller value stops working: 0 ms turns an interval into
+ * a busy loop, a dial shorter than DIAL_TIMEOUT_MS_MIN cannot finish a handshake.
+ */
+const TUNING_FIELDS: { readonly [K in keyof OverlayProfile]: OverlayProfile[K] extends boolean ? 'boolean' : IntegerRange } = {
+  mdnsIntervalInitialMs: { min: MDNS_INTERVAL_MS_MIN, max: DURATION_MS_MAX },
+  mdnsIntervalMaxMs: { min: MDNS_INTERVAL_MS_MIN, max: DURATION_MS_MAX },
+  rendezvousIntervalMs: { min: 1, max: DURATION_MS_MAX },
+  rendezvousTimeoutMs: { min: DIAL_TIMEOUT_MS_MIN, max: DURATION_MS_MAX },
+  reconcileIntervalMs: { min: 1, max: DURATION_MS_MAX },
+  redialBackoffInitialMs: { min: 1, max: DURATION_MS_MAX },
+  redialBackoffMaxMs: { min: 1, max: DURATION_MS_MAX },
+  dialTimeoutMs: { min: DIAL_TIMEOUT_MS_MIN, max: DURATION_MS_MAX },
+  addressDialTimeoutMs: { min: DIAL_TIMEOUT_MS_MIN, max: DURATION_MS_MAX },
+  pnetHandshakeTimeoutMs: { min: DIAL_TIMEOUT_MS_MIN, max: DURATION_MS_MAX },
+  inboundUpgradeTimeoutMs: { min: DIAL_TIMEOUT_MS_MIN, max: DURATION_MS_MAX },
+  maxConnections: { min: 2, max: CONNECTIONS_MAX },
+  targetConnections: { min: 0, max: CONNECTIONS_MAX },
+  maxIncomingPendingConnections: { min: 1, max: CONNECTIONS_MAX },
+  inboundConnectionsPerHostPerSecond: { min: 1, max: CONNECTIONS_MAX },
+  discoveryDialConcurrency: { min: 1, max: CONNECTIONS_MAX },
+  connectionPingIntervalMs: { min: 1, max: DURATION_MS_MAX },
+  allowLoopback: 'boolean'
+}
+
+function isTunable (key: string): key is keyof OverlayProfile {
+  return Object.hasOwn(TUNING_FIELDS, key)
+}
+
+/** What is wrong with a `tuning` object: the field at fault ('' for the whole) and the problem. */
+export interface OverlayTuningProblem {
+  readonly field: string
+  readonly problem: string
+}
+
+/**
+ * The first problem of an overlay `tuning` object taken alone (shape, unknown fields, ranges), or
+ * null. Exported so that a caller (the bootstrapper) can refuse bad tuning before anything starts,
+ * naming the field its own way; the relations are checked when the profile is built.
+ */
+export function overlayTuningProblem (tuning: unknown): OverlayTuningProblem | null {
+  if (typeof tuning !== 'object' || tuning === null || Array.isArray(tuning)) {
+    return { field: '', problem: `must be an object of profile fields such as { mdnsIntervalMaxMs: 1000 }, got ${tuning === null ? 'null' : Array.isArray(tuning) ? 'an array' : typeof tuning}` }
+  }
+  for (const [key, value] of Object.entries(tuning)) {
+    if (!isTunable(key)) {
+      return { field: key, problem: `is not a field of the overlay profile; use one of ${Object.keys(TUNING_FIELDS).join(', ')}` }
+    }
+    const range = TUNING_FIELDS[key]
+    if (range === 'boolean') {
+      if (typeof value !== 'boolean') return { field: key, problem: `must be true or false, got ${JSON.stringify(value) ?? typeof value}` }
+    } else if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+      return { field: key, problem: `must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(value) ?? typeof value}` }
+    }
+  }
+  return null
+}
+
+/** The profile's whole-number fields (all but the booleans). */
+type NumberField = { [K in keyof OverlayProfile]: OverlayProfile[K] extends number ? K : never }[keyof OverlayProfile]
+
+/** Pairs of fields whose order the overlay relies on: the first must not exceed the second. */
+const TUNING_RELATIONS: ReadonlyArray<readonly [NumberField, NumberField, string]> = [
+  ['targetConnections', 'maxConnections', 'the reconcile loop cannot aim above the hard cap'],
+  ['mdnsIntervalInitialMs', 'mdnsIntervalMaxMs', 'the query interval only grows from the first to the longest'],
+  ['redialBackoffInitialMs', 'redialBackoffMaxMs', 'the back-off only grows from the first to the longest'],
+  ['addressDialTimeoutMs', 'dialTimeoutMs', 'one address cannot take longer than the whole dial']
+]
+
+/** `tuning` over an already resolved profile: each field checked, then the profile's relations. */
+function tuneProfile (profile: OverlayProfile, tuning: unknown): OverlayProfile {
+  const problem = overlayTuningProblem(tuning)
+  if (problem !== null) throw badOption(problem.field === '' ? 'tuning' : `tuning.${problem.field}`, problem.problem)
+  const given = tuning as Partial<OverlayProfile>
+  const tuned: OverlayProfile = { ...profile, ...given }
+  for (const [lower, upper, why] of TUNING_RELATIONS) {
+    if (tuned[lower] > tuned[upper]) {
+      const field = Object.hasOwn(given, lower) ? lower : upper
+      throw badOption(`tuning.${field}`, `makes ${lower} (${tuned[lower]}) larger than ${upper} (${tuned[upper]}): ${why}; tune both, or leave ${field} to the profile`)
+    }
+  }
+  return tuned
+}
+
 function resolveProfile (options: OverlayOptions): OverlayProfile {
   const name = options.profile ?? 'lan'
   if (name !== 'lan' && name !== 'wan' && name !== 'test') {
@@ -134,7 +230,7 @@ function resolveProfile (options: OverlayOptions): OverlayProfile {
   if (typeof options.mdns === 'object' && options.mdns !== null) {
     mdnsIntervalInitialMs = checkInteger('mdns.intervalMs', options.mdns.intervalMs, MDNS_INTERVAL_MS_MIN, DURATION_MS_MAX)
   }
-  return {
+  const limited: OverlayProfile = {
     ...base,
     maxConnections,
     // Room is kept for inbound dials from peers that need us (see the profile field).
@@ -146,6 +242,7 @@ function resolveProfile (options: OverlayOptions): OverlayProfile {
     // A caller's initial interval above the profile's maximum means "never faster than this".
     mdnsIntervalMaxMs: Math.max(base.mdnsIntervalMaxMs, mdnsIntervalInitialMs)
   }
+  return options.tuning === undefined ? limited : tuneProfile(limited, options.tuning)
 }
 
 function checkList (option: string, value: unknown, max: number): unknown[] {

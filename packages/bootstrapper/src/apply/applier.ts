@@ -1,6 +1,6 @@
-import { openAgentToken, openServerToken, roleOf } from '@p2p-bootstrap/core'
+import { openAgentToken, openServerToken, roleOf, wasReplaced } from '@p2p-bootstrap/core'
 import type { NodeFacts, NodeId, NodeKey, Plan, Role } from '@p2p-bootstrap/core'
-import { DATA_DIR_DEFAULT, RenderError, renderNode } from '@p2p-bootstrap/k3s'
+import { DATA_DIR_DEFAULT, RenderError, nodeNameFor, renderNode } from '@p2p-bootstrap/k3s'
 import type { NodeSecrets, RenderedOutput } from '@p2p-bootstrap/k3s'
 import { BootstrapperError } from '../errors.js'
 import { hasReached } from '../published-status.js'
@@ -8,14 +8,24 @@ import type { AgentPhase, PublishedStatus } from '../published-status.js'
 import type { StateDir } from '../state/state-dir.js'
 import type { ApplyOptions, CommandLine, NodeOutput } from './apply-options.js'
 import { loadApplyRecord, saveApplyRecord } from './apply-record.js'
-import type { ApplyRecord } from './apply-record.js'
+import type { ApplyRecord, K3sService } from './apply-record.js'
 import { hostNetwork } from './host-network.js'
 import { nextJoinStep } from './join-sequence.js'
 import type { JoinStep } from './join-sequence.js'
 import type { K3sBlocks } from './k3s-blocks.js'
 import { answersTcp, readCaHash } from './k3s-facts.js'
+import {
+  SERVER_READY_ENTRY_NAME, STOPPED_ENTRY_NAME, chooseRemover, pendingRemovals, removedEntryName, retiringServers,
+  serverRemovalsPending
+} from './node-removal.js'
+import type { RemovalView } from './node-removal.js'
 import { filesHash, pathUnder, writeOutputFiles } from './output-files.js'
+import { RetryTimer } from './retry-timer.js'
+import type { Backoff } from './retry-timer.js'
 import { describeFailure, expandCommand, runCommand } from './run-command.js'
+import { holdsServerData, removeServerState, staleServerError } from './stale-server.js'
+
+export type { Backoff } from './retry-timer.js'
 
 /** Ledger names this agent publishes under `node/<id>/`. */
 export const CA_HASH_ENTRY_NAME = 'ca-hash'
@@ -29,14 +39,11 @@ const COMMAND_TIMEOUT_MS_DEFAULT = 120_000
 
 const DEFAULT_START: CommandLine = ['systemctl', 'enable', '--now', '{service}']
 const DEFAULT_RESTART: CommandLine = ['systemctl', 'restart', '{service}']
+const DEFAULT_STOP: CommandLine = ['systemctl', 'disable', '--now', '{service}']
 const DEFAULT_SERVER_PROBE: CommandLine = ['k3s', 'kubectl', 'get', '--raw', '/readyz']
 const DEFAULT_WORKER_PROBE: CommandLine = ['systemctl', 'is-active', '--quiet', 'k3s-agent']
-
-/** Back-off of retries (a failed start, a probe that says "not yet"), in milliseconds. */
-export interface Backoff {
-  readonly initialMs: number
-  readonly maxMs: number
-}
+/** kubectl as k3s ships it on a server (it reads the admin kubeconfig k3s writes). */
+const KUBECTL: CommandLine = ['k3s', 'kubectl']
 
 /** What the applier reads from and writes to the ledger (through the driver, in S6 order). */
 export interface ApplierLedger {
@@ -44,17 +51,28 @@ export interface ApplierLedger {
   factsOf: (nodeId: NodeId) => NodeFacts | undefined
   statusOf: (nodeId: NodeId) => PublishedStatus | null
   publish: (name: string, value: Uint8Array) => void
+  /**
+   * True while a member is alive (or suspect) in this node's view: of the servers, the lowest live
+   * one deletes gone nodes from Kubernetes. Without it, every member counts as alive.
+   */
+  alive?: (nodeId: NodeId) => boolean
 }
 
 /** Where the applier tells the agent what happened. */
 export interface ApplierReports {
-  phase: (phase: AgentPhase, waitingFor: string) => void
+  /** `epoch` is the plan epoch the phase is about: a report about an older plan than the agent's latest is stale. */
+  phase: (phase: AgentPhase, waitingFor: string, epoch: number) => void
   applied: (plan: Plan, files: readonly string[], output: RenderedOutput) => void
   clusterReady: (plan: Plan) => void
   /** This node is Ready: what a Ready server publishes besides its phase (the admin kubeconfig). */
   nodeReady: (plan: Plan, output: RenderedOutput) => Promise<void>
   error: (error: BootstrapperError) => void
   notice: (message: string) => void
+  /**
+   * This node left: the plan retired it, and its k3s service is stopped (drained first on a
+   * server), or never ran. Once per run of the agent; `waitForRetired` resolves at the same time.
+   */
+  retired?: (plan: Plan) => void
 }
 
 export interface ApplierInit {
@@ -76,16 +94,37 @@ export interface ApplierInit {
 /** A join decision that is not a wait. */
 type JoinDecision = Exclude<JoinStep, { kind: 'wait' }>
 
+/** A readiness probe of one plan epoch; a newer plan stops it, so it never speaks for that plan. */
+interface Probe {
+  readonly epoch: number
+  readonly controller: AbortController
+  readonly done: Promise<void>
+}
+
+interface RetiredWaiter {
+  readonly resolve: (plan: Plan) => void
+  readonly reject: (reason: unknown) => void
+}
+
 /**
- * Brings this node's k3s up for the committed plan, in the order DESIGN §7 requires: decide how to
- * join (the one initialiser at once; servers one at a time; workers after the first server), open
- * the tokens, render, check the cluster-wide settings against the init node's, write the files
- * (or hand them to an installer's callback), run the start step once, probe `/readyz` with
+ * Brings this node's k3s to what the latest committed plan says, in the order DESIGN §7 requires:
+ * decide how to join (the one initialiser at once; servers one at a time; workers after a server),
+ * open the tokens, render, check the cluster-wide settings against the init node's, write the
+ * files (or hand them to an installer's callback), run the start step once, probe `/readyz` with
  * back-off and publish Ready; the init server then publishes the CA hash that joiners pin.
+ *
+ * Later epochs are reconciled the same way. A node whose role and join target stay keeps running
+ * (same bytes, no restart) and reports Ready again for the new epoch. A worker promoted to control
+ * plane waits for its turn, then stops its agent and starts the server. A server whose join
+ * target left the control plane gets a config naming a live one, without a restart. The lowest
+ * live Ready server deletes replaced (dead) and retired (stopped) nodes from Kubernetes, so their
+ * etcd members stop counting, before any new server joins. A node replaced while it was down
+ * starts nothing until its stale server state is gone (opt-in: it removes it itself), and a node
+ * the plan retired drains (on a server), stops and disables its k3s service.
  *
  * Every change in the ledger pokes it; it re-decides from what is published, never from timing.
  * A record in the state dir makes restarts repeat nothing: same join decision, same bytes, no
- * second start.
+ * second start, stop or clean-up.
  */
 export class K3sApplier {
   private readonly init: ApplierInit
@@ -94,16 +133,21 @@ export class K3sApplier {
   private record: ApplyRecord | null = null
   private running: Promise<void> | undefined
   private dirty = false
-  private probing: { epoch: number, done: Promise<void> } | undefined
-  private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private startBackoffMs: number
+  private probes: Probe[] = []
+  private readonly startRetry: RetryTimer
+  private readonly removalRetry: RetryTimer
   private lastProblem = ''
   private announcedEpoch = 0
   private clusterReadyEpoch = 0
+  /** The latest plan epoch at which this node's own k3s answered Ready. */
+  private readyEpoch = 0
+  private retiredPlan: Plan | null = null
+  private retiredWaiters = new Set<RetiredWaiter>()
 
   constructor (init: ApplierInit) {
     this.init = init
-    this.startBackoffMs = init.backoff.initialMs
+    this.startRetry = new RetryTimer(init.backoff, () => { this.poke() })
+    this.removalRetry = new RetryTimer(init.backoff, () => { this.poke() })
   }
 
   /** Reads what earlier runs applied; call once before the first plan. */
@@ -115,6 +159,8 @@ export class K3sApplier {
   setPlan (plan: Plan): void {
     if (this.plan !== null && this.plan.epoch >= plan.epoch) return
     this.plan = plan
+    // A probe of an older epoch must not report Ready for this one (a promoted worker's agent is not a server).
+    this.stopProbes(plan.epoch)
     this.poke()
   }
 
@@ -127,15 +173,47 @@ export class K3sApplier {
 
   /** Stops probing and retrying; resolves once nothing of the applier runs. */
   async stop (): Promise<void> {
-    this.abort.abort(new BootstrapperError('BOOTSTRAP_STOPPED', 'the bootstrapper stopped'))
-    clearTimeout(this.retryTimer)
+    const stopped = new BootstrapperError('BOOTSTRAP_STOPPED', 'the bootstrapper stopped')
+    this.abort.abort(stopped)
+    this.startRetry.clear()
+    this.removalRetry.clear()
+    for (const waiter of this.retiredWaiters) waiter.reject(stopped)
+    this.retiredWaiters.clear()
     await this.running
-    await this.probing?.done
+    await Promise.all(this.probes.map(async probe => { await probe.done }))
   }
 
   /** Resolves once the current decision round has finished (tests, stop). */
   async settled (): Promise<void> {
     while (this.running !== undefined) await this.running
+  }
+
+  /** The plan that retired this node, once its k3s service is stopped (or never ran); else null. */
+  get retired (): Plan | null {
+    return this.retiredPlan
+  }
+
+  /**
+   * Resolves with the plan that retired this node once its retirement is carried out: k3s drained
+   * (on a server), stopped and disabled. What `leave` waits for before the agent exits.
+   */
+  async waitForRetired (options: { signal?: AbortSignal } = {}): Promise<Plan> {
+    const { signal } = options
+    signal?.throwIfAborted()
+    if (this.retiredPlan !== null) return this.retiredPlan
+    if (this.abort.signal.aborted) throw new BootstrapperError('BOOTSTRAP_STOPPED', 'the bootstrapper stopped')
+    return await new Promise<Plan>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.retiredWaiters.delete(waiter)
+        reject(signal?.reason)
+      }
+      const waiter: RetiredWaiter = {
+        resolve: (plan) => { signal?.removeEventListener('abort', onAbort); resolve(plan) },
+        reject: (reason) => { signal?.removeEventListener('abort', onAbort); reject(reason) }
+      }
+      this.retiredWaiters.add(waiter)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
   }
 
   private async loop (): Promise<void> {
@@ -160,58 +238,133 @@ export class K3sApplier {
     if (plan === null) return
     await this.checkClusterReady(plan)
     const { nodeId } = this.init
-    const role = roleOf(plan, nodeId) ?? 'worker'
+    const role = roleOf(plan, nodeId)
+    if (role === null) {
+      await this.retire(plan)
+      return
+    }
+    if (wasReplaced(plan, nodeId) && !(await this.leaveStaleServer(plan))) return
+    const running = this.runningRecord(role)
+    const applied = running === undefined ? await this.applyRole(plan, role) : await this.keepRunning(plan, role, running)
+    if (applied) await this.removeGoneNodes(plan)
+  }
+
+  /** The record of this node's k3s running in `role` (any epoch), if it is. */
+  private runningRecord (role: Role): ApplyRecord | undefined {
+    const record = this.ownRecord()
+    if (record === null || record.role !== role || !record.started || record.retiredEpoch !== undefined) return undefined
+    return record
+  }
+
+  private ownRecord (): ApplyRecord | null {
+    return this.record !== null && this.record.nodeId === this.init.nodeId ? this.record : null
+  }
+
+  /**
+   * This node's output for a role it does not run yet: its first start, a change of role (the
+   * other service is stopped first), or a start that failed before. Returns true once started.
+   */
+  private async applyRole (plan: Plan, role: Role): Promise<boolean> {
     const kept = this.keptRecord(plan, role)
     const decision = kept === undefined ? await this.decideJoin(plan, role) : { join: kept.join, caHash: kept.caHash }
     if ('waitingFor' in decision) {
-      this.init.reports.phase('committed', decision.waitingFor)
-      return
+      this.phase('committed', decision.waitingFor, plan)
+      return false
     }
-    if (!this.clusterSettingsAgree(plan)) return
-    // This node's bytes depend on its own facts and its join target only; another node's facts
-    // serve cross-checks (the VIP is nobody's node-ip). A node whose facts have not reached this one
-    // (it died right after writing them, or they are still on their way) is rendered around; a
-    // join target without a known node-ip was already waited for above.
-    const factless = [...plan.controlPlanes, ...plan.workers].filter(id => id !== nodeId && this.init.ledger.factsOf(id) === undefined)
+    if (!this.clusterSettingsAgree(plan)) return false
     const secrets = this.openSecrets(plan, role)
-    const output = this.render(plan, decision.join, decision.caHash, secrets, new Set(factless))
-    if (output === undefined) return
-    const hash = filesHash(output.files)
-    const unchanged = kept !== undefined && kept.filesHash === hash
-    if (unchanged && kept.started) {
-      this.afterStart(plan, output, kept, this.pathsOf(output))
-      return
-    }
+    const output = this.render(plan, decision.join, decision.caHash, secrets)
+    if (output === undefined) return false
     const files = await this.deliver(plan, output, secrets, decision.join)
-    if (files === undefined) return
-    // k3s that ran with other files (another epoch's, or before a config change) is restarted, not started.
-    const wasStarted = this.record !== null && this.record.nodeId === nodeId && (this.record.started || this.record.ranBefore === true)
-    let record: ApplyRecord = {
+    if (files === undefined) return false
+    const previous = this.ownRecord()
+    const record: ApplyRecord = {
       epoch: plan.epoch,
-      nodeId,
+      nodeId: this.init.nodeId,
       role,
       join: decision.join,
       ...(decision.caHash === undefined ? {} : { caHash: decision.caHash }),
-      filesHash: hash,
+      filesHash: filesHash(output.files),
       started: false,
-      ...(wasStarted ? { ranBefore: true } : {}),
-      onReadyRan: kept?.onReadyRan ?? false
+      ranService: previous?.ranService ?? null,
+      onReadyRan: kept?.onReadyRan ?? false,
+      ...(previous?.cleanedEpoch === undefined ? {} : { cleanedEpoch: previous.cleanedEpoch })
     }
     await this.save(record)
-    if (this.startsK3s()) {
-      const started = await this.startK3s(output, wasStarted)
-      if (!started) return
+    const started = await this.startService(record, output)
+    if (started === undefined) return false
+    this.afterStart(plan, output, started, files)
+    return true
+  }
+
+  /**
+   * k3s already runs in the plan's role (this epoch or an earlier one): the same bytes need nothing
+   * but a new Ready for this epoch. A join target that left the control plane is replaced in the
+   * config without a restart (k3s reads it at its next start; a running k3s knows every server,
+   * and restarting servers at once could cost etcd its quorum). Other changed bytes (a node-local
+   * setting changed across a restart of the agent) restart k3s once. Returns true once running.
+   */
+  private async keepRunning (plan: Plan, role: Role, record: ApplyRecord): Promise<boolean> {
+    const join = await this.currentJoin(plan, role, record.join)
+    if (!this.clusterSettingsAgree(plan)) return false
+    const secrets = this.openSecrets(plan, role)
+    const output = this.render(plan, join, record.caHash, secrets)
+    if (output === undefined) return false
+    const hash = filesHash(output.files)
+    const sameEpoch = record.epoch === plan.epoch
+    const carried: ApplyRecord = { ...record, epoch: plan.epoch, join, onReadyRan: sameEpoch && record.onReadyRan }
+    if (hash === record.filesHash) {
+      if (!sameEpoch) await this.save(carried)
+      this.afterStart(plan, output, carried, this.pathsOf(output))
+      return true
     }
-    record = { ...record, started: true }
-    await this.save(record)
-    this.startBackoffMs = this.init.backoff.initialMs
-    this.afterStart(plan, output, record, files)
+    const files = await this.deliver(plan, output, secrets, join)
+    if (files === undefined) return false
+    if (join !== record.join) {
+      const retargeted: ApplyRecord = { ...carried, filesHash: hash }
+      await this.save(retargeted)
+      this.init.reports.notice(`config.yaml now names ${join.kind === 'join' ? join.server : 'no server'} to join through (the server it named left the control plane); k3s reads it at its next start, so it is not restarted`)
+      this.afterStart(plan, output, retargeted, files)
+      return true
+    }
+    const pending: ApplyRecord = { ...carried, filesHash: hash, started: false }
+    await this.save(pending)
+    const started = await this.startService(pending, output)
+    if (started === undefined) return false
+    this.afterStart(plan, output, started, files)
+    return true
+  }
+
+  /**
+   * The join target of a running node, or a live server of the plan if the one it named left. With
+   * no other server to name (the successor of a single server that left), the old one stays: it
+   * only matters at k3s' next start, and a server with etcd data ignores it then.
+   */
+  private async currentJoin (plan: Plan, role: Role, join: JoinDecision): Promise<JoinDecision> {
+    if (join.kind === 'init' || this.joinTargetValid(plan, role, join)) return join
+    const { nodeId, ledger } = this.init
+    if (role === 'worker' && plan.vip !== undefined && await answersTcp(plan.vip, API_PORT, VIP_PROBE_TIMEOUT_MS, this.abort.signal)) {
+      return { kind: 'join', server: plan.vip, viaVip: true }
+    }
+    const others = plan.controlPlanes.filter(id => id !== nodeId)
+    const ready = others.filter(id => hasReached(ledger.statusOf(id), 'ready', plan.epoch))
+    for (const id of [...ready, ...others]) {
+      const server = ledger.factsOf(id)?.nodeIp
+      if (server !== undefined) return { kind: 'join', server, viaVip: false }
+    }
+    return join
+  }
+
+  private joinTargetValid (plan: Plan, role: Role, join: Extract<JoinDecision, { kind: 'join' }>): boolean {
+    if (join.viaVip) return role === 'worker' && plan.vip === join.server
+    const { nodeId, ledger } = this.init
+    return plan.controlPlanes.some(id => id !== nodeId && ledger.factsOf(id)?.nodeIp === join.server)
   }
 
   /** The record of an earlier run for this plan epoch and role, if it is this node's. */
   private keptRecord (plan: Plan, role: Role): ApplyRecord | undefined {
-    const record = this.record
-    if (record === null || record.epoch !== plan.epoch || record.nodeId !== this.init.nodeId || record.role !== role) return undefined
+    const record = this.ownRecord()
+    if (record === null || record.epoch !== plan.epoch || record.role !== role || record.retiredEpoch !== undefined) return undefined
     return record
   }
 
@@ -232,14 +385,25 @@ export class K3sApplier {
     const { nodeId, ledger } = this.init
     const nodeIpOf = (id: NodeId): string | undefined => ledger.factsOf(id)?.nodeIp
     if (this.assumesEarlierSteps()) {
-      if (plan.init === nodeId) return { join: { kind: 'init' } }
-      const server = nodeIpOf(plan.init)
-      if (server === undefined) return { waitingFor: `the init node ${short(plan.init)} to publish its node-ip` }
+      if (plan.init === nodeId && role === 'control-plane') return { join: { kind: 'init' } }
+      // The init node while it is a control plane, else the first other one (the init node may be gone).
+      const target = plan.controlPlanes.includes(plan.init) ? plan.init : plan.controlPlanes.find(id => id !== nodeId)
+      const server = target === undefined ? undefined : nodeIpOf(target)
+      if (target === undefined || server === undefined) return { waitingFor: `the control plane ${short(target ?? plan.init)} to publish its node-ip` }
       return { join: { kind: 'join', server, viaVip: false } }
     }
     const readyServers = new Set(plan.controlPlanes.filter(id => hasReached(ledger.statusOf(id), 'ready', plan.epoch)))
     const caHash = this.publishedCaHash(plan)
-    const input = { plan, nodeId, readyServers, nodeIpOf, caHashKnown: caHash !== undefined, vipAnswers: false }
+    const input = {
+      plan,
+      nodeId,
+      readyServers,
+      nodeIpOf,
+      caHashKnown: caHash !== undefined,
+      vipAnswers: false,
+      awaitingRemoval: role === 'control-plane' ? serverRemovalsPending(plan, this.removalView()) : [],
+      retiringServers: retiringServers(plan, this.removalView())
+    }
     let step = nextJoinStep(input)
     if (step.kind === 'join' && role === 'worker' && plan.vip !== undefined &&
         await answersTcp(plan.vip, API_PORT, VIP_PROBE_TIMEOUT_MS, this.abort.signal)) {
@@ -261,7 +425,7 @@ export class K3sApplier {
     if (plan.init === this.init.nodeId) return true
     const theirs = hashEntry(this.init.ledger.lookup(`node/${plan.init}/${CLUSTER_HASH_ENTRY_NAME}`))
     if (theirs === undefined) {
-      this.init.reports.phase('committed', `the init node ${short(plan.init)} to publish its cluster-wide k3s settings`)
+      this.phase('committed', `the init node ${short(plan.init)} to publish its cluster-wide k3s settings`, plan)
       return false
     }
     if (theirs === this.init.blocks.clusterHash) return true
@@ -281,13 +445,19 @@ export class K3sApplier {
     }
   }
 
-  private render (plan: Plan, join: JoinDecision, caHash: string | undefined, secrets: NodeSecrets, goneNodes: ReadonlySet<NodeId>): RenderedOutput | undefined {
+  private render (plan: Plan, join: JoinDecision, caHash: string | undefined, secrets: NodeSecrets): RenderedOutput | undefined {
     const { nodeId, ledger, blocks, node } = this.init
     const facts = new Map<NodeId, NodeFacts>()
-    for (const id of new Set([...plan.controlPlanes, ...plan.workers, nodeId])) {
+    // Retired nodes too: a server handing its role over may be the join target.
+    for (const id of new Set([...plan.controlPlanes, ...plan.workers, ...(plan.retired ?? []), nodeId])) {
       const known = ledger.factsOf(id)
       if (known !== undefined) facts.set(id, known)
     }
+    // This node's bytes depend on its own facts and its join target only; another node's facts
+    // serve cross-checks (the VIP is nobody's node-ip). A node whose facts have not reached this one
+    // (it died right after writing them, or they are still on their way) is rendered around; a
+    // join target without a known node-ip was already waited for.
+    const goneNodes = new Set([...plan.controlPlanes, ...plan.workers].filter(id => id !== nodeId && !facts.has(id)))
     const nodeIp = facts.get(nodeId)?.nodeIp ?? node.nodeIp
     if (nodeIp === undefined) {
       this.problem(new BootstrapperError('BOOTSTRAP_BAD_OPTION', 'this node has no node-ip: set node.ip (--node-ip) or node.interface (--interface) to an interface with an IPv4 address'))
@@ -340,10 +510,34 @@ export class K3sApplier {
     } catch (err) {
       if (this.abort.signal.aborted) throw err
       this.problem(new BootstrapperError('BOOTSTRAP_HOOK_FAILED', `the onOutput callback failed: ${(err as Error).message}; retrying`, { cause: err }))
-      this.retryLater()
+      this.startRetry.schedule()
       return undefined
     }
     return output.files.map(file => file.path)
+  }
+
+  /**
+   * Runs the start step for the record's files: a restart when this service already ran with other
+   * files; after a change of role, the other service is stopped and disabled first (a promoted
+   * worker's agent must not run beside its server). Each step is saved before the next, so a
+   * restart of the agent repeats none that succeeded. Returns the started record, or undefined
+   * after a failure (reported, and retried with back-off).
+   */
+  private async startService (record: ApplyRecord, output: RenderedOutput): Promise<ApplyRecord | undefined> {
+    let current = record
+    if (this.startsK3s()) {
+      if (current.ranService !== null && current.ranService !== output.service) {
+        const stopped = await this.stopService(current.ranService, `this node is a ${output.role} now and runs ${output.service}`, this.commandEnv(output))
+        if (!stopped) return undefined
+        current = { ...current, ranService: null }
+        await this.save(current)
+      }
+      if (!(await this.startK3s(output, current.ranService === output.service))) return undefined
+    }
+    current = { ...current, started: true, ranService: this.startsK3s() ? output.service : current.ranService }
+    await this.save(current)
+    this.startRetry.reset()
+    return current
   }
 
   /** Runs the start step (or the restart step when k3s already ran with other files). */
@@ -351,13 +545,26 @@ export class K3sApplier {
     const { apply } = this.init
     const template = restart ? (apply.restartCommand ?? DEFAULT_RESTART) : (apply.startCommand ?? DEFAULT_START)
     const argv = expandCommand(template, output.service)
-    const timeoutMs = apply.commandTimeoutMs ?? COMMAND_TIMEOUT_MS_DEFAULT
-    this.init.reports.phase('committed', `\`${argv.join(' ')}\` to start ${output.service}`)
+    const timeoutMs = this.commandTimeoutMs()
+    this.phase('committed', `\`${argv.join(' ')}\` to start ${output.service}`)
     const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.commandEnv(output) })
     if (result.code === 0) return true
     this.problem(new BootstrapperError('BOOTSTRAP_START_FAILED',
-      `${describeFailure(argv, result, timeoutMs)}; retrying in ${Math.round(this.startBackoffMs / 1000)} s (check \`journalctl -u ${output.service}\`)`))
-    this.retryLater()
+      `${describeFailure(argv, result, timeoutMs)}; retrying in ${Math.round(this.startRetry.waitMs / 1000)} s (check \`journalctl -u ${output.service}\`)`))
+    this.startRetry.schedule()
+    return false
+  }
+
+  /** Runs the stop step for `service`; a failure is reported and retried with back-off. */
+  private async stopService (service: K3sService, why: string, env: Record<string, string>): Promise<boolean> {
+    const argv = expandCommand(this.init.apply.stopCommand ?? DEFAULT_STOP, service)
+    const timeoutMs = this.commandTimeoutMs()
+    this.phase('committed', `\`${argv.join(' ')}\` to stop ${service}: ${why}`)
+    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env })
+    if (result.code === 0) return true
+    this.problem(new BootstrapperError('BOOTSTRAP_START_FAILED',
+      `${describeFailure(argv, result, timeoutMs)} (${why}); retrying in ${Math.round(this.startRetry.waitMs / 1000)} s (check \`journalctl -u ${service}\`)`))
+    this.startRetry.schedule()
     return false
   }
 
@@ -368,11 +575,11 @@ export class K3sApplier {
     if (this.announcedEpoch < plan.epoch) {
       this.announcedEpoch = plan.epoch
       const probe = this.probeCommand(output)
-      this.init.reports.phase('applied', probe === undefined
+      this.phase('applied', probe === undefined
         ? `nothing: this node's output for plan epoch ${plan.epoch} is ${this.startsK3s() ? 'written and started' : 'written'}`
-        : `k3s on this node to answer \`${probe.join(' ')}\``)
+        : `k3s on this node to answer \`${probe.join(' ')}\``, plan)
       this.init.reports.applied(plan, files, output)
-      if (probe !== undefined) this.probing = { epoch: plan.epoch, done: this.probeUntilReady(plan, output, probe) }
+      if (probe !== undefined) this.startProbe(plan, output, probe)
     }
   }
 
@@ -388,9 +595,25 @@ export class K3sApplier {
     return [...(output.role === 'control-plane' ? DEFAULT_SERVER_PROBE : DEFAULT_WORKER_PROBE)]
   }
 
+  private startProbe (plan: Plan, output: RenderedOutput, argv: string[]): void {
+    this.stopProbes(plan.epoch)
+    const controller = new AbortController()
+    const signal = AbortSignal.any([this.abort.signal, controller.signal])
+    const done = this.probeUntilReady(plan, output, argv, signal).catch((err: unknown) => {
+      if (!signal.aborted) this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `readiness probe: ${(err as Error).message}`, { cause: err }))
+    })
+    const probe: Probe = { epoch: plan.epoch, controller, done }
+    this.probes.push(probe)
+    void probe.done.finally(() => { this.probes = this.probes.filter(other => other !== probe) })
+  }
+
+  /** Stops the probes of epochs before `epoch` (all of them with Infinity). */
+  private stopProbes (epoch: number): void {
+    for (const probe of this.probes) if (probe.epoch < epoch) probe.controller.abort()
+  }
+
   /** Probes with back-off until the local k3s is Ready, then publishes it (and the CA hash on the init server). */
-  private async probeUntilReady (plan: Plan, output: RenderedOutput, argv: string[]): Promise<void> {
-    const signal = this.abort.signal
+  private async probeUntilReady (plan: Plan, output: RenderedOutput, argv: string[], signal: AbortSignal): Promise<void> {
     const since = new Date().toISOString()
     const expectOk = this.init.apply.readyCommand === undefined && output.role === 'control-plane'
     let backoffMs = this.init.backoff.initialMs
@@ -404,17 +627,23 @@ export class K3sApplier {
       }
       if (ready && (!output.init || caHash !== undefined)) break
       const why = !ready ? describeFailure(argv, result, PROBE_ATTEMPT_TIMEOUT_MS) : 'k3s answers but its server CA is not written yet'
-      this.init.reports.phase('applied', `k3s on this node to be Ready (since ${since}; last probe: ${why})`)
+      this.phase('applied', `k3s on this node to be Ready (since ${since}; last probe: ${why})`, plan)
       await delay(backoffMs, signal)
       backoffMs = Math.min(backoffMs * 2, this.init.backoff.maxMs)
     }
-    if (signal.aborted) return
+    if (signal.aborted || this.plan?.epoch !== plan.epoch) return
+    const { ledger, nodeId } = this.init
     // Joiners pin the CA in their token: it is published before Ready, so both are there together.
-    if (caHash !== undefined) this.init.ledger.publish(CA_HASH_ENTRY_NAME, new TextEncoder().encode(caHash))
+    if (caHash !== undefined) ledger.publish(CA_HASH_ENTRY_NAME, new TextEncoder().encode(caHash))
+    // Once, for good: this server runs, so it may delete gone nodes (node-removal.ts).
+    if (output.role === 'control-plane' && ledger.lookup(`node/${nodeId}/${SERVER_READY_ENTRY_NAME}`) === undefined) {
+      ledger.publish(SERVER_READY_ENTRY_NAME, new TextEncoder().encode(String(plan.epoch)))
+    }
+    this.readyEpoch = Math.max(this.readyEpoch, plan.epoch)
     await this.init.reports.nodeReady(plan, output).catch((err: unknown) => {
       this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `after Ready: ${(err as Error).message}`, { cause: err }))
     })
-    this.init.reports.phase('ready', `nothing: k3s is Ready on this node (${output.role}, plan epoch ${plan.epoch})`)
+    this.phase('ready', `nothing: k3s is Ready on this node (${output.role}, plan epoch ${plan.epoch})`, plan)
     this.poke()
   }
 
@@ -428,7 +657,7 @@ export class K3sApplier {
     const command = this.init.apply.onReadyCommand
     const record = this.record
     if (command === undefined || record === null || record.epoch !== plan.epoch || record.onReadyRan) return
-    const timeoutMs = this.init.apply.commandTimeoutMs ?? COMMAND_TIMEOUT_MS_DEFAULT
+    const timeoutMs = this.commandTimeoutMs()
     const env = { P2PB_ROOT: this.init.root, P2PB_NODE_ID: this.init.nodeId, P2PB_EPOCH: String(plan.epoch), P2PB_CLUSTER_ID: plan.clusterId }
     const result = await runCommand(command, { timeoutMs, signal: this.abort.signal, env })
     if (result.code !== 0) {
@@ -438,14 +667,171 @@ export class K3sApplier {
     await this.save(this.record)
   }
 
+  // ---- gone nodes: replaced servers and retired nodes leave Kubernetes ----
+
+  private removalView (): RemovalView {
+    const { ledger, nodeId } = this.init
+    return { lookup: ledger.lookup, alive: id => id === nodeId || (ledger.alive?.(id) ?? true) }
+  }
+
+  /**
+   * On the one server chosen for it (the lowest live server that has been Ready; node-removal.ts),
+   * once its own k3s is Ready for this epoch: deletes each gone node from Kubernetes, which makes
+   * k3s drop its etcd member, and publishes that it did; a new server's join waits for it. Only
+   * committed plans get here, so nothing is deleted before the epoch that replaced it is committed.
+   */
+  private async removeGoneNodes (plan: Plan): Promise<void> {
+    if (this.assumesEarlierSteps() || roleOf(plan, this.init.nodeId) !== 'control-plane' || this.readyEpoch < plan.epoch) return
+    const view = this.removalView()
+    const pending = pendingRemovals(plan, view)
+    if (pending.length === 0 || chooseRemover(plan, view) !== this.init.nodeId) return
+    for (const gone of pending) {
+      const retry = `retrying in ${Math.round(this.removalRetry.waitMs / 1000)} s`
+      if (!(await this.deleteNode(gone, `${short(gone)} still counts as an etcd member and no new server joins before it is gone; ${retry}`))) {
+        this.removalRetry.schedule()
+        return
+      }
+    }
+    this.removalRetry.reset()
+  }
+
+  /** Deletes `gone` from Kubernetes and publishes that it did; a failure is reported with `consequence`. */
+  private async deleteNode (gone: NodeId, consequence: string): Promise<boolean> {
+    const facts = this.init.ledger.factsOf(gone)
+    if (facts === undefined) {
+      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `cannot delete ${short(gone)} from Kubernetes yet: its facts (host name, hence its k3s node name) have not reached this node; ${consequence}`))
+      return false
+    }
+    const name = nodeNameFor(gone, facts.hostname)
+    // --ignore-not-found: a deletion that succeeded before a crash, or by another server, is done.
+    const argv = [...KUBECTL, 'delete', 'node', name, '--ignore-not-found']
+    const timeoutMs = this.commandTimeoutMs()
+    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.baseEnv() })
+    if (result.code !== 0) {
+      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `${describeFailure(argv, result, timeoutMs)}: ${consequence}`))
+      return false
+    }
+    this.init.ledger.publish(removedEntryName(gone), new TextEncoder().encode(name))
+    this.init.reports.notice(`deleted node ${name} (${short(gone)}, gone from the control plane) from Kubernetes: k3s drops its etcd member`)
+    return true
+  }
+
+  // ---- a server replaced while it was down comes back as a worker ----
+
+  /**
+   * True when this node, replaced as a control plane, may go on as a worker: it holds no server
+   * state (never ran one, or it was cleaned), or the opt-in let it stop k3s and remove that state
+   * now. Otherwise it reports the problem and the fix, and nothing is written or started.
+   */
+  private async leaveStaleServer (plan: Plan): Promise<boolean> {
+    if (this.init.dryRun) return true
+    const { root, apply } = this.init
+    const record = this.ownRecord()
+    const ranServer = record?.ranService === 'k3s'
+    if (!ranServer && !(await holdsServerData(root, this.dataDir()))) return true
+    if (apply.cleanReplacedServer !== true) {
+      this.problem(staleServerError(this.dataDir()))
+      return false
+    }
+    if (this.startsK3s() && !(await this.stopService('k3s', 'this node was replaced as a control plane and comes back as a worker', this.baseEnv()))) return false
+    const removed = await removeServerState(root, this.dataDir())
+    if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
+    this.startRetry.reset()
+    this.init.reports.notice(`this node was replaced as a control plane while it was down: k3s is stopped and its stale server state removed (${removed.join(', ')}); it joins as a worker (option apply.cleanReplacedServer)`)
+    return true
+  }
+
+  // ---- a node the plan retired (it left) ----
+
+  /**
+   * Carries out this node's retirement once: a server first hands over (handOverServer), then the
+   * node's k3s service is stopped and disabled, and it publishes that it stopped (a server then
+   * deletes a worker that left from Kubernetes). Nothing else is removed.
+   */
+  private async retire (plan: Plan): Promise<void> {
+    this.stopProbes(Infinity)
+    let record = this.ownRecord()
+    if (record?.retiredEpoch === undefined) {
+      const running = record?.ranService ?? null
+      if (running !== null && this.startsK3s()) {
+        if (running === 'k3s' && !(await this.handOverServer(plan))) return
+        if (!(await this.stopService(running, 'this node left the cluster', this.baseEnv()))) return
+      }
+      if (record !== null) {
+        record = { ...record, started: false, ranService: null, retiredEpoch: plan.epoch }
+        await this.save(record)
+      }
+      this.startRetry.reset()
+    }
+    const { ledger, nodeId } = this.init
+    if (ledger.lookup(`node/${nodeId}/${STOPPED_ENTRY_NAME}`) === undefined) {
+      ledger.publish(STOPPED_ENTRY_NAME, new TextEncoder().encode(String(plan.epoch)))
+    }
+    if (this.retiredPlan !== null) return
+    this.retiredPlan = plan
+    this.lastProblem = ''
+    this.phase('applied', `nothing: this node left the cluster (plan epoch ${plan.epoch} retired it) and its k3s service is stopped`, plan)
+    this.init.reports.retired?.(plan)
+    for (const waiter of this.retiredWaiters) waiter.resolve(plan)
+    this.retiredWaiters.clear()
+  }
+
+  /**
+   * A leaving server stays an etcd member, and a server to join through, until every live control
+   * plane of the plan that retired it is Ready (its successor may have nobody else to join: a single
+   * server that leaves). Then it drains itself while its API answers (a failure is reported, not
+   * fatal) and deletes its own Node, so k3s drops its etcd member while every other member is up:
+   * stopped first, a member that still counts could cost a two-member etcd its quorum. A failed
+   * deletion is reported; a Ready server deletes it once it said it stopped. False while it waits.
+   */
+  private async handOverServer (plan: Plan): Promise<boolean> {
+    const { ledger, nodeId } = this.init
+    const view = this.removalView()
+    const waiting = plan.controlPlanes.filter(id => view.alive(id) && !hasReached(ledger.statusOf(id), 'ready', plan.epoch))
+    if (waiting.length > 0) {
+      this.phase('committed', `the control planes of epoch ${plan.epoch} (${waiting.map(short).join(', ')}) to be Ready: this server left, and stays until they run`, plan)
+      return false
+    }
+    await this.drainSelf(plan)
+    if (ledger.lookup(`node/${nodeId}/${removedEntryName(nodeId)}`) === undefined) {
+      await this.deleteNode(nodeId, 'this server stops anyway, as it left the cluster; a Ready server deletes it once it stopped')
+    }
+    return true
+  }
+
+  private async drainSelf (plan: Plan): Promise<void> {
+    const name = nodeNameFor(this.init.nodeId, this.init.ledger.factsOf(this.init.nodeId)?.hostname)
+    const argv = [...KUBECTL, 'drain', name, '--ignore-daemonsets', '--delete-emptydir-data']
+    const timeoutMs = this.commandTimeoutMs()
+    this.phase('committed', `\`${argv.join(' ')}\` to move this server's pods away before it stops (plan epoch ${plan.epoch} retired it)`, plan)
+    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.baseEnv() })
+    if (result.code === 0) return
+    this.init.reports.error(new BootstrapperError('BOOTSTRAP_APPLY_FAILED',
+      `${describeFailure(argv, result, timeoutMs)}: this server's pods were not all moved away; it stops anyway, as it left the cluster`))
+  }
+
+  // ---- plumbing ----
+
+  /** Reports a phase about `plan` (default: the latest plan). */
+  private phase (phase: AgentPhase, waitingFor: string, plan: Plan | null = this.plan): void {
+    this.init.reports.phase(phase, waitingFor, plan?.epoch ?? 0)
+  }
+
+  private baseEnv (): Record<string, string> {
+    return { P2PB_ROOT: this.init.root, P2PB_NODE_ID: this.init.nodeId }
+  }
+
   private commandEnv (output: RenderedOutput): Record<string, string> {
     return {
-      P2PB_ROOT: this.init.root,
-      P2PB_NODE_ID: this.init.nodeId,
+      ...this.baseEnv(),
       P2PB_ROLE: output.role,
       P2PB_SERVICE: output.service,
       P2PB_NODE_NAME: output.nodeName
     }
+  }
+
+  private commandTimeoutMs (): number {
+    return this.init.apply.commandTimeoutMs ?? COMMAND_TIMEOUT_MS_DEFAULT
   }
 
   private dataDir (): string {
@@ -464,19 +850,11 @@ export class K3sApplier {
    */
   private problem (error: BootstrapperError): void {
     if (this.record?.started !== true || this.record.epoch !== this.plan?.epoch) {
-      this.init.reports.phase('committed', `a fix: ${error.message}`)
+      this.phase('committed', `a fix: ${error.message}`)
     }
     if (error.message === this.lastProblem) return
     this.lastProblem = error.message
     this.init.reports.error(error)
-  }
-
-  private retryLater (): void {
-    clearTimeout(this.retryTimer)
-    const waitMs = this.startBackoffMs
-    this.startBackoffMs = Math.min(this.startBackoffMs * 2, Math.max(this.init.backoff.maxMs * 4, this.init.backoff.initialMs))
-    this.retryTimer = setTimeout(() => { this.poke() }, waitMs)
-    this.retryTimer.unref?.()
   }
 }
 

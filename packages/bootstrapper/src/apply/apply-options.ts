@@ -42,6 +42,23 @@ export interface ApplyOptions {
   /** Restarts k3s after its files changed once it was started. Default `systemctl restart {service}`. */
   readonly restartCommand?: CommandLine
   /**
+   * Stops k3s and keeps it from starting at boot: the agent service of a worker promoted to control
+   * plane, the server of a node replaced while it was down, the service of a node that left
+   * (`leave`). Default `systemctl disable --now {service}`.
+   */
+  readonly stopCommand?: CommandLine
+  /**
+   * Opt-in (config `apply.clean-replaced-server`). A control plane that was replaced while it was
+   * down comes back as a worker, but its k3s server state (the etcd data in
+   * `/var/lib/rancher/k3s/server/db`, the server's certificates and tokens) is stale: started again,
+   * that server would try to rejoin etcd as a member that no longer exists. By default the agent
+   * then writes and starts nothing, and reports the commands that clean up by hand. With `true` it
+   * runs the stop command for `k3s`, removes `<root>/<data-dir>/server` and the admin kubeconfig
+   * `<root>/etc/rancher/k3s/k3s.yaml` (a worker holds no admin credentials), then joins as a worker.
+   * Only paths under `root` are touched, once; nothing is removed in a dry run.
+   */
+  readonly cleanReplacedServer?: boolean
+  /**
    * Succeeds (exit 0) once the local k3s is Ready. Default on servers
    * `k3s kubectl get --raw /readyz` (which must print `ok`), on workers
    * `systemctl is-active --quiet k3s-agent`; with `onOutput`, no probe unless one is given here.

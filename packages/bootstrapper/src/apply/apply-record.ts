@@ -7,9 +7,12 @@ export const APPLY_RECORD_FILE = 'k3s-applied.json'
 const RECORD_BYTES_MAX = 16 * 1024
 
 /**
- * What this node did for a plan epoch. The join decision is kept so that a restart renders the
- * same bytes (the Ready servers or the VIP may look different by then), and `started` so that k3s
- * is never started twice for the same files.
+ * What this node did for the latest plan epoch it applied. The join decision is kept so that a
+ * restart renders the same bytes (the Ready servers or the VIP may look different by then), and
+ * `started` so that k3s is never started twice for the same files. A later epoch that changes
+ * nothing for this node carries the record forward; a change of role records which service runs,
+ * so a promotion stops the agent and starts the server once; a retirement and the clean-up of a
+ * replaced server's stale state are recorded so that they happen once.
  */
 export interface ApplyRecord {
   readonly epoch: number
@@ -22,10 +25,25 @@ export interface ApplyRecord {
   readonly filesHash: string
   /** The start step ran and succeeded for these files (or there is none: dry run, installer hook). */
   readonly started: boolean
-  /** k3s was started by this node before, with other files: a new start is a restart. */
-  readonly ranBefore?: boolean
+  /**
+   * The k3s service this node started and has not stopped since (null: none, or nothing is ever
+   * started here: a dry run, an installer hook). Starting it again (other files) is a restart;
+   * starting the other one (a change of role) stops this one first.
+   */
+  readonly ranService: K3sService | null
   /** The on-ready command ran for this epoch. */
   readonly onReadyRan: boolean
+  /** The plan epoch that retired this node (it left): its service was stopped then, once. */
+  readonly retiredEpoch?: number
+  /** The plan epoch at which this node, replaced while it was down, removed its stale server state. */
+  readonly cleanedEpoch?: number
+}
+
+export type K3sService = 'k3s' | 'k3s-agent'
+
+/** The service a role runs. */
+export function serviceOf (role: 'control-plane' | 'worker'): K3sService {
+  return role === 'control-plane' ? 'k3s' : 'k3s-agent'
 }
 
 const recordSchema = z.strictObject({
@@ -39,8 +57,12 @@ const recordSchema = z.strictObject({
   caHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   filesHash: z.string().regex(/^[0-9a-f]{64}$/),
   started: z.boolean(),
+  // Written by earlier versions: k3s ran with other files (read as ranService of the record's role).
   ranBefore: z.boolean().optional(),
-  onReadyRan: z.boolean()
+  ranService: z.enum(['k3s', 'k3s-agent']).nullable().optional(),
+  onReadyRan: z.boolean(),
+  retiredEpoch: z.number().int().positive().optional(),
+  cleanedEpoch: z.number().int().positive().optional()
 })
 
 /**
@@ -69,8 +91,16 @@ export async function loadApplyRecord (state: StateDir, notice: (message: string
     notice(`${APPLY_RECORD_FILE}: damaged (${result.error.issues[0]?.message ?? 'invalid'}); k3s output is decided again`)
     return null
   }
-  const { caHash, ranBefore, ...rest } = result.data
-  return { ...rest, ...(caHash === undefined ? {} : { caHash }), ...(ranBefore === undefined ? {} : { ranBefore }) }
+  const { caHash, ranBefore, ranService, retiredEpoch, cleanedEpoch, ...rest } = result.data
+  // Records of earlier versions have no ranService: they said "started" or "ran before" of the service of their role.
+  const ran = ranService !== undefined ? ranService : (ranBefore === true || rest.started ? serviceOf(rest.role) : null)
+  return {
+    ...rest,
+    ...(caHash === undefined ? {} : { caHash }),
+    ranService: ran,
+    ...(retiredEpoch === undefined ? {} : { retiredEpoch }),
+    ...(cleanedEpoch === undefined ? {} : { cleanedEpoch })
+  }
 }
 
 export async function saveApplyRecord (state: StateDir, record: ApplyRecord): Promise<void> {

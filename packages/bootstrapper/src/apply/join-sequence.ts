@@ -12,7 +12,7 @@ export type JoinStep =
 export interface JoinInput {
   readonly plan: Plan
   readonly nodeId: NodeId
-  /** Servers whose agents published that their k3s API answers `/readyz`. */
+  /** Servers whose agents published that their k3s API answers `/readyz` for this plan's epoch. */
   readonly readyServers: ReadonlySet<NodeId>
   /** The `node-ip` each node published, if it did. */
   readonly nodeIpOf: (nodeId: NodeId) => string | undefined
@@ -20,36 +20,69 @@ export interface JoinInput {
   readonly caHashKnown: boolean
   /** True once something answers on the VIP's API port. */
   readonly vipAnswers: boolean
+  /**
+   * Former servers (replaced while dead, or retired and stopped) not yet deleted from Kubernetes.
+   * Their etcd members still count: a server joining now would raise the quorum of a cluster that
+   * has fewer live members than it counts, so servers wait for these to be removed first.
+   */
+  readonly awaitingRemoval?: readonly NodeId[]
+  /**
+   * Former servers this plan retired (they handed their role over) whose k3s still runs: they stay
+   * until the plan's control planes are Ready, so a server with nobody Ready before it (the
+   * successor of a single server that leaves) joins through one of them.
+   */
+  readonly retiringServers?: readonly NodeId[]
 }
 
 /**
  * Join sequencing (DESIGN §7): servers join one at a time, each after the one before it in the
- * plan's order is Ready; workers join once the first server is Ready; joiners wait for the CA
- * hash so that they can check whom they join. Servers join a Ready server's node-ip; workers do
- * too until the VIP answers (it only does once an API server is up and kube-vip runs), then the VIP.
+ * plan's order is Ready; workers join once a server is Ready; joiners wait for the CA hash so
+ * that they can check whom they join. Servers join a Ready server's node-ip; workers do too until
+ * the VIP answers (it only does once an API server is up and kube-vip runs), then the VIP.
+ *
+ * Later epochs append servers to `controlPlanes` and remove gone ones, while `init` never changes
+ * (S1): the init node runs `cluster-init` only while it is a control plane, and a server first in
+ * the order that is not the init node has nobody before it, so it joins any Ready server.
  */
 export function nextJoinStep (input: JoinInput): JoinStep {
   const { plan, nodeId, readyServers } = input
-  if (plan.init === nodeId) return { kind: 'init' }
   const index = plan.controlPlanes.indexOf(nodeId)
-  const before = index > 0 ? plan.controlPlanes[index - 1] : plan.init
-  if (before === undefined || !readyServers.has(before)) {
-    const who = index > 0 ? `control plane ${index} (${short(before ?? '?')})` : `the first server (${short(plan.init)})`
-    return { kind: 'wait', waitingFor: `${who} to be Ready: ${index > 0 ? 'servers join one at a time' : 'workers join a running cluster'}` }
+  if (plan.init === nodeId && index >= 0) return { kind: 'init' }
+  const others = plan.controlPlanes.filter(id => id !== nodeId)
+  const before = index > 0 ? plan.controlPlanes[index - 1] : undefined
+  // Only servers join through a retiring one: a worker would be left naming a server that stops.
+  const retiring = index >= 0 ? (input.retiringServers ?? []).filter(id => id !== nodeId) : []
+  const anyReady = others.some(id => readyServers.has(id)) || retiring.length > 0
+  if (before !== undefined ? !readyServers.has(before) : !anyReady) {
+    return { kind: 'wait', waitingFor: waitingForServer(plan, index, before) }
   }
   if (!input.caHashKnown) {
     return { kind: 'wait', waitingFor: `the CA hash from ${short(plan.init)}, so the join token can pin the cluster's CA` }
   }
+  const awaiting = input.awaitingRemoval ?? []
+  if (index >= 0 && awaiting.length > 0) {
+    return {
+      kind: 'wait',
+      waitingFor: `a Ready server to delete ${awaiting.map(short).join(', ')} from Kubernetes: a server that is gone still counts in etcd's quorum, which a new server would raise`
+    }
+  }
   // Workers may use the VIP once it answers; a server joins a Ready server directly (k3s needs
   // the joining server to reach that server's etcd peer, which the VIP does not front).
   if (index < 0 && plan.vip !== undefined && input.vipAnswers) return { kind: 'join', server: plan.vip, viaVip: true }
-  // The server just before us is Ready; the init server is the most likely to be Ready longest.
-  const candidates = [plan.init, ...plan.controlPlanes].filter(id => readyServers.has(id))
+  // The init server is the most likely to be Ready longest; a gone init node is in no list of Ready servers.
+  const candidates = [...[...new Set([plan.init, ...others])].filter(id => id !== nodeId && readyServers.has(id)), ...retiring]
   for (const candidate of candidates) {
     const ip = input.nodeIpOf(candidate)
     if (ip !== undefined) return { kind: 'join', server: ip, viaVip: false }
   }
   return { kind: 'wait', waitingFor: 'a Ready server to publish its node-ip' }
+}
+
+function waitingForServer (plan: Plan, index: number, before: NodeId | undefined): string {
+  if (before !== undefined) return `control plane ${index} (${short(before)}) to be Ready: servers join one at a time`
+  if (index >= 0) return 'a control plane to be Ready: this server is first in the join order and joins a running server'
+  if (plan.controlPlanes.includes(plan.init)) return `the first server (${short(plan.init)}) to be Ready: workers join a running cluster`
+  return 'a control plane to be Ready: workers join a running cluster'
 }
 
 function short (nodeId: string): string {

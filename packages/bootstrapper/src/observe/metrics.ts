@@ -96,6 +96,16 @@ export class ObserveMetrics {
       gauge.set({ role: 'control-plane' }, status.plan?.controlPlanes.length ?? 0)
       gauge.set({ role: 'worker' }, status.plan?.workers.length ?? 0)
     })
+    this.gauge('p2pb_plan_former_nodes', 'Nodes the latest plan no longer counts: retired (they left) and replaced (dead control planes a worker replaced).', ['reason'], (gauge, { status }) => {
+      gauge.set({ reason: 'retired' }, status.plan?.retired?.length ?? 0)
+      gauge.set({ reason: 'replaced' }, status.plan?.replaced?.length ?? 0)
+    })
+    this.gauge('p2pb_leaving', '1 while this node asked to leave and no committed epoch has retired it yet.', [], (gauge, { status }) => {
+      gauge.set(status.leaving === true && (status.retiredAtEpoch ?? null) === null ? 1 : 0)
+    })
+    this.gauge('p2pb_failover_delay_seconds', 'How long a control plane stays dead before a committed epoch replaces it with a live worker.', [], (gauge, { status }) => {
+      gauge.set((status.failoverDelayMs ?? 0) / 1000)
+    })
     this.gauge('p2pb_phase', 'This node\'s phase: 1 for the current one, 0 for the others.', ['phase'], (gauge, { status }) => {
       for (const phase of AGENT_PHASES) gauge.set({ phase }, phase === status.phase ? 1 : 0)
     })

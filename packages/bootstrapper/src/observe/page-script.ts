@@ -13,7 +13,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   var HEIGHT = 600;
   var NODE_R = 24;
   var PHASES = ['discovering', 'voting', 'committed', 'applied', 'ready'];
-  var ROLES = ['control-plane', 'worker'];
+  var ROLES = ['control-plane', 'worker', 'retired'];
   var STATES = ['self', 'alive', 'suspect', 'dead', 'left'];
   var WAITS = {
     discovering: 'the other nodes to be found',
@@ -54,12 +54,14 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     status.members.forEach(function (member) { add(member.nodeId); });
     return order.map(function (id) {
       var member = members.get(id) || null;
-      var role = plan ? (plan.controlPlanes.indexOf(id) >= 0 ? 'control-plane' : 'worker') : (member ? member.role : null);
+      var retired = plan && Array.isArray(plan.retired) && plan.retired.indexOf(id) >= 0;
+      var role = retired ? 'retired' : plan ? (plan.controlPlanes.indexOf(id) >= 0 ? 'control-plane' : 'worker') : (member ? member.role : null);
       var phase = id === status.nodeId ? status.phase : (member ? member.phase : null);
       return {
         id: id,
         self: id === status.nodeId,
         role: role === null ? 'none' : known(ROLES, role),
+        leaving: member ? member.leaving === true : false,
         init: plan ? plan.init === id : false,
         phase: phase === null ? 'unknown' : known(PHASES, phase),
         state: member ? known(STATES, member.state) : 'unknown',
@@ -114,18 +116,19 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 
   function nodeGroup (node, point) {
     var group = svg('g', {
-      class: 'node role-' + node.role + ' state-' + node.state + ' phase-' + node.phase + (node.self ? ' self' : ''),
+      class: 'node role-' + node.role + ' state-' + node.state + ' phase-' + node.phase + (node.self ? ' self' : '') + (node.leaving ? ' leaving' : ''),
       transform: 'translate(' + point[0].toFixed(1) + ' ' + point[1].toFixed(1) + ')',
       'data-node-id': node.id,
       'data-role': node.role,
       'data-init': node.init ? 'true' : 'false',
       'data-phase': node.phase,
       'data-state': node.state,
-      'data-self': node.self ? 'true' : 'false'
+      'data-self': node.self ? 'true' : 'false',
+      'data-leaving': node.leaving ? 'true' : 'false'
     });
     group.append(svg('title', {}, [
       node.id + (node.self ? ' (this node)' : ''),
-      'role: ' + node.role + (node.init ? ', initialiser' : ''),
+      'role: ' + node.role + (node.init ? ', initialiser' : '') + (node.leaving ? ', leaving' : ''),
       'state: ' + node.state + (node.connected && !node.self ? ', connected to this node' : ''),
       'phase: ' + node.phase,
       'waiting for: ' + node.waits,
@@ -136,7 +139,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (node.init) {
       group.append(svg('path', { d: 'M -14 -30 L -14 -42 L -7 -36 L 0 -46 L 7 -36 L 14 -42 L 14 -30 Z', class: 'crown', 'data-marker': 'init' }));
     }
-    group.append(svg('text', { y: 5, class: 'glyph-label' }, node.role === 'control-plane' ? 'CP' : (node.role === 'worker' ? 'W' : '?')));
+    group.append(svg('text', { y: 5, class: 'glyph-label' }, node.role === 'control-plane' ? 'CP' : (node.role === 'worker' ? 'W' : (node.role === 'retired' ? 'R' : '?'))));
     group.append(svg('text', { y: NODE_R + 20, class: 'name' }, shortId(node.id) + (node.self ? ' (this node)' : '')));
     var badge = svg('g', { class: 'badge', transform: 'translate(0 ' + (NODE_R + 36) + ')' });
     badge.append(svg('rect', { x: -44, y: -11, width: 88, height: 18, rx: 9 }));
@@ -172,6 +175,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 
   function describePart (status) {
     var part = status.part;
+    if (part && part.retired === true) return 'retired: it left the cluster';
     if (!part) return status.role === null ? 'none yet' : String(status.role);
     if (part.role !== 'control-plane') return 'worker';
     var text = 'control plane ' + part.controlPlaneIndex + ' of ' + status.plan.controlPlanes.length;
@@ -188,6 +192,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       'sum-waiting': status.waitingFor,
       'sum-role': describePart(status),
       'sum-epoch': status.plan ? String(status.plan.epoch) : 'no plan yet',
+      'sum-leaving': typeof status.retiredAtEpoch === 'number' ? 'left: epoch ' + status.retiredAtEpoch + ' retired this node' : (status.leaving === true ? 'yes: waits for an epoch that retires it' : 'no'),
+      'sum-failover': typeof status.failoverDelayMs === 'number' ? seconds(status.failoverDelayMs) + ' (a control plane dead this long is replaced by a live worker)' : 'unknown',
       'sum-members': alive + ' alive of ' + status.members.length + ' known' + (status.expect === null ? '' : ', ' + status.expect + ' expected'),
       'sum-connections': String(status.connections),
       'sum-ledger': String(status.ledgerEntries) + ' entries',
@@ -201,7 +207,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       name.title = node.id;
       row.append(
         name,
-        html('td', node.role + (node.init ? ' (init)' : '')),
+        html('td', node.role + (node.init ? ' (init)' : '') + (node.leaving ? ' (leaving)' : '')),
         html('td', node.state),
         html('td', node.phase),
         html('td', node.waits),
@@ -212,6 +218,45 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       return row;
     });
     byId('members').replaceChildren.apply(byId('members'), rows);
+    drawEpochs(status);
+  }
+
+  function seconds (ms) {
+    var s = Math.round(ms / 1000);
+    return s >= 120 ? Math.round(s / 60) + ' min' : s + ' s';
+  }
+
+  function ids (list) {
+    return Array.isArray(list) && list.length > 0 ? list.map(function (id) { return shortId(String(id)); }).join(', ') : '\u2014';
+  }
+
+  /** The epoch history, oldest first; every value as text. */
+  function drawEpochs (status) {
+    var history = Array.isArray(status.history) ? status.history : [];
+    // A plan lists every node ever replaced or retired: a row shows those new in its epoch.
+    function added (record, index, key) {
+      var previous = history[index - 1];
+      var before = previous && previous.epoch === record.epoch - 1 && Array.isArray(previous[key]) ? previous[key] : [];
+      return Array.isArray(record[key]) ? record[key].filter(function (id) { return before.indexOf(id) < 0; }) : [];
+    }
+    var rows = history.map(function (record, index) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-epoch', String(record.epoch));
+      var proposer = html('td', shortId(String(record.proposer)));
+      proposer.title = String(record.proposer);
+      row.append(
+        html('td', String(record.epoch)),
+        html('td', new Date(Number(record.decidedAtMs)).toLocaleString()),
+        proposer,
+        html('td', String(Array.isArray(record.voters) ? record.voters.length : 0)),
+        html('td', ids(record.controlPlanes)),
+        html('td', ids(added(record, index, 'replaced'))),
+        html('td', ids(added(record, index, 'retired'))),
+        html('td', Array.isArray(record.notes) && record.notes.length > 0 ? record.notes.join(' ') : (record.epoch === 1 ? 'the bootstrap plan' : '\u2014'), 'why')
+      );
+      return row;
+    });
+    byId('epochs').replaceChildren.apply(byId('epochs'), rows);
   }
 
   function isStatus (value) {

@@ -28,7 +28,10 @@ th { color: #64748b; font-weight: 600; }
 .glyph { stroke: #0f172a; stroke-width: 1.5; }
 .role-control-plane .glyph { fill: #2563eb; }
 .role-worker .glyph { fill: #16a34a; }
-.role-none .glyph, .role-unknown .glyph { fill: #cbd5e1; stroke-dasharray: 4 3; }
+.role-none .glyph, .role-unknown .glyph, .role-retired .glyph { fill: #cbd5e1; stroke-dasharray: 4 3; }
+.role-retired { opacity: 0.5; }
+.leaving .glyph { stroke: #b45309; stroke-width: 3; stroke-dasharray: 2 3; }
+td.why { max-width: 520px; }
 .glyph-label { fill: #fff; font-size: 12px; font-weight: 700; text-anchor: middle; pointer-events: none; }
 .role-none .glyph-label, .role-unknown .glyph-label { fill: #334155; }
 .self-ring { fill: none; stroke: #f59e0b; stroke-width: 4; }
@@ -64,6 +67,8 @@ const LEGEND = `
     <li><svg width="28" height="12" viewBox="0 0 28 12"><line x1="0" y1="6" x2="22" y2="6" stroke="#1d4ed8" stroke-width="2" stroke-dasharray="6 4"/><path d="M 20 1 L 28 6 L 20 11 Z" fill="#1d4ed8"/></svg>join order: a control plane joins after the one it points to, once that one is Ready</li>
     <li><svg width="28" height="28" viewBox="-14 -14 28 28"><circle r="11" fill="#16a34a" stroke="#dc2626" stroke-width="3" stroke-dasharray="5 3"/></svg>suspect: missed probes, not yet declared dead</li>
     <li><svg width="28" height="28" viewBox="-14 -14 28 28"><circle r="11" fill="#16a34a" stroke="#0f172a" opacity="0.35"/></svg>dead or left</li>
+    <li><svg width="28" height="28" viewBox="-14 -14 28 28"><circle r="11" fill="#16a34a" stroke="#b45309" stroke-width="3" stroke-dasharray="2 3"/></svg>asked to leave: an epoch will retire it</li>
+    <li><svg width="28" height="28" viewBox="-14 -14 28 28"><circle r="11" fill="#cbd5e1" stroke="#0f172a" stroke-dasharray="4 3" opacity="0.5"/></svg>retired: it left, and no plan counts it again</li>
   </ul>
   <p>The badge under a node is its phase: discovering, voting, committed (plan known), applied (k3s
   started), ready (k3s Ready). Under it, what the node waits for: this node says it in its own
@@ -90,6 +95,8 @@ const PAGE_HTML = `<!doctype html>
   <dt>waiting for</dt><dd id="sum-waiting">…</dd>
   <dt>role</dt><dd id="sum-role">…</dd>
   <dt>plan epoch</dt><dd id="sum-epoch">…</dd>
+  <dt>leaving</dt><dd id="sum-leaving">…</dd>
+  <dt>fail-over delay</dt><dd id="sum-failover">…</dd>
   <dt>members</dt><dd id="sum-members">…</dd>
   <dt>connections</dt><dd id="sum-connections">…</dd>
   <dt>ledger</dt><dd id="sum-ledger">…</dd>
@@ -105,6 +112,14 @@ const PAGE_HTML = `<!doctype html>
 <table>
 <thead><tr><th>node</th><th>role</th><th>state</th><th>phase</th><th>waits for</th><th>connected</th><th>address</th><th>last heard</th></tr></thead>
 <tbody id="members"></tbody>
+</table>
+<h2>Epochs</h2>
+<p>Every committed plan this node holds, oldest first: epoch 1 is the bootstrap; each later one
+changes roles (grow, replace a dead control plane, hand over or retire a node that left), proposed
+by the lowest live control plane and voted by the previous epoch's control planes.</p>
+<table>
+<thead><tr><th>epoch</th><th>committed</th><th>proposer</th><th>votes</th><th>control planes</th><th>replaced</th><th>retired</th><th>why</th></tr></thead>
+<tbody id="epochs"></tbody>
 </table>
 <script>${PAGE_SCRIPT}</script>
 </body>

@@ -1,6 +1,7 @@
 import type { CommandModule } from './command.js'
 import { demoCommand } from './demo.js'
 import { kubeconfigCommand } from './kubeconfig.js'
+import { leaveCommand } from './leave.js'
 import { runCommand } from './run.js'
 import { statusCommand } from './status.js'
 import { tokenCommand } from './token.js'
@@ -9,6 +10,7 @@ import { tokenCommand } from './token.js'
 export const commandModules: readonly CommandModule[] = [
   runCommand,
   statusCommand,
+  leaveCommand,
   tokenCommand,
   kubeconfigCommand,
   demoCommand

@@ -26,6 +26,7 @@ function collect (value: string, previous: string[] | undefined): string[] {
  * `run`: the agent. Joins the private overlay, forms (or rejoins) the cluster, writes this node's
  * output, and keeps serving the ledger to late joiners until stopped (SIGINT/SIGTERM); with
  * `--once` it exits 0 once the plan is committed and applied here and by the plan's other nodes.
+ * It also exits 0 once this node left the cluster (`p2p-bootstrap leave`): an epoch retired it.
  */
 export const runCommand: CommandModule = {
   name: 'run',
@@ -47,6 +48,7 @@ export const runCommand: CommandModule = {
       .option('--label <k=v>', 'node label, repeatable', collect)
       .addOption(new Option('--role <role>', 'request a role').choices(['control-plane', 'worker']))
       .addOption(new Option('--profile <profile>', 'timing profile').choices(['lan', 'wan', 'test']))
+      .option('--failover-delay <seconds>', 'how long a control plane stays dead before a live worker replaces it (default: the profile\'s, 300 on lan)')
       .option('--no-mdns', 'do not use mDNS on the LAN')
       .option('--no-dht', 'do not use the private DHT rendezvous')
       .option('--dry-run', 'render and write output only; start nothing')
@@ -85,6 +87,11 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
     bootstrapper.addEventListener('error', (event) => { if (event.detail.fatal) reject(event.detail) })
   })
   fatal.catch(() => {}) // observed below; this only keeps an unobserved rejection quiet
+  // Listened to before start: a node that asked to leave before a restart leaves as soon as it can.
+  const leaving: { epoch: number | null } = { epoch: null }
+  const left = new Promise<void>((resolve) => {
+    bootstrapper.addEventListener('left', (event) => { leaving.epoch = event.detail.epoch; resolve() })
+  })
   try {
     await Promise.race([bootstrapper.start({ signal: shutdown }), fatal])
     const { nodeId, options } = bootstrapper
@@ -95,13 +102,19 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
       reporter.emit({ event: 'observe', address: observed }, `metrics at http://${observed}/metrics, status page at http://${observed}/`)
     }
     if (settings.once) {
-      await Promise.race([bootstrapper.waitForApplied({ signal: shutdown }), fatal])
-      const lingered = reporter.waitFor(`the plan's other nodes to apply it (up to ${ONCE_LINGER_MS / 1000} s), so none is left without a peer to learn from`,
-        { timeoutMs: ONCE_LINGER_MS })
-      await lingerForFleet(bootstrapper, shutdown).finally(lingered)
-      reporter.finish(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
+      await Promise.race([bootstrapper.waitForApplied({ signal: shutdown }), fatal, left])
+      if (leaving.epoch === null) {
+        const lingered = reporter.waitFor(`the plan's other nodes to apply it (up to ${ONCE_LINGER_MS / 1000} s), so none is left without a peer to learn from`,
+          { timeoutMs: ONCE_LINGER_MS })
+        await lingerForFleet(bootstrapper, shutdown).finally(lingered)
+        reporter.finish(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
+      }
     } else {
-      await Promise.race([untilAborted(shutdown), fatal])
+      await Promise.race([untilAborted(shutdown), fatal, left])
+    }
+    if (leaving.epoch !== null) {
+      reporter.finish({ event: 'left', nodeId, epoch: leaving.epoch },
+        `left the cluster: epoch ${leaving.epoch} retired this node and its retirement is carried out; the agent stops (remove the state dir before this machine joins again)`)
     }
   } catch (err) {
     if (shutdown.aborted && !(err instanceof CliError)) {

@@ -35,6 +35,12 @@ export const COMMAND_ARGUMENT_CHARS_MAX = 4096
 /** Longest time one `apply` command may run: an hour covers the slowest first k3s start. */
 export const COMMAND_TIMEOUT_SECONDS_MAX = 3600
 
+/** Shortest fail-over delay: below a second, one lost probe round could replace a server. */
+export const FAILOVER_DELAY_SECONDS_MIN = 1
+
+/** Longest fail-over delay (the bootstrapper's own limit): a week. */
+export const FAILOVER_DELAY_SECONDS_MAX = 7 * 24 * 3600
+
 /** Most entries in Kairos' `k3s.args` or `k3s-agent.args` (the bootstrapper's own limit). */
 export const KAIROS_ARGS_MAX = 64
 

@@ -7,6 +7,8 @@
  * state-dir: /var/lib/p2p-bootstrap
  * root: /                       # prefix for every file written (render into a folder to inspect)
  * profile: lan                  # lan | wan | test
+ * failover-delay: 300           # seconds a control plane stays dead before a live worker replaces
+ *                               # it (1 to 604800; default the profile's: 300 on lan and wan)
  * listen: [/ip4/0.0.0.0/tcp/4001]
  * peers: [/ip4/192.168.1.10/tcp/4001/p2p/12D3KooW...]   # static peers, each with its peer id
  * mdns: true
@@ -34,6 +36,9 @@
  * apply:                        # {service} in a command is k3s on servers, k3s-agent on workers
  *   start: systemctl enable --now {service}   # a command: a YAML list of arguments, or one string split on spaces
  *   restart: systemctl restart {service}
+ *   stop: systemctl disable --now {service}   # a promoted worker's agent, a replaced server, a node that left
+ *   clean-replaced-server: false              # opt-in: a server replaced while down removes its stale
+ *                                             # server state itself and joins as a worker (docs/operations.md)
  *   ready: k3s kubectl get --raw /readyz      # or false: never probe (the node never reports Ready)
  *   on-ready: /usr/local/bin/cluster-is-up    # run once per plan epoch when every node is Ready
  *   timeout: 120                              # seconds one command may run (1..3600)
@@ -55,7 +60,7 @@
  */
 import { z } from 'zod'
 import {
-  clusterNameRule, commandTimeoutRule, controlPlanesRule, expectRule, hostnameRule, imageRule,
+  clusterNameRule, commandTimeoutRule, controlPlanesRule, expectRule, failoverDelayRule, hostnameRule, imageRule,
   interfaceRule, ipAddressRule, listenRule, metricsListenRule, pathRule, peerRule, profileRule, roleRule,
   subnetRule, tokenTextRule
 } from './rules.js'
@@ -71,6 +76,7 @@ export const nativeFields = {
   'state-dir': text(pathRule).optional(),
   root: text(pathRule).optional(),
   profile: choice(profileRule).optional(),
+  'failover-delay': wholeNumber(failoverDelayRule).optional(),
   listen: list(listenRule).optional(),
   peers: list(peerRule).optional(),
   mdns: flag().optional(),
@@ -96,6 +102,8 @@ export const nativeFields = {
   apply: z.strictObject({
     start: command().optional(),
     restart: command().optional(),
+    stop: command().optional(),
+    'clean-replaced-server': flag().optional(),
     ready: commandOrOff().optional(),
     'on-ready': command().optional(),
     timeout: wholeNumber(commandTimeoutRule).optional()
@@ -120,6 +128,7 @@ export function nativeSettings (fields: NativeFields): Settings {
     stateDir: setting(fields['state-dir'], ['state-dir']),
     root: setting(fields.root, ['root']),
     profile: setting(fields.profile, ['profile']),
+    failoverDelaySeconds: setting(fields['failover-delay'], ['failover-delay']),
     listen: setting(fields.listen, ['listen']),
     peers: setting(fields.peers, ['peers']),
     mdns: setting(fields.mdns, ['mdns']),
@@ -138,6 +147,8 @@ export function nativeSettings (fields: NativeFields): Settings {
     kubeVipInterface: setting(kubeVip?.interface, ['kube-vip', 'interface']),
     startCommand: setting(apply?.start, ['apply', 'start']),
     restartCommand: setting(apply?.restart, ['apply', 'restart']),
+    stopCommand: setting(apply?.stop, ['apply', 'stop']),
+    cleanReplacedServer: setting(apply?.['clean-replaced-server'], ['apply', 'clean-replaced-server']),
     readyCommand: setting(apply?.ready, ['apply', 'ready']),
     onReadyCommand: setting(apply?.['on-ready'], ['apply', 'on-ready']),
     commandTimeoutSeconds: setting(apply?.timeout, ['apply', 'timeout']),

@@ -175,9 +175,12 @@ function fileConfigOf (settings: Settings, source: string): FileConfig {
     subnet: settings.subnet?.value
   })
   const seconds = settings.commandTimeoutSeconds?.value
+  const failoverSeconds = settings.failoverDelaySeconds?.value
   const apply = definedOnly({
     startCommand: settings.startCommand?.value,
     restartCommand: settings.restartCommand?.value,
+    stopCommand: settings.stopCommand?.value,
+    cleanReplacedServer: settings.cleanReplacedServer?.value,
     readyCommand: settings.readyCommand?.value,
     onReadyCommand: settings.onReadyCommand?.value,
     commandTimeoutMs: seconds === undefined ? undefined : seconds * 1000
@@ -188,6 +191,7 @@ function fileConfigOf (settings: Settings, source: string): FileConfig {
     stateDir: settings.stateDir?.value,
     root: settings.root?.value,
     profile: settings.profile?.value,
+    failoverDelayMs: failoverSeconds === undefined ? undefined : failoverSeconds * 1000,
     listen: settings.listen?.value,
     peers: settings.peers?.value,
     mdns: settings.mdns?.value,

@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js'
 import { ADDRESS_LIST_ENTRIES_MAX, LABELS_MAX } from './limits.js'
 import { definedOnly } from './records.js'
 import {
-  controlPlanesRule, describeFor, expectRule, interfaceRule, ipAddressRule, labelKeyRule,
+  controlPlanesRule, describeFor, expectRule, failoverDelayRule, interfaceRule, ipAddressRule, labelKeyRule,
   labelValueRule, listenRule, pathRule, peerRule, problem, profileRule, roleRule, subnetRule,
   tokenTextRule
 } from './rules.js'
@@ -60,6 +60,7 @@ export function resolveRunSettings (flags: RunFlags, file: FileConfig | undefine
     shape,
     node,
     profile: flagChoice('--profile', flags.profile, profileRule) ?? file?.profile,
+    failoverDelayMs: secondsToMs(flagNumber('--failover-delay', flags.failoverDelay, failoverDelayRule)) ?? file?.failoverDelayMs,
     k3s,
     apply: file?.apply,
     adminKeys: file?.adminKeys,
@@ -110,6 +111,10 @@ function flagNumber (flag: string, text: string | undefined, rule: Rule<number>)
   const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : undefined
   if (value === undefined || !rule.accepts(value)) throw usageError(flag, rule, text)
   return value
+}
+
+function secondsToMs (seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000
 }
 
 /** A repeated flag; commander gives no list when the flag is absent, and never an empty one. */

@@ -2,8 +2,8 @@ import { isIP } from 'node:net'
 import { CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX } from '@p2p-bootstrap/core'
 import { isPinnedImage } from '@p2p-bootstrap/k3s'
 import {
-  COMMAND_ARGUMENT_CHARS_MAX, COMMAND_TIMEOUT_SECONDS_MAX, INTERFACE_CHARS_MAX,
-  MULTIADDR_CHARS_MAX, PATH_CHARS_MAX, TOKEN_TEXT_CHARS_MAX
+  COMMAND_ARGUMENT_CHARS_MAX, COMMAND_TIMEOUT_SECONDS_MAX, FAILOVER_DELAY_SECONDS_MAX, FAILOVER_DELAY_SECONDS_MIN,
+  INTERFACE_CHARS_MAX, MULTIADDR_CHARS_MAX, PATH_CHARS_MAX, TOKEN_TEXT_CHARS_MAX
 } from './limits.js'
 
 /**
@@ -97,6 +97,13 @@ export const subnetRule: Rule<string> = {
 export const commandTimeoutRule: Rule<number> = {
   wants: `a whole number of seconds from 1 to ${COMMAND_TIMEOUT_SECONDS_MAX}`,
   accepts: (value) => Number.isSafeInteger(value) && value >= 1 && value <= COMMAND_TIMEOUT_SECONDS_MAX
+}
+
+/** `failover-delay`: seconds a control plane stays dead before a live worker replaces it. */
+export const failoverDelayRule: Rule<number> = {
+  wants: `a whole number of seconds from ${FAILOVER_DELAY_SECONDS_MIN} to ${FAILOVER_DELAY_SECONDS_MAX} (a week)`,
+  why: 'how long a control plane stays dead before a live worker replaces it: longer than a reboot, since a replaced server must clean its data to come back; lan default 300',
+  accepts: (value) => Number.isSafeInteger(value) && value >= FAILOVER_DELAY_SECONDS_MIN && value <= FAILOVER_DELAY_SECONDS_MAX
 }
 
 export const imageRule: Rule<string> = {

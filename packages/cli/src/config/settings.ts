@@ -14,6 +14,8 @@ export interface Settings {
   stateDir?: Setting<string>
   root?: Setting<string>
   profile?: Setting<ProfileName>
+  /** `failover-delay`, in seconds. */
+  failoverDelaySeconds?: Setting<number>
   listen?: Setting<string[]>
   peers?: Setting<string[]>
   mdns?: Setting<boolean>
@@ -38,6 +40,9 @@ export interface Settings {
   kubeVipInterface?: Setting<string>
   startCommand?: Setting<string[]>
   restartCommand?: Setting<string[]>
+  stopCommand?: Setting<string[]>
+  /** `apply.clean-replaced-server`: a replaced server cleans its stale state itself (opt-in). */
+  cleanReplacedServer?: Setting<boolean>
   readyCommand?: Setting<string[] | false>
   onReadyCommand?: Setting<string[]>
   commandTimeoutSeconds?: Setting<number>
@@ -48,10 +53,10 @@ export interface Settings {
 
 /** Every setting name, in the order conflicts are reported. */
 export const SETTING_NAMES: readonly (keyof Settings)[] = [
-  'token', 'stateDir', 'root', 'profile', 'listen', 'peers', 'mdns', 'dht', 'expect',
+  'token', 'stateDir', 'root', 'profile', 'failoverDelaySeconds', 'listen', 'peers', 'mdns', 'dht', 'expect',
   'controlPlanes', 'vip', 'name', 'nodeIp', 'interface', 'role', 'hostname', 'labels', 'subnet',
   'k3sExtra', 'kairosServerArgs', 'kairosAgentArgs', 'kubeVipImage', 'kubeVipInterface',
-  'startCommand', 'restartCommand', 'readyCommand', 'onReadyCommand', 'commandTimeoutSeconds',
+  'startCommand', 'restartCommand', 'stopCommand', 'cleanReplacedServer', 'readyCommand', 'onReadyCommand', 'commandTimeoutSeconds',
   'adminKeys', 'metricsListen'
 ]
 

@@ -26,6 +26,8 @@ export interface RunFlags {
   label?: string[]
   role?: string
   profile?: string
+  /** `--failover-delay`, whole seconds as text; overrides the file's `failover-delay`. */
+  failoverDelay?: string
   mdns?: boolean
   dht?: boolean
   dryRun?: boolean

@@ -1,4 +1,4 @@
-import type { BootstrapperError, BootstrapperEvents, StatusReport } from '@p2p-bootstrap/bootstrapper'
+import type { BootstrapperError, BootstrapperEvents, EpochRecord, StatusReport } from '@p2p-bootstrap/bootstrapper'
 import { describePart, shortId } from '@p2p-bootstrap/bootstrapper'
 import { clockTime, formatDuration } from './human-log.js'
 import type { LogLevel, RunLogger } from './log.js'
@@ -82,6 +82,7 @@ export class ProgressReporter {
       const words = `plan committed (epoch ${view.epoch}): this node is ${part === null ? 'not listed' : describePart(plan, part)}`
       this.emit({ event: 'plan', ...view, part }, words)
     }, options)
+    source.addEventListener('epoch', (event) => { this.epoch(event.detail.record) }, options)
     source.addEventListener('role', (event) => {
       const { role, epoch, part } = event.detail
       this.emit({ event: 'role', role, epoch, init: part.init }, `role in plan epoch ${epoch}: ${role}`, 'debug')
@@ -102,6 +103,19 @@ export class ProgressReporter {
       this.emit({ event: 'notice', message: event.detail.message }, event.detail.message, 'warn')
     }, options)
     source.addEventListener('error', (event) => { this.error(event.detail) }, options)
+  }
+
+  /**
+   * A committed epoch: what changed and why (the planner's notes), who proposed it and how many
+   * control planes voted; the JSON form carries the whole record. On a restart the epochs on disk
+   * are announced again, oldest first, so the log always shows the history it works from.
+   */
+  private epoch (record: EpochRecord): void {
+    // The notes say whom this epoch replaced or retired; the record's lists hold every epoch's.
+    const why = record.notes.length > 0 ? record.notes.join('; ') : record.epoch === 1 ? 'the bootstrap plan' : 'no notes'
+    const words = `epoch ${record.epoch} committed: ${why} (proposed by ${shortId(record.proposer)}, ${record.voters.length} vote${record.voters.length === 1 ? '' : 's'}; ` +
+      `control planes ${record.controlPlanes.map(shortId).join(', ')})`
+    this.emit({ event: 'epoch', ...record }, words)
   }
 
   /** A record for something the command itself did (start, done); info unless said otherwise. */

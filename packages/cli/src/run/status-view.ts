@@ -1,5 +1,6 @@
-import type { StatusReport } from '@p2p-bootstrap/bootstrapper'
+import type { MemberReport, StatusReport } from '@p2p-bootstrap/bootstrapper'
 import { shortId } from '@p2p-bootstrap/bootstrapper'
+import { formatDuration } from './human-log.js'
 
 /** "1.2 s ago" / "3 min ago" / "never". */
 function ago (ms: number | null): string {
@@ -16,13 +17,66 @@ function table (header: readonly string[], rows: ReadonlyArray<readonly string[]
   return [line(header), ...rows.map(line)].join('\n')
 }
 
+/** The role column: a retired node has none; a leaving one says so beside its role. */
+function roleWords (member: MemberReport): string {
+  if (member.retired === true) return 'retired'
+  return `${member.role ?? '-'}${member.leaving === true ? ' (leaving)' : ''}`
+}
+
+function leaveLines (report: StatusReport): string[] {
+  if (report.retiredAtEpoch !== undefined && report.retiredAtEpoch !== null) {
+    return [`leaving: this node left the cluster; epoch ${report.retiredAtEpoch} retired it`]
+  }
+  return report.leaving === true ? ['leaving: this node asked to leave; it goes once a committed epoch retires it'] : []
+}
+
+type EpochRecord = NonNullable<StatusReport['history']>[number]
+
+/**
+ * Whom an epoch replaced or retired, in a few words. A plan carries every node ever replaced or
+ * retired, so only those the previous epoch did not list are this epoch's doing.
+ */
+function changeWords (record: EpochRecord, previous: EpochRecord | undefined): string {
+  const added = (now: readonly string[], before: readonly string[] = []): string[] => now.filter(id => !before.includes(id))
+  const replaced = added(record.replaced, previous?.replaced)
+  const retired = added(record.retired, previous?.retired)
+  const parts = [
+    replaced.length === 0 ? '' : `replaced ${replaced.map(shortId).join(', ')}`,
+    retired.length === 0 ? '' : `retired ${retired.map(shortId).join(', ')}`
+  ].filter(part => part !== '')
+  return parts.length === 0 ? '-' : parts.join('; ')
+}
+
+/**
+ * The epoch history, oldest first: when (by the recording node's clock, relative to this report),
+ * who proposed, how many control planes voted, the control planes it made, whom it replaced or
+ * retired, and why (the planner's notes, in full on the line below).
+ */
+function historyLines (report: StatusReport): string[] {
+  const history = report.history ?? []
+  if (history.length === 0) return []
+  const rows = history.map((record, index) => [
+    String(record.epoch),
+    ago(Math.max(0, report.reportedAtMs - record.decidedAtMs)),
+    shortId(record.proposer),
+    String(record.voters.length),
+    record.controlPlanes.map(shortId).join(', '),
+    changeWords(record, history[index - 1]?.epoch === record.epoch - 1 ? history[index - 1] : undefined)
+  ])
+  const lines = ['', 'epochs:', table(['epoch', 'committed', 'proposer', 'votes', 'control planes', 'changed'], rows)]
+  for (const record of history) {
+    for (const note of record.notes) lines.push(`epoch ${record.epoch}: ${note.replace(new RegExp(`^epoch ${record.epoch}: `), '')}`)
+  }
+  return lines
+}
+
 /** The human view of `p2p-bootstrap status`: who is there, in which state, the plan and what is awaited. */
 export function formatStatus (report: StatusReport): string {
   const rows = report.members.map(member => [
     member.state === 'self' ? `${shortId(member.nodeId)} (this)` : shortId(member.nodeId),
     member.address ?? '-',
     member.state,
-    member.role ?? '-',
+    roleWords(member),
     member.phase ?? '-',
     member.state === 'self' ? '-' : ago(member.lastSeenAgoMs)
   ])
@@ -30,6 +84,7 @@ export function formatStatus (report: StatusReport): string {
     `node ${report.nodeId}`,
     `cluster ${report.clusterId}${report.plan?.name === undefined ? '' : ` (${report.plan.name})`}: ${report.phase}`,
     `waiting for: ${report.waitingFor}`,
+    ...leaveLines(report),
     '',
     table(['node', 'address', 'state', 'role', 'phase', 'last seen'], rows),
     ''
@@ -46,6 +101,10 @@ export function formatStatus (report: StatusReport): string {
     for (const note of plan.notes) lines.push(`note: ${note}`)
     if (report.files.length > 0) lines.push(`output: ${report.files.join(', ')}`)
   }
+  if (report.failoverDelayMs !== undefined) {
+    lines.push(`fail-over delay: ${formatDuration(report.failoverDelayMs)} (a control plane dead this long is replaced by a live worker, in a new epoch)`)
+  }
+  lines.push(...historyLines(report))
   lines.push(`listening on ${report.addresses.join(' ')}; ${report.connections} connection(s)`)
   return `${lines.join('\n')}\n`
 }

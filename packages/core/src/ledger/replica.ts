@@ -6,6 +6,7 @@ import {
   LEDGER_BYTES_MAX, LEDGER_ENTRIES_MAX, NODE_ID_CHARS_MAX, PENDING_DECISIONS_MAX
 } from '../limits.js'
 import { BucketIndex, bucketOfKey, compareKeys } from './buckets.js'
+import { SortedKeys } from './sorted-keys.js'
 import { compareValues, entryObject, sameEntry, signEntry, verifyEntrySignature } from './entry.js'
 import { LedgerError } from './errors.js'
 import { HybridClock, isValidStamp } from './hlc.js'
@@ -79,6 +80,13 @@ export class LedgerReplica {
   private readonly signatures: SignatureCache
   private readonly verifySignature: (nodeId: NodeId, message: Uint8Array, signature: Uint8Array) => boolean
   private readonly held = new Map<string, HeldEntry>()
+  /**
+   * Every held key, kept in key order as keys come and go: `list(prefix)` is a binary search and
+   * a walk over the matching keys rather than a scan and a sort of the whole ledger. The node lists
+   * an epoch's votes on every vote it merges, so with thousands of members this is what keeps a
+   * merge from costing the whole ledger.
+   */
+  private readonly keyOrder = new SortedKeys()
   private readonly buckets = new BucketIndex()
   private readonly pending: PendingDecisions
   private heldBytes = 0
@@ -158,15 +166,21 @@ export class LedgerReplica {
   /** Live entries whose key starts with `prefix`, in key order. */
   list (prefix: string): Entry[] {
     const out: Entry[] = []
-    for (const [key, held] of this.held) {
-      if (key.startsWith(prefix) && held.entry.value !== null) out.push(held.entry)
+    for (const key of this.keyOrder.withPrefix(prefix)) {
+      const held = this.held.get(key)
+      assert(held !== undefined, 'the key order lists only held keys')
+      if (held.entry.value !== null) out.push(held.entry)
     }
-    return out.sort((a, b) => compareKeys(a.key, b.key))
+    return out
   }
 
   /** Every held entry, tombstones included, in key order: the canonical dump. */
   entries (): Entry[] {
-    return [...this.held.values()].map((held) => held.entry).sort((a, b) => compareKeys(a.key, b.key))
+    return this.keyOrder.all().map((key) => {
+      const held = this.held.get(key)
+      assert(held !== undefined, 'the key order lists only held keys')
+      return held.entry
+    })
   }
 
   get size (): number {
@@ -229,7 +243,10 @@ export class LedgerReplica {
    */
   audit (): string[] {
     const problems: string[] = []
-    for (const key of [...this.held.keys()].sort(compareKeys)) {
+    const keys = [...this.held.keys()].sort(compareKeys)
+    // Two paths to one fact: the maintained key order must be the sorted held keys.
+    assert(keys.length === this.keyOrder.size && keys.every((key, index) => this.keyOrder.at(index) === key), 'the key order matches the held keys')
+    for (const key of keys) {
       const held = this.held.get(key)
       assert(held !== undefined, 'audit walks held keys')
       const entry = held.entry
@@ -316,6 +333,7 @@ export class LedgerReplica {
     }
     const bucket = replaced?.bucket ?? bucketOfKey(entry.key)
     const held: HeldEntry = { entry, encoded, hash: sha256(encoded), bucket }
+    if (replaced === undefined) this.keyOrder.insert(entry.key)
     this.held.set(entry.key, held)
     this.buckets.set(bucket, entry.key, held.hash)
     this.heldBytes = bytesAfter
@@ -326,6 +344,7 @@ export class LedgerReplica {
     const held = this.held.get(key)
     if (held === undefined) return
     this.held.delete(key)
+    this.keyOrder.remove(key)
     this.buckets.delete(held.bucket, key)
     this.heldBytes -= held.encoded.byteLength
     assert(this.heldBytes >= 0, 'byte count stays non-negative')

@@ -56,6 +56,13 @@ export interface Transition {
 export class MemberList {
   private readonly records = new Map<NodeId, MemberRecord>()
   private liveCount = 0
+  /**
+   * Bumped on every change to any record (state, incarnation, meta, lastSeenMs, heard, the set of
+   * ids): a reader that cached something derived from the table knows when to derive it again.
+   */
+  private changes = 0
+  /** Bumped when the set of live ids changes (a join, a death, a return): `live()` re-sorts only then. */
+  private liveChanges = 0
 
   get size (): number {
     return this.records.size
@@ -64,6 +71,16 @@ export class MemberList {
   /** Live members, self excluded. */
   get liveMembers (): number {
     return this.liveCount
+  }
+
+  /** Changes to the table so far; equal counts mean an unchanged table. */
+  get version (): number {
+    return this.changes
+  }
+
+  /** Changes to the set of live ids so far. */
+  get liveVersion (): number {
+    return this.liveChanges
   }
 
   get (nodeId: NodeId): MemberRecord | undefined {
@@ -98,14 +115,22 @@ export class MemberList {
         stateChangedMs: nowMs,
         heard
       })
+      this.changes++
       this.track(null, update.state)
       return { nodeId: update.nodeId, previous: null, current: update.state }
     }
-    if (heard) current.heard = true
+    if (heard && !current.heard) {
+      current.heard = true
+      this.changes++
+    }
     if (!supersedes(update, current)) {
-      if (update.incarnation === current.incarnation && current.meta === undefined) current.meta = update.meta
+      if (update.incarnation === current.incarnation && current.meta === undefined && update.meta !== undefined) {
+        current.meta = update.meta
+        this.changes++
+      }
       return null
     }
+    this.changes++
     const previous = current.state
     if (update.incarnation > current.incarnation) current.meta = update.meta
     else current.meta ??= update.meta
@@ -122,6 +147,7 @@ export class MemberList {
     assert(record !== undefined, 'a member is in the table before it is marked seen')
     record.lastSeenMs = nowMs
     record.heard = true
+    this.changes++
   }
 
   /** Forgets dead and left members older than the retention; returns how many were forgotten. */
@@ -132,12 +158,15 @@ export class MemberList {
       this.records.delete(record.nodeId)
       forgotten++
     }
+    if (forgotten > 0) this.changes++
     return forgotten
   }
 
   private track (previous: MemberState | null, current: MemberState): void {
-    if (previous !== null && isLiveState(previous)) this.liveCount--
+    const wasLive = previous !== null && isLiveState(previous)
+    if (wasLive) this.liveCount--
     if (isLiveState(current)) this.liveCount++
+    if (wasLive !== isLiveState(current)) this.liveChanges++
     assert(this.liveCount >= 0 && this.liveCount <= this.records.size, 'live count stays within the table')
   }
 }

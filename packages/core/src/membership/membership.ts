@@ -89,6 +89,15 @@ export class Membership {
   private lastNowMs: number
   private outbox: MembershipOutbound[] = []
   private events: MembershipEvent[] = []
+  /**
+   * `live()` and `members()` are asked on every input by the node (its proposer and live-set
+   * checks), and sorting thousands of ids each time dominated large simulations. Each answer is
+   * kept until the table (or our own record) changes; callers get a copy of the array.
+   */
+  private liveCache: { readonly version: number, readonly ids: readonly NodeId[] } | null = null
+  private membersCache: { readonly version: number, readonly selfVersion: number, readonly views: readonly MemberView[] } | null = null
+  /** Bumped whenever our own view (incarnation, meta, left) changes. */
+  private selfVersion = 0
 
   constructor (init: MembershipInit) {
     validateInit(init)
@@ -151,6 +160,9 @@ export class Membership {
     this.advanceClock(nowMs)
     if (this.hasLeft) return
     this.hasLeft = true
+    // We drop out of our own live set and our view says 'left'.
+    this.liveCache = null
+    this.selfVersion++
     this.probe = null
     this.gossip.enqueue(this.selfUpdate())
     this.announce()
@@ -161,6 +173,7 @@ export class Membership {
     this.advanceClock(nowMs)
     checkMeta(meta)
     this.meta = meta.slice()
+    this.selfVersion++
     if (this.hasLeft) return
     this.bumpIncarnation(this.incarnation + 1)
   }
@@ -191,16 +204,24 @@ export class Membership {
   // ---- queries ----
 
   members (): MemberView[] {
+    const cached = this.membersCache
+    if (cached !== null && cached.version === this.list.version && cached.selfVersion === this.selfVersion) return cached.views.slice()
     const views: MemberView[] = [this.selfView()]
     for (const record of this.list.all()) views.push(viewOf(record))
-    return views.sort((a, b) => compareIds(a.nodeId, b.nodeId))
+    views.sort((a, b) => compareIds(a.nodeId, b.nodeId))
+    this.membersCache = { version: this.list.version, selfVersion: this.selfVersion, views }
+    return views.slice()
   }
 
   /** Alive and suspect members, self included unless it left, sorted. */
   live (): NodeId[] {
+    const cached = this.liveCache
+    if (cached !== null && cached.version === this.list.liveVersion) return cached.ids.slice()
     const ids = this.list.idsIn(PROBEABLE)
     if (!this.hasLeft) ids.push(this.self)
-    return ids.sort(compareIds)
+    ids.sort(compareIds)
+    this.liveCache = { version: this.list.liveVersion, ids }
+    return ids.slice()
   }
 
   /** True if the member counts as live (alive or suspect): it has not been declared dead or left. */
@@ -359,7 +380,10 @@ export class Membership {
   private refute (update: MemberUpdate): void {
     if (this.hasLeft) return
     if (update.state === 'alive') {
-      if (update.incarnation > this.incarnation) this.incarnation = update.incarnation
+      if (update.incarnation > this.incarnation) {
+        this.incarnation = update.incarnation
+        this.selfVersion++
+      }
       return
     }
     if (update.incarnation < this.incarnation) return
@@ -370,6 +394,7 @@ export class Membership {
     assert(Number.isSafeInteger(incarnation), 'an incarnation stays a safe integer')
     assert(incarnation > this.incarnation, 'incarnations only grow')
     this.incarnation = incarnation
+    this.selfVersion++
     this.gossip.enqueue(this.selfUpdate())
   }
 

@@ -298,6 +298,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const live = this.eligibleLive()
     this.trackLiveSet(live, nowMs)
     const instance = this.instance(1)
+    const { expect } = this.init.shape
+    const listenedMs = nowMs - this.startedMs
+    if (expect !== undefined && bootstrapQuorum(expect) === 1 && listenedMs < this.init.profile.gatherTimeoutMs) {
+      // A quorum of one asks nobody: a node added later with the same token would start a second
+      // cluster at once. Listening first lets it find the formed cluster and learn its plan (L2).
+      this.lastProposalReason = `listening for an existing cluster for ${this.init.profile.gatherTimeoutMs / 1000} s before initialising one (a quorum of 1 asks nobody)`
+      return
+    }
     const decision = proposalDecision({
       self: this.nodeId,
       nowMs,
@@ -670,6 +678,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private waitingFor (): string {
     const plan = this.latestPlan()
     if (plan === null) return this.lastProposalReason
+    if (plan.retired?.includes(this.nodeId) === true) return `nothing: epoch ${plan.epoch} retired this node; it has no role and is not counted again`
     const role = this.role ?? 'worker'
     return `nothing: plan of epoch ${plan.epoch} committed; this node is ${role === 'control-plane' ? describeControlPlane(plan, this.nodeId) : 'a worker'}`
   }
