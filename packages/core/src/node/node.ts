@@ -367,6 +367,13 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const epoch = plan.epoch + 1
     const instance = this.instance(epoch)
     if (instance.proposing || instance.decision !== null) return
+    const rule = quorumRuleFor(epoch, this.init.shape, plan)
+    // Without a live majority of the voters no ballot can win: wait rather than start one that
+    // would retry until they come back.
+    if (liveServers.length < rule.quorum) {
+      this.lastProposalReason = `epoch ${epoch} needs ${rule.quorum} live control planes to vote; ${liveServers.length} are live`
+      return
+    }
     const change = nextRoleChange({
       previous: plan,
       shape: this.init.shape,
@@ -377,9 +384,9 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     })
     if (change === null) return
     this.lastProposalReason = `proposing epoch ${epoch}: ${change.notes.join('; ')}`
-    const rule = quorumRuleFor(epoch, this.init.shape, plan)
     this.handleConsensus(instance.propose(nowMs, {
-      acceptors: liveServers,
+      // Every voter, not only those live now: a retried ballot then reaches one that comes back.
+      acceptors: plan.controlPlanes,
       rule,
       value: () => {
         // S3: the same server token, now also sealed to the new control planes.
