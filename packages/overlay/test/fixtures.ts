@@ -2,7 +2,8 @@
 // connectivity check. Not a test file itself.
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { deriveKeys, generateToken } from '@p2p-bootstrap/core'
-import { createOverlay } from '../src/index.js'
+import { expect } from 'vitest'
+import { createOverlay, OverlayError } from '../src/index.js'
 import type { Overlay, OverlayKeys, OverlayOptions } from '../src/index.js'
 
 /** The keys of a freshly generated token: each call is another network. */
@@ -23,6 +24,16 @@ export async function startTestNode (keys: OverlayKeys, options: Partial<Overlay
     profile: 'test',
     ...options
   })
+}
+
+/** What createOverlay (not started) refused `options` with; fails the test if it accepted them. */
+export async function overlayRefusal (options: OverlayOptions): Promise<OverlayError> {
+  const failure = await createOverlay({ ...options, start: false }).then(
+    async (overlay) => { await overlay.stop(); return undefined },
+    (err: unknown) => err
+  )
+  expect(failure).toBeInstanceOf(OverlayError)
+  return failure as OverlayError
 }
 
 export async function stopAll (nodes: readonly Overlay[]): Promise<void> {

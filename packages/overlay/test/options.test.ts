@@ -12,7 +12,7 @@ import {
 } from '../src/index.js'
 import type { OverlayOptions } from '../src/index.js'
 import { resolveOverlayOptions } from '../src/options.js'
-import { testKeys } from './fixtures.js'
+import { overlayRefusal, testKeys } from './fixtures.js'
 
 const identity = await generateKeyPair('Ed25519')
 const otherPeer = (await generateKeyPair('Ed25519')).publicKey.toString()
@@ -20,12 +20,7 @@ const keys = testKeys()
 const goodPeer = `/ip4/127.0.0.1/tcp/4001/p2p/${otherPeer}`
 
 async function refusal (options: Partial<OverlayOptions>): Promise<OverlayError> {
-  const failure = await createOverlay({ keys, identity, start: false, ...options }).then(
-    async (overlay) => { await overlay.stop(); return undefined },
-    (err: unknown) => err
-  )
-  expect(failure).toBeInstanceOf(OverlayError)
-  return failure as OverlayError
+  return await overlayRefusal({ keys, identity, ...options })
 }
 
 describe('createOverlay option validation', () => {

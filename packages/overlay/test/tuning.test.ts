@@ -10,7 +10,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createOverlay, lanProfile, overlayTuningProblem, OverlayError, testProfile } from '../src/index.js'
 import type { OverlayOptions, OverlayProfile } from '../src/index.js'
 import { resolveOverlayOptions } from '../src/options.js'
-import { testKeys } from './fixtures.js'
+import { overlayRefusal, testKeys } from './fixtures.js'
 
 const identity = await generateKeyPair('Ed25519')
 const keys = testKeys()
@@ -21,12 +21,7 @@ function resolvedProfile (options: Partial<OverlayOptions>): OverlayProfile {
 }
 
 async function refusal (options: Partial<OverlayOptions>): Promise<OverlayError> {
-  const failure = await createOverlay({ keys, identity, start: false, ...options }).then(
-    async (overlay) => { await overlay.stop(); return undefined },
-    (err: unknown) => err
-  )
-  expect(failure).toBeInstanceOf(OverlayError)
-  return failure as OverlayError
+  return await overlayRefusal({ keys, identity, ...options })
 }
 
 describe('overlay tuning: refusals', () => {
