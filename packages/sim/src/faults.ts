@@ -124,6 +124,30 @@ export function connectedViews (prng: Prng, nodeCount: number, extraPerMille: nu
   return views.map((view) => [...view].sort((a, b) => a - b))
 }
 
+/**
+ * Random mutual views of bounded degree that still connect everyone: a random tree, then each
+ * node links to `dialsPerNode - 1` more random peers, as an overlay that dials a few random peers
+ * (the overlay's `targetConnections`) and accepts theirs. The average degree is about twice
+ * `dialsPerNode`, whatever the node count, and the cost is linear in it (`connectedViews` is
+ * quadratic), so it suits thousands of nodes.
+ */
+export function boundedViews (prng: Prng, nodeCount: number, dialsPerNode: number): number[][] {
+  assert(Number.isSafeInteger(dialsPerNode) && dialsPerNode >= 1, 'each node dials at least one peer')
+  const views: Array<Set<number>> = Array.from({ length: nodeCount }, () => new Set())
+  const link = (a: number, b: number): void => {
+    if (a === b) return
+    views[a]?.add(b)
+    views[b]?.add(a)
+  }
+  for (let node = 1; node < nodeCount; node++) link(node, prng.intInclusive(0, node - 1))
+  if (nodeCount > 1) {
+    for (let node = 0; node < nodeCount; node++) {
+      for (let dial = 1; dial < dialsPerNode; dial++) link(node, prng.intInclusive(0, nodeCount - 1))
+    }
+  }
+  return views.map((view) => [...view].sort((a, b) => a - b))
+}
+
 /** Views limited to each node's own group: the nodes of a group see only each other. */
 export function groupViews (groups: readonly (readonly number[])[], nodeCount: number): number[][] {
   const views: number[][] = Array.from({ length: nodeCount }, () => [])

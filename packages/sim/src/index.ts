@@ -18,7 +18,7 @@
  * ```
  */
 export { runSimulation } from './runner.js'
-export type { SimulationOptions, SimulationResult, StopReason, NodeTraffic } from './runner.js'
+export type { SimulationOptions, SimulationProgress, SimulationResult, StopReason, NodeTraffic, TrafficPerNode } from './runner.js'
 export { runMany, seedRange } from './many.js'
 export type { ManyOptions, ManySummary } from './many.js'
 export { SCENARIOS, SCENARIO_NAMES, scenarioByName } from './scenarios.js'
@@ -26,7 +26,7 @@ export type { Scenario, ScenarioPlan } from './scenarios.js'
 export type {
   CrashFault, CrashOnSendFault, CrashPoint, DiscoveryFault, FaultPlan, LivenessStart, NodeStart, PartitionFault
 } from './faults.js'
-export { connectedViews, groupViews, randomGroups, randomTickIntervals, spreadStarts } from './faults.js'
+export { boundedViews, connectedViews, groupViews, randomGroups, randomTickIntervals, spreadStarts } from './faults.js'
 export { SafetyChecker, compareBallots } from './checkers.js'
 export type { BallotTuple, Property, Violation } from './checkers.js'
 export { Network, QUIET_LINKS, PER_MILLE, cborCodec, coreWireCodec } from './network.js'

@@ -12,6 +12,8 @@ export const NODES_MAX = 10_000
 export const SEEDS_MAX = 1_000_000
 /** Events processed in one run: a runaway node (a message storm) ends the run instead of hanging. */
 export const EVENTS_PER_RUN_MAX = 5_000_000
+/** Events between two `onProgress` calls of a run. */
+export const PROGRESS_EVERY_EVENTS = 10_000
 /** Simulated time of one run unless the caller says otherwise. */
 export const SIM_TIME_MS_DEFAULT = 60_000
 /** L1: every node holds a committed plan within this much simulated time of the liveness start. */

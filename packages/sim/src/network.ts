@@ -84,6 +84,7 @@ export interface TrafficCount {
  */
 export class Network {
   private readonly traffic = new Map<NodeId, TrafficCount>()
+  private readonly sent: TrafficCount = { messagesSent: 0, bytesSent: 0 }
   private groupOfNode: ReadonlyMap<NodeId, number> | null = null
   private inFlight = 0
   readonly dropped: Record<DropReason, number> = { loss: 0, partition: 0, overflow: 0, down: 0 }
@@ -125,11 +126,23 @@ export class Network {
     return sourceGroup !== undefined && sourceGroup === this.groupOfNode.get(target)
   }
 
-  send (envelope: Envelope, simTimeMs: number): SendOutcome {
-    const bytes = this.codec.encode(envelope.message)
+  /**
+   * `encodedInBatch`, when given, remembers the bytes of each message object within one batch of
+   * sends (one `ready()`): a node that hands one object to many peers (a delta to its push
+   * fan-out, an accept to every acceptor) has it encoded once. Nothing runs in the node between
+   * those sends, so the object cannot change in between; every copy is still counted.
+   */
+  send (envelope: Envelope, simTimeMs: number, encodedInBatch?: Map<WireMessage, Uint8Array>): SendOutcome {
+    let bytes = encodedInBatch?.get(envelope.message)
+    if (bytes === undefined) {
+      bytes = this.codec.encode(envelope.message)
+      encodedInBatch?.set(envelope.message, bytes)
+    }
     const count = this.trafficOf(envelope.from)
     count.messagesSent += 1
     count.bytesSent += bytes.byteLength
+    this.sent.messagesSent += 1
+    this.sent.bytesSent += bytes.byteLength
     if (!this.connected(envelope.from, envelope.to)) return this.drop('partition')
     if (this.prng.chance(this.links.lossPerMille, PER_MILLE)) return this.drop('loss')
     const copies = this.prng.chance(this.links.duplicatePerMille, PER_MILLE) ? 2 : 1
@@ -171,6 +184,11 @@ export class Network {
       this.traffic.set(nodeId, count)
     }
     return count
+  }
+
+  /** What every node sent so far, together. */
+  get totals (): Readonly<TrafficCount> {
+    return { ...this.sent }
   }
 
   get messagesInFlight (): number {

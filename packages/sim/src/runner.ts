@@ -3,17 +3,17 @@ import type { NodeId } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
 import { SafetyChecker } from './checkers.js'
 import type { Property, Violation } from './checkers.js'
-import type { CoreNode, NodeFactory, PersistRecord, Plan, Ready, TimingProfile } from './core-types.js'
+import type { CoreNode, NodeFactory, PersistRecord, Plan, Ready, TimingProfile, WireMessage } from './core-types.js'
 import { simProfile } from './core-types.js'
 import { SimError } from './errors.js'
 import { defaultNodeFactory } from './factory.js'
 import type { CrashFault } from './faults.js'
 import {
   COMMIT_BOUND_MS_DEFAULT, EPOCH_BASE_MS, EVENTS_PER_RUN_MAX, IN_FLIGHT_MESSAGES_MAX, NODES_MAX,
-  SETTLE_AFTER_COMMIT_MS, SIM_TIME_MS_DEFAULT, TRACE_EVENTS_DEFAULT, TRACE_EVENTS_MAX, SIGNATURE_CHECKS_CACHED
+  PROGRESS_EVERY_EVENTS, SETTLE_AFTER_COMMIT_MS, SIM_TIME_MS_DEFAULT, TRACE_EVENTS_DEFAULT, TRACE_EVENTS_MAX, SIGNATURE_CHECKS_CACHED
 } from './limits.js'
 import { Network, cborCodec, coreWireCodec } from './network.js'
-import type { Delivery, WireCodec } from './network.js'
+import type { Delivery, DropReason, WireCodec } from './network.js'
 import { EventQueue } from './queue.js'
 import { scenarioByName } from './scenarios.js'
 import type { Scenario, ScenarioPlan } from './scenarios.js'
@@ -44,6 +44,28 @@ export interface SimulationOptions {
   readonly profile?: TimingProfile
   /** Run each node's ledger audit (S5) after every step, not only at commits, restarts and the end. */
   readonly auditEveryStep?: boolean
+  /** Events one run may process before it stops with 'event-limit' (default `EVENTS_PER_RUN_MAX`). */
+  readonly eventsMax?: number
+  /**
+   * Called every `PROGRESS_EVERY_EVENTS` events with where the run is: a long run (thousands of
+   * nodes) can report progress or sample its own memory. It must not touch the simulation.
+   */
+  readonly onProgress?: (progress: SimulationProgress) => void
+}
+
+/** Where a run is, for `onProgress`. */
+export interface SimulationProgress {
+  readonly events: number
+  readonly simTimeMs: number
+  /** Nodes holding a committed plan now. */
+  readonly holdingPlan: number
+  readonly messagesInFlight: number
+}
+
+/** Messages and encoded bytes sent per node up to some moment of a run. */
+export interface TrafficPerNode {
+  readonly messages: number
+  readonly bytes: number
 }
 
 export type StopReason = 'settled' | 'max-sim-time' | 'violation' | 'event-limit' | 'idle'
@@ -73,6 +95,16 @@ export interface SimulationResult {
   readonly fingerprint: string
   /** The last events (deliveries, drops, crashes, partition changes, commits). */
   readonly trace: readonly TraceEntry[]
+  /** Simulated time of the first node's first start. */
+  readonly firstStartMs: number | null
+  /** Simulated time at which some node first held a committed plan; null if none did. */
+  readonly firstCommitMs: number | null
+  /** Simulated time at which the last node first held a plan (every node had held one); null if some never did. */
+  readonly allCommittedMs: number | null
+  /** Traffic per node from the start until `allCommittedMs` (null if not every node got there). */
+  readonly trafficToAllCommitted: TrafficPerNode | null
+  /** Messages the network dropped, by reason (all zero on a healthy run). */
+  readonly dropped: Readonly<Record<DropReason, number>>
   /** The newest committed plan any node held at the end (null if none committed). */
   readonly latestPlan: Plan | null
   /** Indexes (into `nodeIds`) of the nodes that were down at the end. */
@@ -129,6 +161,11 @@ class Simulation {
   private lastStartMs = 0
   private holdingPlan = 0
   private firstPlanMs: number | null = null
+  private firstStartMs: number | null = null
+  /** Nodes that have held a plan at some point; when it reaches the node count, traffic is noted. */
+  private everHeldPlan = 0
+  private trafficToAllCommitted: TrafficPerNode | null = null
+  private readonly eventsMax: number
   private stopReason: StopReason = 'idle'
 
   constructor (private readonly options: SimulationOptions) {
@@ -145,6 +182,10 @@ class Simulation {
     this.maxSimTimeMs = options.maxSimTimeMs ?? SIM_TIME_MS_DEFAULT
     this.commitBoundMs = options.commitBoundMs ?? COMMIT_BOUND_MS_DEFAULT
     this.endAtMs = this.maxSimTimeMs
+    this.eventsMax = options.eventsMax ?? EVENTS_PER_RUN_MAX
+    if (!Number.isSafeInteger(this.eventsMax) || this.eventsMax < 1) {
+      throw new SimError('SIM_BAD_OPTION', `eventsMax must be a positive integer, got ${this.eventsMax}`)
+    }
     this.nodeFactory = options.nodeFactory ?? defaultNodeFactory
     this.profile = options.profile ?? simProfile()
     this.trace = new Trace(traceEvents)
@@ -164,6 +205,10 @@ class Simulation {
     this.clusterId = `sim-${seed}`
     this.sealingKey = root.fork().bytes(32)
     for (const slot of this.slots) this.slotOfNodeId.set(slot.nodeId, slot)
+    // Only a crash restarts a node from its disk; without one the disk is never read back.
+    if (this.plan.crashes.length === 0 && this.plan.crashesOnSend.length === 0) {
+      for (const slot of this.slots) slot.store.writeOnly()
+    }
     this.checker = new SafetyChecker((nodeId) => this.label(nodeId))
     this.applyPlan()
   }
@@ -174,7 +219,7 @@ class Simulation {
         this.stopReason = this.endAtMs === this.maxSimTimeMs ? 'max-sim-time' : 'settled'
         break
       }
-      if (this.events >= EVENTS_PER_RUN_MAX) {
+      if (this.events >= this.eventsMax) {
         this.stopReason = 'event-limit'
         break
       }
@@ -184,6 +229,7 @@ class Simulation {
       this.nowMs = next.timeMs
       this.events += 1
       this.handle(next.event)
+      if (this.options.onProgress !== undefined && this.events % PROGRESS_EVERY_EVENTS === 0) this.reportProgress(this.options.onProgress)
       if (!this.checker.ok) {
         this.stopReason = 'violation'
         break
@@ -191,6 +237,10 @@ class Simulation {
     }
     if (this.checker.ok) this.auditAll()
     return this.result()
+  }
+
+  private reportProgress (onProgress: (progress: SimulationProgress) => void): void {
+    onProgress({ events: this.events, simTimeMs: this.nowMs, holdingPlan: this.holdingPlan, messagesInFlight: this.network.messagesInFlight })
   }
 
   private applyPlan (): void {
@@ -302,6 +352,7 @@ class Simulation {
   private firstStart (slot: NodeSlot): void {
     slot.started = true
     this.started += 1
+    this.firstStartMs ??= this.nowMs
     this.lastStartMs = this.nowMs
     if (this.started === this.slots.length && this.plan.liveness?.kind === 'last-start') {
       this.queue.push(this.nowMs + this.commitBoundMs, { type: 'liveness' })
@@ -310,8 +361,10 @@ class Simulation {
 
   /** The node and every live peer it can see and reach discover each other (mDNS is mutual). */
   private connect (slot: NodeSlot): void {
-    for (const peer of this.slots) {
-      if (peer === slot || !this.visible(slot, peer)) continue
+    // Only the peers in view, in index order: linear in the view, not in the node count.
+    const peers = slot.view === null ? this.slots : [...slot.view].sort((a, b) => a - b).map((index) => this.slotAt(index))
+    for (const peer of peers) {
+      if (peer === slot) continue
       this.discoverPair(slot, peer)
     }
   }
@@ -389,7 +442,8 @@ class Simulation {
     const armed = this.armedFor(slot, ready)
     if (ready.persist.records.length > 0) slot.store.append(ready.persist)
     if (armed?.point === 'after-persist') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
-    for (const envelope of ready.send) this.send(slot, envelope)
+    const encodedInBatch = new Map<WireMessage, Uint8Array>()
+    for (const envelope of ready.send) this.send(slot, envelope, encodedInBatch)
     if (armed?.point === 'after-send') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
     this.guard(slot, () => node.advance(ready))
     for (const event of ready.events) {
@@ -404,12 +458,12 @@ class Simulation {
     this.inspect(slot, ready.events.some((event) => event.type === 'plan:committed'))
   }
 
-  private send (slot: NodeSlot, envelope: Ready['send'][number]): void {
+  private send (slot: NodeSlot, envelope: Ready['send'][number], encodedInBatch: Map<WireMessage, Uint8Array>): void {
     assert(envelope.from === slot.nodeId, 'a node sends only as itself')
     const target = this.slotOfNodeId.get(envelope.to)
     if (target === undefined) return // a peer id the simulation does not know: nowhere to go
     this.checker.sent(slot.nodeId, envelope.message)
-    const outcome = this.network.send(envelope, this.nowMs)
+    const outcome = this.network.send(envelope, this.nowMs, encodedInBatch)
     if (outcome.dropped !== null) this.trace.add(this.nowMs, 'drop', slot.index, target.index, `${envelope.message.kind} (${outcome.dropped})`)
     for (const delivery of outcome.deliveries) this.queue.push(delivery.atMs, { type: 'deliver', delivery })
   }
@@ -439,7 +493,14 @@ class Simulation {
     slot.holdsPlan = holdsPlan
     this.holdingPlan += holdsPlan ? 1 : -1
     if (!holdsPlan) return
-    slot.firstPlanMs ??= this.nowMs
+    if (slot.firstPlanMs === null) {
+      slot.firstPlanMs = this.nowMs
+      this.everHeldPlan += 1
+      if (this.everHeldPlan === this.slots.length) {
+        const totals = this.network.totals
+        this.trafficToAllCommitted = { messages: totals.messagesSent / this.slots.length, bytes: totals.bytesSent / this.slots.length }
+      }
+    }
     if (this.firstPlanMs === null) {
       this.firstPlanMs = this.nowMs
       this.startLateJoiners()
@@ -571,6 +632,11 @@ class Simulation {
       stopReason: this.stopReason,
       fingerprint: this.trace.fingerprint,
       trace: this.trace.entries(),
+      firstStartMs: this.firstStartMs,
+      firstCommitMs: this.firstPlanMs,
+      allCommittedMs: everyoneMs,
+      trafficToAllCommitted: this.trafficToAllCommitted,
+      dropped: { ...this.network.dropped },
       latestPlan: this.latestPlanHeld(),
       downAtEnd: this.slots.filter((slot) => slot.node === null).map((slot) => slot.index)
     }

@@ -16,15 +16,29 @@ export interface RecordCodec {
 export class MemoryStore {
   private readonly records: Uint8Array[] = []
   private durableCount = 0
+  /** False once `writeOnly()`: records are still encoded and counted, but not kept. */
+  private keeping = true
   bytesWritten = 0
+  recordsWritten = 0
   syncs = 0
 
   constructor (private readonly codec: RecordCodec) {}
 
+  /**
+   * Keep nothing from now on: for a run in which no node can crash, so nothing is ever read
+   * back. Every record is still encoded (a record that cannot be encoded still fails the run) and
+   * counted; only the bytes are not held, which at thousands of nodes is gigabytes.
+   */
+  writeOnly (): void {
+    assert(this.records.length === 0, 'a store stops keeping records before the first write')
+    this.keeping = false
+  }
+
   append (batch: PersistBatch): void {
     for (const record of batch.records) {
       const bytes = this.codec.encode(record)
-      this.records.push(bytes)
+      if (this.keeping) this.records.push(bytes)
+      this.recordsWritten += 1
       this.bytesWritten += bytes.byteLength
     }
     if (batch.sync) {
@@ -35,6 +49,7 @@ export class MemoryStore {
 
   /** The node stops; with `loseUnsynced`, writes since the last fsync are gone. Returns how many were lost. */
   crash (loseUnsynced: boolean): number {
+    assert(this.keeping, 'a write-only store belongs to a node that never crashes')
     assert(this.durableCount <= this.records.length, 'durable records are a prefix of the log')
     if (!loseUnsynced) return 0
     const lost = this.records.length - this.durableCount
@@ -44,6 +59,7 @@ export class MemoryStore {
 
   /** Everything on disk, decoded, in write order: `CoreNodeInit.restored`. */
   restore (): PersistRecord[] {
+    assert(this.keeping || this.recordsWritten === 0, 'a write-only store has nothing to restore from')
     return this.records.map((bytes) => this.codec.decode(bytes))
   }
 

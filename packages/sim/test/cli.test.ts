@@ -60,7 +60,10 @@ describe('report', () => {
   })
 
   it('summarises counts, violations by property and commit times', () => {
-    const base = { seed: 1, nodes: 3, messagesPerNode: 10, bytesPerNode: 100, traffic: [], nodeIds: [], endTimeMs: 0, events: 0, stopReason: 'settled' as const, fingerprint: '', trace: [], latestPlan: null, downAtEnd: [] }
+    const base = {
+      seed: 1, nodes: 3, messagesPerNode: 10, bytesPerNode: 100, traffic: [], nodeIds: [], endTimeMs: 0, events: 0, stopReason: 'settled' as const, fingerprint: '', trace: [],
+      firstStartMs: 0, firstCommitMs: null, allCommittedMs: null, trafficToAllCommitted: null, dropped: { loss: 0, partition: 0, overflow: 0, down: 0 }, latestPlan: null, downAtEnd: []
+    }
     const summary = summarise('x', [
       { ...base, scenario: 'x', ok: true, violations: [], commitTimeMs: 100 },
       { ...base, scenario: 'x', ok: false, violations: [{ property: 'S1', timeMs: 0, nodes: [], message: 'S1: …' }], commitTimeMs: null }

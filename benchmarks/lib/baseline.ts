@@ -1,0 +1,48 @@
+// The naive baseline: the same stack (this project's bootstrapper, overlay and core) configured the
+// way the reference system works (DESIGN.md §5, §6, §9): every node queries mDNS every second and
+// never backs off, dials every peer it learns of (its connection target is its cap, at least the
+// fleet's size), and re-sends its whole ledger to every live peer every 10 s. Measured in the same
+// run and the same way as ours, so a ratio ours/naive compares designs, not machines.
+import type { FleetOptions, Tuning } from './loopback-fleet.js'
+
+/** The reference system's mDNS query interval: one second, fixed. */
+export const NAIVE_MDNS_INTERVAL_MS = 1_000
+/** The reference system re-broadcasts its whole ledger this often. */
+export const NAIVE_REBROADCAST_INTERVAL_MS = 10_000
+/** The bootstrapper's own connection cap; the baseline aims for all of it (or the fleet, if larger). */
+const BOOTSTRAPPER_CONNECTIONS_MAX = 64
+
+/** The advanced tuning that turns our profile into the naive one, for a fleet of `size` nodes. */
+export function naiveTuning (size: number): Tuning {
+  const connections = Math.max(BOOTSTRAPPER_CONNECTIONS_MAX, size)
+  return {
+    core: { ledgerRebroadcastIntervalMs: NAIVE_REBROADCAST_INTERVAL_MS },
+    overlay: {
+      mdnsIntervalInitialMs: NAIVE_MDNS_INTERVAL_MS,
+      mdnsIntervalMaxMs: NAIVE_MDNS_INTERVAL_MS,
+      maxConnections: connections,
+      targetConnections: connections
+    }
+  }
+}
+
+/**
+ * Fleet options of the baseline: the bench-node script (the CLI has no tuning flag), mDNS on.
+ * It keeps the same static peers as ours: that can only help it form, so ratios stay conservative.
+ */
+export function naiveFleet (size: number, profile: FleetOptions['profile']): FleetOptions {
+  return { size, runner: 'script', profile, mdns: true, tuning: naiveTuning(size) }
+}
+
+/** Ours, as users run it: the CLI, static peers, no mDNS (so no multicast cost at all), no DHT. */
+export function oursCliFleet (size: number, profile: FleetOptions['profile']): FleetOptions {
+  return { size, runner: 'cli', profile }
+}
+
+/** Ours through the baseline's script, for a like-for-like ratio. */
+export function oursScriptFleet (size: number, profile: FleetOptions['profile']): FleetOptions {
+  return { size, runner: 'script', profile }
+}
+
+/** One line for a report's method: what the baseline is. */
+export const NAIVE_METHOD = `naive = the same stack tuned like the reference system: mDNS query every ${NAIVE_MDNS_INTERVAL_MS / 1000} s with no back-off, connection target = cap = max(64, N) (dial everyone), whole ledger re-sent to every live peer every ${NAIVE_REBROADCAST_INTERVAL_MS / 1000} s; same static peers as ours`
