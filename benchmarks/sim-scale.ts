@@ -5,9 +5,11 @@
 // `--max-old-space-size` 8 GiB, a wall-time limit, a V8 CPU profile), started by this script
 // with `--child`; the parent gathers the runs, prints the table and writes the report.
 // `--quick`: 100 and 1,000 nodes, one seed each. `--sizes 100,300 --seeds 2`: other sizes or
-// seed counts, for a look (the report then says which were run).
+// seed counts, for a look (the report then says which were run). `--checkpoint FILE`: each
+// finished run is appended to FILE (JSON lines) and runs already in it are not run again, so a
+// benchmark of several hours that is interrupted resumes where it stopped.
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -460,6 +462,13 @@ function notesOf (runs: readonly Run[]): string[] {
   if (large !== undefined && largestReceived !== undefined) {
     const kinds = Object.entries(largestReceived).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 4)
     const total = Object.values(largestReceived).reduce((sum, kind) => sum + kind.bytes, 0)
+    const accept = largestReceived['paxos/accept']
+    if (accept !== undefined) {
+      const totalBytes = accept.bytes * large
+      // The simulator models latency, not bandwidth: a fan-out of large messages arrives as fast as a small one.
+      notes.push(`The simulator models latency but not bandwidth. At ${large} nodes the proposer sends the plan in paxos/accept to every acceptor: ${(totalBytes / 2 ** 20).toFixed(1)} MiB in all (${Math.round(accept.bytes / KiB)} KiB per acceptor), ` +
+        `which alone would take ${(totalBytes * 8 / 1e9).toFixed(2)} s on one 1 Gbit/s link (arithmetic on the measured bytes, not simulated); the simulated commit time does not include it.`)
+    }
     notes.push(`What a node receives at ${large} nodes over the whole run (to commit plus ${SETTLE_AFTER_COMMIT_MS / 1000} s of settling): ${kinds.map(([kind, count]) => `${kind} ${Math.round(count.messages)} messages, ${Math.round(count.bytes / KiB)} KiB (${Math.round(100 * count.bytes / total)} %)`).join('; ')}.`)
   }
   const big = runs.find((run) => run.nodes === TARGET.nodes)
@@ -497,10 +506,30 @@ function plotOf (runs: readonly Run[]): TopLevelSpec {
   }
 }
 
+/** Runs recorded by an earlier, interrupted invocation with the same checkpoint file. */
+async function readCheckpoint (file: string | undefined): Promise<Run[]> {
+  if (file === undefined) return []
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return []
+  }
+  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Run)
+}
+
 async function main (): Promise<void> {
+  const checkpoint = argument('--checkpoint')
+  const done = await readCheckpoint(checkpoint)
   const runs: Run[] = []
   for (const plan of PLAN) {
     for (const seed of plan.seeds) {
+      const earlier = done.find((run) => run.nodes === plan.nodes && run.seed === seed)
+      if (earlier !== undefined) {
+        process.stderr.write(`sim-scale: ${plan.nodes} nodes, seed ${seed}: from ${checkpoint ?? ''}\n`)
+        runs.push(earlier)
+        continue
+      }
       // A size whose first run ran out of heap or time would only do so again: say so, skip it.
       const failed = runs.find((run) => run.nodes === plan.nodes && run.status !== 'ran')
       if (failed !== undefined) {
@@ -510,6 +539,7 @@ async function main (): Promise<void> {
       process.stderr.write(`sim-scale: ${plan.nodes} nodes, seed ${seed}\n`)
       const run = await runInChild(plan.nodes, seed)
       process.stderr.write(`sim-scale: ${plan.nodes} nodes, seed ${seed}: ${outcomeOf(run)}${run.result === null ? '' : `, ${Math.round(run.result.wallMs / 1000)} s wall`}\n`)
+      if (checkpoint !== undefined) await appendFile(checkpoint, `${JSON.stringify(run)}\n`)
       runs.push(run)
     }
   }

@@ -87,6 +87,20 @@ export class Prng {
     return out
   }
 
+  /** Up to `count` distinct items drawn at random: a partial shuffle, `count` draws instead of one per item. */
+  sample<T>(items: readonly T[], count: number): T[] {
+    const out = items.slice()
+    const take = Math.min(count, out.length)
+    for (let i = 0; i < take; i++) {
+      const j = this.intInclusive(i, out.length - 1)
+      const swap = out[i] as T
+      out[i] = out[j] as T
+      out[j] = swap
+    }
+    out.length = take
+    return out
+  }
+
   /** Deterministic bytes (for simulated key material only, never for real secrets). */
   bytes (length: number): Uint8Array {
     const out = new Uint8Array(length)

@@ -45,4 +45,23 @@ describe('Prng', () => {
     const items = [1, 2, 3, 4, 5, 6, 7]
     expect(prng.shuffle(items).sort()).toEqual(items)
   })
+
+  it('sample draws distinct items, at most as many as there are, and reaches every item', () => {
+    const prng = new Prng(11)
+    const items = Array.from({ length: 20 }, (_, index) => index)
+    const drawn = new Set<number>()
+    for (let round = 0; round < 200; round++) {
+      const picked = prng.sample(items, 3)
+      expect(picked).toHaveLength(3)
+      expect(new Set(picked).size).toBe(3)
+      for (const item of picked) {
+        expect(items).toContain(item)
+        drawn.add(item)
+      }
+    }
+    expect(drawn.size).toBe(items.length)
+    expect(prng.sample(items, 50).sort((a, b) => a - b)).toEqual(items)
+    expect(prng.sample([], 3)).toEqual([])
+    expect(items).toEqual(Array.from({ length: 20 }, (_, index) => index))
+  })
 })

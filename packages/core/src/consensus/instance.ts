@@ -16,6 +16,7 @@ import { LOCAL_DELIVERIES_MAX, VOTES_SCANNED_MAX } from './limits.js'
 import type { ConsensusMessage, DecidedMessage } from './messages.js'
 import { Proposer } from './proposer.js'
 import type { ProposalRequest, ProposerOutput } from './proposer.js'
+import { isEligibleVoter } from './quorum.js'
 import type { QuorumRule } from './quorum.js'
 import { valueHashOf } from './statement.js'
 import type { SignatureVerifier } from './statement.js'
@@ -139,6 +140,10 @@ export class ConsensusInstance {
     const valueHash = valueHashOf(accepted.value)
     // Only votes for the value we hold can complete; the bound keeps a flooded ledger from stalling us.
     const ours = votes.filter((vote) => vote.epoch === this.epoch && equalBytes(vote.valueHash, valueHash)).slice(0, VOTES_SCANNED_MAX)
+    // Signatures are checked only once enough distinct eligible voters are in: each vote entry
+    // calls this, and verifying all of them every time is quadratic in the voters.
+    const voters = new Set(ours.filter((vote) => isEligibleVoter(rule, vote.voter)).map((vote) => vote.voter))
+    if (voters.size < rule.quorum) return out.build()
     const certificate = certificateFromVotes(ours, rule, this.#init.clusterId, { valueHash, verify: this.#verify })
     if (certificate === null) return out.build()
     assert(equalBytes(certificate.valueHash, valueHash), 'a completed certificate is for the value we hold')

@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { assert } from '../assert.js'
+import { equalBytes } from './bytes.js'
 import { encodeCanonical } from '../codec.js'
 import { verifyNodeSignature } from '../identity.js'
 import type { NodeId, NodeKey } from '../identity.js'
@@ -44,25 +45,27 @@ export function verifyAccept (
 /**
  * A verifier that remembers its last `capacity` answers. Ed25519 verification costs about 0.4 ms,
  * and the same votes are checked again on every certificate that carries them; the answer for the
- * same (signer, message, signature) never changes, so caching it is deterministic.
+ * same (signer, message, signature) never changes, so caching it is deterministic. Answers are
+ * found by signer and signature and kept with their message, which must match byte for byte: a
+ * known signature never vouches for other content.
  */
 export function cachedSignatureVerifier (
   capacity: number = VERIFY_CACHE_ENTRIES_DEFAULT,
   verify: SignatureVerifier = verifyNodeSignature
 ): SignatureVerifier {
   assert(Number.isSafeInteger(capacity) && capacity > 0, 'a verification cache holds at least one entry')
-  const answers = new Map<string, boolean>()
+  const answers = new Map<string, { readonly message: Uint8Array, readonly answer: boolean }>()
   return (nodeId, message, signature) => {
-    const cacheKey = `${nodeId}/${bytesToHex(message)}/${bytesToHex(signature)}`
+    const cacheKey = `${nodeId}/${bytesToHex(signature)}`
     const known = answers.get(cacheKey)
-    if (known !== undefined) return known
+    if (known !== undefined && equalBytes(known.message, message)) return known.answer
     const answer = verify(nodeId, message, signature)
-    if (answers.size >= capacity) {
+    if (known === undefined && answers.size >= capacity) {
       // Map keeps insertion order: the first key is the oldest answer.
       const oldest = answers.keys().next()
       if (oldest.done !== true) answers.delete(oldest.value)
     }
-    answers.set(cacheKey, answer)
+    answers.set(cacheKey, { message: message.slice(), answer })
     return answer
   }
 }

@@ -38,6 +38,9 @@ export interface VoteWrite {
   readonly vote: VoteRecord
 }
 
+/** Built once: a zod schema made per call is compiled per call. */
+const voteKeyPartsSchema = z.strictObject({ epoch: epochSchema, ballot: ballotSchema, voter: nodeIdSchema })
+
 const VOTE_KEY_PATTERN = /^vote\/([1-9][0-9]*)\/([1-9][0-9]*)\.([^/.]+)\/([^/]+)$/
 
 export function voteKey (epoch: number, ballot: Ballot, voter: NodeId): string {
@@ -57,7 +60,7 @@ export function parseVoteKey (key: string): { epoch: number, ballot: Ballot, vot
     throw new ConsensusError('CONSENSUS_BAD_KEY', `${JSON.stringify(key.slice(0, 200))} is not a vote key: expected vote/<epoch>/<round>.<proposer>/<voter>`)
   }
   const parsed = { epoch: Number(epochText), ballot: { round: Number(roundText), proposer }, voter }
-  const checked = z.strictObject({ epoch: epochSchema, ballot: ballotSchema, voter: nodeIdSchema }).safeParse(parsed)
+  const checked = voteKeyPartsSchema.safeParse(parsed)
   if (!checked.success) {
     throw new ConsensusError('CONSENSUS_BAD_KEY', `vote key ${JSON.stringify(key.slice(0, 200))} is out of range: ${checked.error.issues[0]?.message ?? 'unknown problem'}`)
   }

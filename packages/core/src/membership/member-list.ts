@@ -63,6 +63,8 @@ export class MemberList {
   private changes = 0
   /** Bumped when the set of live ids changes (a join, a death, a return): `live()` re-sorts only then. */
   private liveChanges = 0
+  /** Bumped when any member's meta changes: readers that judge members by their meta re-judge then. */
+  private metaChanges = 0
 
   get size (): number {
     return this.records.size
@@ -81,6 +83,11 @@ export class MemberList {
   /** Changes to the set of live ids so far. */
   get liveVersion (): number {
     return this.liveChanges
+  }
+
+  /** Changes to any member's meta so far. */
+  get metaVersion (): number {
+    return this.metaChanges
   }
 
   get (nodeId: NodeId): MemberRecord | undefined {
@@ -116,6 +123,7 @@ export class MemberList {
         heard
       })
       this.changes++
+      if (update.meta !== undefined) this.metaChanges++
       this.track(null, update.state)
       return { nodeId: update.nodeId, previous: null, current: update.state }
     }
@@ -127,13 +135,16 @@ export class MemberList {
       if (update.incarnation === current.incarnation && current.meta === undefined && update.meta !== undefined) {
         current.meta = update.meta
         this.changes++
+        this.metaChanges++
       }
       return null
     }
     this.changes++
     const previous = current.state
+    const metaBefore = current.meta
     if (update.incarnation > current.incarnation) current.meta = update.meta
     else current.meta ??= update.meta
+    if (current.meta !== metaBefore) this.metaChanges++
     current.incarnation = update.incarnation
     current.state = update.state
     if (previous !== update.state) current.stateChangedMs = nowMs

@@ -213,6 +213,13 @@ export class Membership {
     return views.slice()
   }
 
+  /** One member's view (self included), or null if it is not in the table. */
+  member (nodeId: NodeId): MemberView | null {
+    if (nodeId === this.self) return this.selfView()
+    const record = this.list.get(nodeId)
+    return record === undefined ? null : viewOf(record)
+  }
+
   /** Alive and suspect members, self included unless it left, sorted. */
   live (): NodeId[] {
     const cached = this.liveCache
@@ -222,6 +229,14 @@ export class Membership {
     ids.sort(compareIds)
     this.liveCache = { version: this.list.liveVersion, ids }
     return ids.slice()
+  }
+
+  /**
+   * Grows whenever `live()` or any member's meta (ours included) may have changed; while it holds
+   * still, anything derived from them is still good. Cheaper than comparing the lists.
+   */
+  get liveOrMetaVersion (): number {
+    return this.list.liveVersion + this.list.metaVersion + this.selfVersion
   }
 
   /** True if the member counts as live (alive or suspect): it has not been declared dead or left. */

@@ -1,3 +1,4 @@
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
@@ -66,12 +67,24 @@ interface BootRecord extends PersistRecord {
   readonly count: number
 }
 
+/**
+ * The votes of one undecided epoch, each decoded once (votes are written once), and who voted for
+ * each value. Re-decoding the epoch's votes on each new one made a formation quadratic in voters.
+ */
+interface VoteTally {
+  /** Entry key → vote; null for an entry that is not a valid vote (it counts for nothing). */
+  readonly decoded: Map<string, VoteRecord | null>
+  /** Value hash (hex) → distinct voters for it. */
+  readonly voters: Map<string, Set<NodeId>>
+}
+
 /** Tracks since when a condition about the live member set has held; null while it does not. */
 interface Since {
   quorumMs: number | null
   allExpectedMs: number | null
   stableMs: number
-  liveKey: string
+  /** The live set last seen; compared by content only when a new array comes in. */
+  live: readonly NodeId[]
 }
 
 /**
@@ -88,6 +101,9 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly instances = new Map<number, ConsensusInstance>()
   private readonly restoredAcceptors: Map<number, AcceptorState>
   private readonly plans = new Map<number, Plan>()
+  /** Votes of undecided epochs, each decoded once as it is merged; dropped once the epoch is decided. */
+  private readonly voteTallies = new Map<number, VoteTally>()
+  private eligibleCache: { readonly version: number, readonly ids: readonly NodeId[] } | null = null
   private readonly history = new Map<number, EpochRecord>()
   /** When each member was last seen to die; members never seen count from this node's start. */
   private readonly deadSinceMs = new Map<NodeId, number>()
@@ -139,7 +155,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       initialIncarnation: boots,
       meta: this.shapeHash
     })
-    this.since = { quorumMs: null, allExpectedMs: null, stableMs: init.nowMs, liveKey: '' }
+    this.since = { quorumMs: null, allExpectedMs: null, stableMs: init.nowMs, live: [] }
     this.nextAntiEntropyMs = init.nowMs + init.prng.intInclusive(0, init.profile.antiEntropyIntervalMs)
     this.nextRebroadcastMs = init.nowMs + init.profile.ledgerRebroadcastIntervalMs
     this.backoffMs = this.drawBackoff()
@@ -419,10 +435,9 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   private trackLiveSet (live: readonly NodeId[], nowMs: number): void {
-    const key = live.join(',')
-    if (key !== this.since.liveKey) {
-      this.since.liveKey = key
-      this.since.stableMs = nowMs
+    if (live !== this.since.live) {
+      if (!sameIds(live, this.since.live)) this.since.stableMs = nowMs
+      this.since.live = live
     }
     const { expect } = this.init.shape
     if (expect === undefined) return
@@ -432,12 +447,21 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   /** Live members whose shape matches ours: a differently configured node is reported, not used. */
-  private eligibleLive (): NodeId[] {
+  /**
+   * Live members whose shape agrees with ours, sorted. Asked on every input, so it is derived
+   * again only when membership's live set or some meta changed (sorting N ids per input made a
+   * large formation cost N² per node).
+   */
+  private eligibleLive (): readonly NodeId[] {
+    const version = this.membership.liveOrMetaVersion
+    if (this.eligibleCache?.version === version) return this.eligibleCache.ids
     const live = new Set(this.membership.live())
     for (const member of this.membership.members()) {
       if (member.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) live.delete(member.nodeId)
     }
-    return [...live].sort()
+    const ids = [...live].sort()
+    this.eligibleCache = { version, ids }
+    return ids
   }
 
   private instance (epoch: number): ConsensusInstance {
@@ -524,8 +548,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const voteEpochs = new Set<number>()
     for (const entry of accepted) {
       if (entry.key.startsWith('plan/')) this.learnPlanEntry(entry)
-      else if (entry.key.startsWith('vote/')) voteEpochs.add(parseVoteKey(entry.key).epoch)
-      else this.noteNodeEntry(entry.key, nowMs)
+      else if (entry.key.startsWith('vote/')) {
+        const { epoch } = parseVoteKey(entry.key)
+        if (this.plans.has(epoch)) continue
+        const tally = this.voteTallies.get(epoch)
+        // Without a tally yet, the first look at this epoch reads it from the ledger, this entry included.
+        if (tally !== undefined) tallyVote(tally, entry)
+        voteEpochs.add(epoch)
+      } else this.noteNodeEntry(entry.key, nowMs)
     }
     for (const epoch of voteEpochs) this.completeFromVotes(epoch, nowMs)
   }
@@ -533,21 +563,30 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** An acceptor that sees a quorum of votes for what it accepted can commit it (proposer crash). */
   private completeFromVotes (epoch: number, nowMs: number): void {
     if (this.plans.has(epoch)) return
-    const votes: VoteRecord[] = []
-    for (const entry of this.ledger.list(voteKeyPrefix(epoch))) {
-      if (entry.value === null) continue
-      try {
-        votes.push(decodeVoteEntry(entry.key, entry.value))
-      } catch (err) {
-        // The ledger admitted it by key and signature; a value that is not a vote counts for nothing.
-        if (!(err instanceof P2pBootstrapError)) throw err
-      }
-    }
     const previous = this.plans.get(epoch - 1)
     // Votes of a later epoch can arrive before its previous plan: they are judged once it is here.
     if (epoch > 1 && previous === undefined) return
     const rule = quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
+    const tally = this.tallyOf(epoch)
+    // Checking signatures is left until some value has enough voters to make a quorum at all.
+    if (mostVotersForOneValue(tally) < rule.quorum) return
+    const votes: VoteRecord[] = []
+    for (const entry of this.ledger.list(voteKeyPrefix(epoch))) {
+      const vote = tally.decoded.get(entry.key) ?? tallyVote(tally, entry)
+      if (vote !== null) votes.push(vote)
+    }
     this.handleConsensus(this.instance(epoch).completeFromVotes(votes, rule), nowMs)
+  }
+
+  /** The tally of an undecided epoch's votes, read from the ledger the first time it is asked for. */
+  private tallyOf (epoch: number): VoteTally {
+    let tally = this.voteTallies.get(epoch)
+    if (tally === undefined) {
+      tally = { decoded: new Map(), voters: new Map() }
+      this.voteTallies.set(epoch, tally)
+      for (const entry of this.ledger.list(voteKeyPrefix(epoch))) tallyVote(tally, entry)
+    }
+    return tally
   }
 
   private learnPlanEntry (entry: Entry): void {
@@ -557,6 +596,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const decision = decodeDecision(entry.value)
     const plan = decodePlan(decision.value)
     this.plans.set(epoch, plan)
+    this.voteTallies.delete(epoch)
     this.instance(epoch).learn(decision)
     const record: EpochRecord = {
       epoch,
@@ -646,7 +686,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   private checkShape (nodeId: NodeId): void {
-    const member = this.membership.members().find(view => view.nodeId === nodeId)
+    const member = this.membership.member(nodeId)
     if (member?.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) {
       this.events.push({ type: 'shape:mismatch', nodeId, detail: 'its cluster shape (expect, controlPlanes, vip, name) differs from ours: check both configs; it takes no part until they agree' })
     }
@@ -663,7 +703,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   private randomPeers (count: number, except: NodeId | null = null): NodeId[] {
     const peers = this.membership.live().filter(id => id !== this.nodeId && id !== except)
-    return this.init.prng.shuffle(peers).slice(0, count)
+    return this.init.prng.sample(peers, count)
   }
 
   private drawBackoff (): number {
@@ -723,6 +763,10 @@ function isBootRecord (record: PersistRecord): record is BootRecord {
   return record.kind === BOOT_RECORD_KIND && typeof (record as { count?: unknown }).count === 'number'
 }
 
+function sameIds (a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index])
+}
+
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
 }
@@ -737,6 +781,39 @@ function sameDecidedValue (kept: Entry, dropped: Entry): boolean {
     return sameBytes(decodeDecision(kept.value).value, decodeDecision(dropped.value).value)
   } catch (err) {
     if (err instanceof CodecError) return false
+    throw err
+  }
+}
+
+/** Adds a vote entry to the tally (once per key); returns its vote, or null if it is not a valid one. */
+function tallyVote (tally: VoteTally, entry: Entry): VoteRecord | null {
+  const known = tally.decoded.get(entry.key)
+  if (known !== undefined) return known
+  const vote = entry.value === null ? null : decodeVoteOrNull(entry.key, entry.value)
+  tally.decoded.set(entry.key, vote)
+  if (vote === null) return null
+  const valueKey = bytesToHex(vote.valueHash)
+  let voters = tally.voters.get(valueKey)
+  if (voters === undefined) {
+    voters = new Set()
+    tally.voters.set(valueKey, voters)
+  }
+  voters.add(vote.voter)
+  return vote
+}
+
+function mostVotersForOneValue (tally: VoteTally): number {
+  let most = 0
+  for (const voters of tally.voters.values()) most = Math.max(most, voters.size)
+  return most
+}
+
+/** A vote entry's vote; null for one the ledger admitted by key and signature but whose value is not a vote (it counts for nothing). */
+function decodeVoteOrNull (key: string, value: Uint8Array): VoteRecord | null {
+  try {
+    return decodeVoteEntry(key, value)
+  } catch (err) {
+    if (err instanceof P2pBootstrapError) return null
     throw err
   }
 }

@@ -9,7 +9,7 @@ import { decisionKey, decisionValidator, encodeDecision } from '../../src/consen
 import type { Decision } from '../../src/consensus/decision.js'
 import { quorumRuleFor } from '../../src/consensus/quorum.js'
 import type { QuorumRule } from '../../src/consensus/quorum.js'
-import { valueHashOf } from '../../src/consensus/statement.js'
+import { cachedSignatureVerifier, valueHashOf } from '../../src/consensus/statement.js'
 import { makeVote } from '../../src/consensus/vote.js'
 import type { Ballot } from '../../src/consensus/ballot.js'
 import type { NodeId } from '../../src/identity.js'
@@ -109,5 +109,50 @@ describe('decisionValidator', () => {
   ])('rejects %s', (_name, key, bytes, reason) => {
     const verdict = validator(key, bytes, lookup)
     expect(typeof verdict === 'object' ? verdict.invalid : verdict).toContain(reason)
+  })
+})
+
+describe('cachedSignatureVerifier', () => {
+  it('never lets a remembered signature vouch for another message, and remembers each answer', () => {
+    const key = keyAt(0)
+    const message = Uint8Array.of(1, 2, 3)
+    const other = Uint8Array.of(1, 2, 4)
+    const signature = key.sign(message)
+    let checks = 0
+    const counting = (nodeId: NodeId, bytes: Uint8Array, sig: Uint8Array): boolean => {
+      checks++
+      return verify(nodeId, bytes, sig)
+    }
+    const cached = cachedSignatureVerifier(4, counting)
+    expect(cached(key.nodeId, message, signature)).toBe(true)
+    expect(cached(key.nodeId, message, signature)).toBe(true)
+    expect(checks).toBe(1)
+    // Same signer and signature, other content: checked afresh, and refused.
+    expect(cached(key.nodeId, other, signature)).toBe(false)
+    expect(checks).toBe(2)
+    expect(cached(idAt(1), message, signature)).toBe(false)
+    // The caller's buffer is copied: changing it afterwards does not change what was remembered.
+    const mutable = Uint8Array.of(1, 2, 3)
+    const fresh = cachedSignatureVerifier(4, counting)
+    expect(fresh(key.nodeId, mutable, signature)).toBe(true)
+    mutable[2] = 4
+    expect(fresh(key.nodeId, mutable, signature)).toBe(false)
+  })
+
+  it('forgets the oldest answer beyond its capacity', () => {
+    let checks = 0
+    const counting = (nodeId: NodeId, bytes: Uint8Array, sig: Uint8Array): boolean => {
+      checks++
+      return verify(nodeId, bytes, sig)
+    }
+    const cached = cachedSignatureVerifier(2, counting)
+    const messages = [Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)]
+    const signatures = messages.map((message) => keyAt(0).sign(message))
+    messages.forEach((message, index) => { expect(cached(idAt(0), message, signatures[index] ?? new Uint8Array())).toBe(true) })
+    expect(checks).toBe(3)
+    expect(cached(idAt(0), messages[2] ?? new Uint8Array(), signatures[2] ?? new Uint8Array())).toBe(true)
+    expect(checks).toBe(3)
+    expect(cached(idAt(0), messages[0] ?? new Uint8Array(), signatures[0] ?? new Uint8Array())).toBe(true)
+    expect(checks).toBe(4)
   })
 })

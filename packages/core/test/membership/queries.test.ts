@@ -47,6 +47,15 @@ function expectConsistent (node: Membership, told: ReadonlySet<string>, self: st
   for (const id of told) expect(ids.includes(id)).toBe(node.stateOf(id) !== null)
   for (const id of ids) expect(told.has(id) || id === self).toBe(true)
   expect(node.live()).toEqual(naiveLive(node, [...told, self]))
+  for (const member of members) expect(node.member(member.nodeId)).toEqual(member)
+  expect(node.member('never-told')).toBeNull()
+}
+
+/** What `liveOrMetaVersion` promises is unchanged while it holds still: the live set and its metas. */
+function liveAndMetas (node: Membership): string {
+  const live = node.live()
+  const metas = live.map((id) => node.member(id)?.meta).map((meta) => (meta === undefined ? null : [...meta]))
+  return JSON.stringify({ live, metas })
 }
 
 describe('Membership queries stay fresh behind their caches', () => {
@@ -56,6 +65,8 @@ describe('Membership queries stay fresh behind their caches', () => {
     const node = new Membership({ self, profile: FAST, prng: prng.fork(), nowMs: 0 })
     const told = new Set<string>()
     let nowMs = 0
+    let before = { version: node.liveOrMetaVersion, seen: liveAndMetas(node) }
+    let unchangedSteps = 0
     for (let input = 0; input < 600; input++) {
       const choice = prng.intInclusive(0, 99)
       if (choice < 20) {
@@ -80,7 +91,16 @@ describe('Membership queries stay fresh behind their caches', () => {
       }
       node.drain()
       expectConsistent(node, told, self)
+      const after = { version: node.liveOrMetaVersion, seen: liveAndMetas(node) }
+      expect(after.version).toBeGreaterThanOrEqual(before.version)
+      if (after.version === before.version) {
+        unchangedSteps++
+        expect(after.seen).toBe(before.seen)
+      }
+      before = after
     }
+    // The version must also hold still sometimes, or the check above proves nothing.
+    expect(unchangedSteps).toBeGreaterThan(50)
   })
 
   it('shows a new incarnation, new meta and a new lastSeenMs of a member at once', () => {
