@@ -535,7 +535,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       history: core.history,
       leaving: core.leaving,
       retiredAtEpoch: retiredAt(core.history, node.nodeId),
-      failoverDelayMs: this.options.coreProfile.failoverDelayMs
+      failoverDelayMs: this.options.coreProfile.failoverDelayMs,
+      localHealth: core.localHealth
     }
   }
 

@@ -64,6 +64,12 @@ export interface StatusReport {
    * in milliseconds (option `failoverDelayMs`, else the profile's). Absent from older agents.
    */
   readonly failoverDelayMs?: number
+  /**
+   * Lifeguard's local health, 0 (healthy) to 7: above 0 this node's own probes failed or it had to
+   * refute suspicions of itself, so it stretches its probe interval and timeout (score + 1) times.
+   * Persistently high means a starved host. Absent from older agents.
+   */
+  readonly localHealth?: number
 }
 
 /**

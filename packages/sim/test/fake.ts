@@ -56,7 +56,7 @@ export function fakeFactory (log: FakeLog, options: { sync: boolean }): NodeFact
         persist = []
         send = []
       },
-      status: () => ({ nodeId: self, clusterId: init.clusterId, phase: 'discovering', waitingFor: 'nothing', members: [], proposer: null, ballot: null, epoch: 0, plan: null, role: null, history: [], leaving: false }),
+      status: () => ({ nodeId: self, clusterId: init.clusterId, phase: 'discovering', waitingFor: 'nothing', members: [], proposer: null, ballot: null, epoch: 0, plan: null, role: null, history: [], leaving: false, localHealth: 0 }),
       leave: () => {},
       inspect: () => ({ nodeId: self, plans: new Map(), promised: new Map(), role: null })
     }

@@ -83,7 +83,7 @@ function broadcaster (counts: { sends: number, ticks: number }): NodeFactory {
       discover: (peer) => { peers.push(peer) },
       ready: () => ({ persist: { records: [], sync: false }, send, events: [] }),
       advance: () => { send = [] },
-      status: () => ({ nodeId: init.key.nodeId, clusterId: init.clusterId, phase: 'discovering', waitingFor: 'nothing', members: [], proposer: null, ballot: null, epoch: 0, plan: null, role: null, history: [], leaving: false }),
+      status: () => ({ nodeId: init.key.nodeId, clusterId: init.clusterId, phase: 'discovering', waitingFor: 'nothing', members: [], proposer: null, ballot: null, epoch: 0, plan: null, role: null, history: [], leaving: false, localHealth: 0 }),
       leave: () => {},
       inspect: () => ({ nodeId: init.key.nodeId, plans: new Map(), promised: new Map(), role: null })
     }

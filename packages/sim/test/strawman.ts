@@ -109,7 +109,8 @@ export function strawmanNode (init: CoreNodeInit): CoreNode {
       plan,
       role: role(),
       history: [],
-      leaving: false
+      leaving: false,
+      localHealth: 0
     }),
     inspect: (): NodeInspection => ({ nodeId: self, plans, promised: new Map(), role: role() })
   }

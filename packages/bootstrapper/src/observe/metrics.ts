@@ -103,6 +103,9 @@ export class ObserveMetrics {
     this.gauge('p2pb_leaving', '1 while this node asked to leave and no committed epoch has retired it yet.', [], (gauge, { status }) => {
       gauge.set(status.leaving === true && (status.retiredAtEpoch ?? null) === null ? 1 : 0)
     })
+    this.gauge('p2pb_local_health', 'Lifeguard local health, 0 (healthy) to 7: this node stretches its probe interval and timeout (score + 1) times because it seems slow itself.', [], (gauge, { status }) => {
+      gauge.set(status.localHealth ?? 0)
+    })
     this.gauge('p2pb_failover_delay_seconds', 'How long a control plane stays dead before a committed epoch replaces it with a live worker.', [], (gauge, { status }) => {
       gauge.set((status.failoverDelayMs ?? 0) / 1000)
     })

@@ -43,6 +43,12 @@ export const DEAD_PROBE_PERIODS = 8
  */
 export const SUSPICION_CONFIRMATIONS_EXPECTED = 2
 
+/**
+ * Lifeguard's S - 1: the highest local health score. At it a node probes and times out 8 times
+ * slower than its profile says (memberlist's default awareness limit is 8 as well).
+ */
+export const LOCAL_HEALTH_MAX = 7
+
 /** A fully confirmed suspicion lasts the unconfirmed timeout divided by this. */
 export const SUSPICION_MIN_DIVISOR = 4
 

@@ -5,7 +5,7 @@ import { validateProfile, type TimingProfile } from '../profiles.js'
 import { MembershipError } from './errors.js'
 import { GossipQueue, retransmitLimit } from './gossip.js'
 import {
-  DEAD_PROBE_PERIODS, GOSSIP_UPDATES_PER_MESSAGE_MAX, INDIRECT_PROBES_MAX, ANNOUNCE_FANOUT, META_BYTES_MAX,
+  DEAD_PROBE_PERIODS, GOSSIP_UPDATES_PER_MESSAGE_MAX, INDIRECT_PROBES_MAX, ANNOUNCE_FANOUT, LOCAL_HEALTH_MAX, META_BYTES_MAX,
   NODE_ID_CHARS_MAX
 } from './limits.js'
 import { MemberList, isLiveState, type MemberRecord, type Transition } from './member-list.js'
@@ -85,6 +85,15 @@ export class Membership {
   private nextProbeAtMs: number
   private nextSweepMs: number
   private periods = 0
+  /**
+   * Lifeguard's local health multiplier (Dadgar et al. 2018): 0 when healthy, up by one for each
+   * probe of ours that fails and each suspicion of us we must refute, down by one for each probe
+   * answered. A node whose own event loop is starved sees its probes fail and its timers fire
+   * late; stretching its probe interval and probe timeout by (health + 1) keeps it from suspecting
+   * live members for its own slowness. The suspicion timeout is left alone, as in memberlist: a
+   * healthy node whose probe of a dead member failed would otherwise be slow to declare it.
+   */
+  private health = 0
   private seq = 0
   private lastNowMs: number
   private outbox: MembershipOutbound[] = []
@@ -192,7 +201,7 @@ export class Membership {
     let next = this.nextSweepMs
     if (!this.hasLeft) next = Math.min(next, this.nextProbeAtMs)
     if (this.probe !== null && !this.probe.indirectSent && !this.probe.acked) {
-      next = Math.min(next, this.probe.startedMs + this.profile.probeTimeoutMs)
+      next = Math.min(next, this.probe.startedMs + this.probeTimeoutMs())
     }
     next = Math.min(next, this.relays.nextExpiryMs())
     const maxMs = this.suspicionTimeoutMs()
@@ -254,18 +263,27 @@ export class Membership {
     return this.incarnation
   }
 
+  /** Lifeguard's local health score, 0 (healthy) to LOCAL_HEALTH_MAX: our probe interval and timeout run (score + 1) times their base. */
+  get localHealth (): number {
+    return this.health
+  }
+
   // ---- probing ----
 
   private advanceProbe (nowMs: number): void {
     const probe = this.probe
-    if (probe !== null && !probe.acked && !probe.indirectSent && nowMs >= probe.startedMs + this.profile.probeTimeoutMs) {
+    if (probe !== null && !probe.acked && !probe.indirectSent && nowMs >= probe.startedMs + this.probeTimeoutMs()) {
       probe.indirectSent = true
       this.sendPingRequests(probe)
     }
     if (nowMs < this.nextProbeAtMs) return
-    if (probe !== null && !probe.acked) this.suspectAfterProbe(probe.target, nowMs)
+    if (probe !== null) {
+      // No nacks in this protocol: every failed probe counts against our own health (memberlist does the same without nackers).
+      this.adjustHealth(probe.acked ? -1 : 1)
+      if (!probe.acked) this.suspectAfterProbe(probe.target, nowMs)
+    }
     this.probe = null
-    this.nextProbeAtMs = nowMs + this.profile.probeIntervalMs
+    this.nextProbeAtMs = nowMs + this.probeIntervalMs()
     this.periods++
     const target = this.order.next(this.prng, (id) => this.isProbeable(id), () => this.list.idsIn(PROBEABLE))
     if (target !== null) this.probe = { target, seq: this.sendPing(target), startedMs: nowMs, indirectSent: false, acked: false }
@@ -317,6 +335,18 @@ export class Membership {
 
   private suspicionTimeoutMs (): number {
     return suspicionTimeoutMs(this.profile.suspicionTimeoutMs, this.list.liveMembers + 1)
+  }
+
+  private probeTimeoutMs (): number {
+    return this.profile.probeTimeoutMs * (this.health + 1)
+  }
+
+  private probeIntervalMs (): number {
+    return this.profile.probeIntervalMs * (this.health + 1)
+  }
+
+  private adjustHealth (delta: number): void {
+    this.health = Math.min(LOCAL_HEALTH_MAX, Math.max(0, this.health + delta))
   }
 
   private isProbeable (nodeId: NodeId): boolean {
@@ -402,6 +432,8 @@ export class Membership {
       return
     }
     if (update.incarnation < this.incarnation) return
+    // Others could not reach us in time: likely our own slowness, so judge others more patiently.
+    this.adjustHealth(1)
     this.bumpIncarnation(update.incarnation + 1)
   }
 

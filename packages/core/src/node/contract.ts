@@ -124,6 +124,12 @@ export interface NodeStatus {
   readonly history: readonly EpochRecord[]
   /** True once this node asked to leave (`leave`): it waits for an epoch that retires it. */
   readonly leaving: boolean
+  /**
+   * Lifeguard's local health, 0 (healthy) to 7: above 0 this node's own probes failed or it had
+   * to refute suspicions of itself, so it stretches its probe interval and timeout (score + 1)
+   * times rather than blame others for its slowness. Persistently high means a starved host.
+   */
+  readonly localHealth: number
 }
 
 /** One committed epoch, as the status shows it. */

@@ -37,7 +37,8 @@ import { roleOf } from '../planner/role.js'
 import { generateClusterSecrets } from '../secrets/cluster-tokens.js'
 import type { ClusterSecrets } from '../secrets/cluster-tokens.js'
 import { openServerToken, resealServerToken, sealPlanSecrets } from '../secrets/plan-secrets.js'
-import type { NodeFacts, Plan, Role } from '../types.js'
+import type { ClusterShape, NodeFacts, Plan, Role } from '../types.js'
+import { CONTROL_PLANES_ALLOWED, EXPECT_MAX } from '../token/constants.js'
 import type {
   CoreEvent, CoreNode, CoreNodeInit, Envelope, EpochRecord, MemberStatus, NodeInspection, NodeLedgerAccess, NodeStatus, PersistRecord, Phase, Ready
 } from './contract.js'
@@ -128,6 +129,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.nodeId = init.key.nodeId
     this.nowMs = init.nowMs
     this.startedMs = init.nowMs
+    validateShape(init.shape)
     this.verify = cachedSignatureVerifier(SIGNATURE_CACHE_ENTRIES, init.verify)
     const cache = new SignatureCache(SIGNATURE_CACHE_ENTRIES, this.verify)
     this.shapeHash = sha256(encodeCanonical(shapeFields(init))).subarray(0, SHAPE_HASH_BYTES)
@@ -260,7 +262,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       plan,
       role: this.role,
       history: [...this.history.values()].sort((a, b) => a.epoch - b.epoch),
-      leaving: this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined
+      leaving: this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined,
+      localHealth: this.membership.localHealth
     }
   }
 
@@ -455,11 +458,11 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private eligibleLive (): readonly NodeId[] {
     const version = this.membership.liveOrMetaVersion
     if (this.eligibleCache?.version === version) return this.eligibleCache.ids
-    const live = new Set(this.membership.live())
-    for (const member of this.membership.members()) {
-      if (member.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) live.delete(member.nodeId)
-    }
-    const ids = [...live].sort()
+    // live() is sorted already; a member whose meta we have not heard yet is given the benefit.
+    const ids = this.membership.live().filter((id) => {
+      const meta = this.membership.member(id)?.meta
+      return meta === undefined || sameBytes(meta, this.shapeHash)
+    })
     this.eligibleCache = { version, ids }
     return ids
   }
@@ -748,6 +751,20 @@ function describeControlPlane (plan: Plan, nodeId: NodeId): string {
   if (plan.init === nodeId) return `control plane 1 of ${plan.controlPlanes.length} (initialises the cluster)`
   const previous = plan.controlPlanes[index - 1]
   return `control plane ${index + 1} of ${plan.controlPlanes.length}, joins after ${previous ?? plan.init}`
+}
+
+/**
+ * The shape a token would carry; an embedder that builds one by hand gets the token's limits too.
+ * Beyond EXPECT_MAX the bootstrap quorum outgrows the largest certificate (QUORUM_MAX).
+ */
+function validateShape (shape: ClusterShape): void {
+  const { expect, controlPlanes } = shape
+  if (expect !== undefined && !(Number.isSafeInteger(expect) && expect >= 1 && expect <= EXPECT_MAX)) {
+    throw new P2pBootstrapError('NODE_BAD_SHAPE', `shape.expect ${String(expect)} is invalid: use a whole number of nodes from 1 to ${EXPECT_MAX} (the largest bootstrap quorum a certificate carries)`)
+  }
+  if (!CONTROL_PLANES_ALLOWED.includes(controlPlanes)) {
+    throw new P2pBootstrapError('NODE_BAD_SHAPE', `shape.controlPlanes ${String(controlPlanes)} is invalid: use one of ${CONTROL_PLANES_ALLOWED.join(', ')}`)
+  }
 }
 
 function shapeFields (init: CoreNodeInit): Record<string, number | string> {

@@ -9,7 +9,7 @@ import { P2pBootstrapError } from '../../src/errors.js'
 import { Prng } from '../../src/prng.js'
 import { lanProfile, type TimingProfile } from '../../src/profiles.js'
 import { MembershipError } from '../../src/membership/errors.js'
-import { META_BYTES_MAX } from '../../src/membership/limits.js'
+import { LOCAL_HEALTH_MAX, META_BYTES_MAX } from '../../src/membership/limits.js'
 import { Membership, type MembershipEvent } from '../../src/membership/membership.js'
 import type { MembershipMessage } from '../../src/membership/messages.js'
 
@@ -24,7 +24,7 @@ class Group {
   readonly sent: Sent[] = []
   readonly seen: Seen[] = []
   nowMs = 0
-  drop: (from: string, to: string) => boolean = () => false
+  drop: (from: string, to: string, message: MembershipMessage) => boolean = () => false
 
   constructor (ids: readonly string[], seed = 1, profile: TimingProfile = lanProfile()) {
     const prng = new Prng(seed)
@@ -53,7 +53,7 @@ class Group {
           moved = true
           this.sent.push({ atMs: this.nowMs, from, to, message })
           const target = this.nodes.get(to)
-          if (target !== undefined && !this.drop(from, to)) target.step(from, message, this.nowMs)
+          if (target !== undefined && !this.drop(from, to, message)) target.step(from, message, this.nowMs)
         }
       }
       if (!moved) return
@@ -151,6 +151,36 @@ describe('Membership protocol', () => {
     expect(group.seen.filter((s) => s.event.type === 'member:suspect' || s.event.type === 'member:dead')).toEqual([])
   })
 
+  it('Lifeguard: a node whose probes go unanswered raises its local health and probes (health + 1) times slower; answered probes heal it', () => {
+    const group = new Group(['a', 'b', 'c', 'd'])
+    group.meshAll()
+    group.run(1_000)
+    expect(group.node('a').localHealth).toBe(0)
+    // a hears pings but no ack ever reaches it: to a, every probe fails, as on a starved host.
+    group.drop = (_from, to, message) => to === 'a' && message.kind === 'swim/ack'
+    const starvedFromMs = group.nowMs
+    group.run(30_000)
+    expect(group.node('a').localHealth).toBe(LOCAL_HEALTH_MAX)
+    // One batch of ping-reqs per failed probe: at the top score, probes are (LOCAL_HEALTH_MAX + 1) intervals apart.
+    const batches = [...new Set(group.sent.filter((s) => s.atMs > starvedFromMs && s.from === 'a' && s.message.kind === 'swim/ping-req').map((s) => s.atMs))]
+    const gaps = batches.slice(1).map((atMs, index) => atMs - (batches[index] ?? 0))
+    expect(gaps.at(-1)).toBe((LOCAL_HEALTH_MAX + 1) * lanProfile().probeIntervalMs)
+    expect(gaps[0]).toBeLessThan(gaps.at(-1) ?? 0)
+    // Healthy peers never raised theirs: their probes of a were answered.
+    for (const peer of ['b', 'c', 'd']) expect(group.node(peer).localHealth).toBe(0)
+    group.drop = () => false
+    group.run(30_000)
+    expect(group.node('a').localHealth).toBe(0)
+  })
+
+  it('Lifeguard: having to refute a suspicion of itself counts against its own health', () => {
+    const group = new Group(['a', 'b'])
+    group.meshAll()
+    group.node('a').step('b', { kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [{ nodeId: 'a', state: 'suspect', incarnation: 0, by: 'b' }] }, 0)
+    expect(group.node('a').currentIncarnation).toBe(1)
+    expect(group.node('a').localHealth).toBe(1)
+  })
+
   it('refutes a suspicion about itself with a higher incarnation, which revives it elsewhere', () => {
     const group = new Group(['a', 'b', 'c'])
     group.meshAll()
@@ -246,11 +276,14 @@ describe('Membership protocol', () => {
     group.drop = () => false
     group.node('a').addPeer('b', group.nowMs)
     const [ping] = group.node('a').drain().send
-    expect(ping).toMatchObject({ to: 'b', message: { kind: 'swim/ping', gossip: [{ nodeId: 'b', state: 'dead' }] } })
+    // The ping tells b what we believe of it (other queued gossip may ride along).
+    expect(ping).toMatchObject({ to: 'b', message: { kind: 'swim/ping', gossip: expect.arrayContaining([expect.objectContaining({ nodeId: 'b', state: 'dead' })]) as unknown } })
     if (ping !== undefined) group.node('b').step('a', ping.message, group.nowMs)
     group.pump()
     expect(group.node('a').stateOf('b')).toBe('alive') // b's ack carried its refutation
-    group.run(600) // a's refutation rides on its next probe of b
+    // a's refutation rides on its next probe of b; the probes that failed during the cut lowered
+    // a's local health, which stretches its probe interval up to (LOCAL_HEALTH_MAX + 1) times.
+    group.run(2 * (LOCAL_HEALTH_MAX + 1) * lanProfile().probeIntervalMs)
     expect(group.node('b').stateOf('a')).toBe('alive')
   })
 
