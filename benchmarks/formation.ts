@@ -9,7 +9,7 @@
 import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TopLevelSpec } from 'vega-lite'
-import { lanProfile, wanProfile } from '@p2p-bootstrap/core'
+import { lanProfile, membershipLimits, wanProfile } from '@p2p-bootstrap/core'
 import { NAIVE_METHOD, naiveFleet, oursCliFleet, oursScriptFleet } from './lib/baseline.js'
 import { readProfile } from './lib/cpu-profile.js'
 import type { ProfileSummary } from './lib/cpu-profile.js'
@@ -231,7 +231,10 @@ const targets: TargetCheck[] = TARGETS.map(({ size, ms }) => {
   }
 })
 
-const largest = SIZES.at(-1) ?? 0
+/** A node at Lifeguard's worst local health probes this many times slower than its profile says. */
+const LOCAL_HEALTH_FACTOR = membershipLimits.LOCAL_HEALTH_MAX + 1
+/** The largest N at which ours formed at least once: the start-up share is only known where a plan arrived. */
+const largest = [...SIZES].reverse().find(size => formations.some(run => run.size === size && run.variant === 'ours-cli' && run.formed)) ?? 0
 const largestRuns = formations.filter(run => run.size === largest && run.variant === 'ours-cli' && run.formed)
 const upShare = summaryOf(largestRuns, run => run.planEverywhereMs === null || run.lastUpMs === null ? null : run.lastUpMs / run.planEverywhereMs)
 const soloSummary = summarize(solo)
@@ -247,7 +250,7 @@ const notes = [
   ...(profiled.summary === null
     ? ['The CPU profile of one node could not be read (it is written only when the process exits after SIGTERM).']
     : [`CPU profile of the last-spawned node of a ${PROFILED_SIZE}-node formation (node --cpu-prof, spawn to stop): busy ${profiled.summary.busyMs} ms of ${profiled.summary.wallMs} ms; self time by package: ${profiled.summary.top.map(share => `${share.where} ${Math.round(100 * share.share)} %`).join(', ')}. (program) is V8 itself (compiling, outside any JS frame); the module loader and (program) together are start-up; @noble/* is signing, verifying and the noise handshakes.`]),
-  `"false deaths" counts \`peer:leave\` (dead) events logged before the plan was everywhere. No node died, so each is a live member declared dead: lan probes with a ${lanProfile().probeTimeoutMs}-ms timeout and confirms after ${lanProfile().suspicionTimeoutMs / 1000} s, and a process whose event loop is busy loading modules or handshaking for longer than that answers late.`,
+  `"false deaths" counts \`peer:leave\` (dead) events logged before the plan was everywhere. No node died, so each is a live member declared dead: lan probes with a ${lanProfile().probeTimeoutMs}-ms timeout and confirms after ${lanProfile().suspicionTimeoutMs / 1000} s, and a process whose event loop is busy loading modules or handshaking for longer than that answers late. Lifeguard's local health stretches a node's own probe interval and timeout up to ${LOCAL_HEALTH_FACTOR} times while its probes fail, but the suspicion it raises still expires for a member that gets too little CPU to refute it.`,
   ...diagnostics.map((run) => {
     const lan = formations.filter(other => other.size === run.size && other.variant === 'ours-cli')
     const lanFormed = lan.filter(other => other.formed).length
