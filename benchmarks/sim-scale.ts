@@ -491,10 +491,20 @@ function notesOf (runs: readonly Run[]): string[] {
     }
     notes.push(`What a node receives at ${large} nodes over the whole run (to commit plus ${SETTLE_AFTER_COMMIT_MS / 1000} s of settling): ${kinds.map(([kind, count]) => `${kind} ${Math.round(count.messages)} messages, ${Math.round(count.bytes / KiB)} KiB (${Math.round(100 * count.bytes / total)} %)`).join('; ')}.`)
   }
+  for (const run of runs.filter((killed) => killed.status === 'timeout')) {
+    // The child's last progress line says how far a killed run had got.
+    const progress = /simulated ([\d.]+) s, (\d+) hold the plan, heap ([\d.]+) GiB live, (\d+) s/.exec(run.detail ?? '')
+    if (progress === null) continue
+    const [, simulatedS, holding, heapGiB, wallS] = progress
+    notes.push(`At ${run.nodes} nodes (seed ${run.seed}) the run was stopped at its wall-time limit; its last progress line, ${Math.round(Number(wallS) / 60)} minutes in (on a core shared at nice 19), shows ${holding} of ${run.nodes} nodes holding the committed plan at ${simulatedS} s simulated, with ${heapGiB} GiB of live heap. ` +
+      (Number(holding) === run.nodes
+        ? `So the plan was everywhere within ${simulatedS} s of simulated time (an upper bound read off the progress line, not a measured row); the run was in the ${SETTLE_AFTER_COMMIT_MS / 1000} s of settling simulated after the commit, so its messages and bytes per node are not known.`
+        : 'It had not committed everywhere, so no commit time is claimed.'))
+  }
   const big = runs.find((run) => run.nodes === TARGET.nodes)
   const pairsHeap = large === undefined ? null : medianOf(large, (result) => result.peakLiveHeapBytes / (result.nodes * result.nodes))
   notes.push(`At ${TARGET.nodes.toLocaleString('en')} nodes: ${big === undefined ? 'not run in this invocation' : outcomeOf(big)}. Three things stand in the way, in this order. ` +
-    `(1) The product's own limits: a token carries expect ≤ ${EXPECT_MAX} (EXPECT_MAX), so the bootstrap quorum of ${Math.floor(TARGET.nodes / 2) + 1} exceeds the largest certificate the consensus accepts (QUORUM_MAX = ${Math.floor(EXPECT_MAX / 2) + 1}) and the node refuses the shape on its first tick; ` +
+    `(1) The product's own limits: a token carries expect ≤ ${EXPECT_MAX} (EXPECT_MAX), so the bootstrap quorum of ${Math.floor(TARGET.nodes / 2) + 1} exceeds the largest certificate the consensus accepts (QUORUM_MAX = ${Math.floor(EXPECT_MAX / 2) + 1}) and every node refuses such a shape at construction (NODE_BAD_SHAPE); ` +
     `a plan lists at most ${PLAN_NODES_MAX} nodes (PLAN_NODES_MAX) and a member list holds at most ${membershipLimits.MEMBERS_MAX} members (MEMBERS_MAX). These limits are deliberate: Kubernetes itself supports at most 5,000 nodes per cluster (kubernetes.io, "Considerations for large clusters"), and a 10,000-node certificate would carry 5,001 signatures. ` +
     `(2) The simulator holds every node's full replica in one process: ${pairsHeap === null ? 'the heap grows as N²' : `the measured live heap is about ${Math.round(pairsHeap)} bytes per (node, member) pair at ${large} nodes, so 10,000 nodes would need about ${(pairsHeap * TARGET.nodes ** 2 / GiB).toFixed(0)} GiB`}, against this machine's 24 GiB. ` +
     '(3) CPU: the O(N²) entry deliveries above. So the 10,000-node target is not measured; the table shows the trend up to the largest size run.')
