@@ -38,7 +38,7 @@ import { generateClusterSecrets } from '../secrets/cluster-tokens.js'
 import type { ClusterSecrets } from '../secrets/cluster-tokens.js'
 import { openServerToken, resealServerToken, sealPlanSecrets } from '../secrets/plan-secrets.js'
 import type { ClusterShape, NodeFacts, Plan, Role } from '../types.js'
-import { CONTROL_PLANES_ALLOWED, EXPECT_MAX } from '../token/constants.js'
+import { controlPlanesProblem, expectProblem } from '../token/fields.js'
 import type {
   CoreEvent, CoreNode, CoreNodeInit, Envelope, EpochRecord, MemberStatus, NodeInspection, NodeLedgerAccess, NodeStatus, PersistRecord, Phase, Ready
 } from './contract.js'
@@ -758,13 +758,8 @@ function describeControlPlane (plan: Plan, nodeId: NodeId): string {
  * Beyond EXPECT_MAX the bootstrap quorum outgrows the largest certificate (QUORUM_MAX).
  */
 function validateShape (shape: ClusterShape): void {
-  const { expect, controlPlanes } = shape
-  if (expect !== undefined && !(Number.isSafeInteger(expect) && expect >= 1 && expect <= EXPECT_MAX)) {
-    throw new P2pBootstrapError('NODE_BAD_SHAPE', `shape.expect ${String(expect)} is invalid: use a whole number of nodes from 1 to ${EXPECT_MAX} (the largest bootstrap quorum a certificate carries)`)
-  }
-  if (!CONTROL_PLANES_ALLOWED.includes(controlPlanes)) {
-    throw new P2pBootstrapError('NODE_BAD_SHAPE', `shape.controlPlanes ${String(controlPlanes)} is invalid: use one of ${CONTROL_PLANES_ALLOWED.join(', ')}`)
-  }
+  const problem = expectProblem(shape.expect) ?? controlPlanesProblem(shape.controlPlanes)
+  if (problem !== null) throw new P2pBootstrapError('NODE_BAD_SHAPE', `shape.${problem}`)
 }
 
 function shapeFields (init: CoreNodeInit): Record<string, number | string> {
