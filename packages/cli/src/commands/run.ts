@@ -2,6 +2,7 @@ import { createBootstrapper } from '@p2p-bootstrap/bootstrapper'
 import type { Bootstrapper } from '@p2p-bootstrap/bootstrapper'
 import { Option } from 'commander'
 import type { Command } from 'commander'
+import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/default-path.js'
 import { loadConfigFile, resolveRunSettings } from '../config/index.js'
 import type { RunFlags, RunSettings } from '../config/index.js'
 import { CliError } from '../errors.js'
@@ -33,7 +34,7 @@ export const runCommand: CommandModule = {
   register (program, context) {
     program.command('run')
       .description('join the overlay, agree on the cluster plan, write this node\'s output, keep serving')
-      .option('--config <file>', 'YAML config file (native, or a Kairos cloud-config with p2p: and kubevip: blocks)')
+      .option('--config <file>', `YAML config file (native, or a Kairos cloud-config with p2p: and kubevip: blocks); default ${CONFIG_FILE_DEFAULT} when it exists, or ${CONFIG_FILE_ENV}`)
       .option('--token <token>', 'the network token; \'-\' reads it from standard input (also P2PB_TOKEN)')
       .option('--state-dir <dir>', 'identity, votes and ledger (default /var/lib/p2p-bootstrap)')
       .option('--root <dir>', 'write output under this directory (default /)')
@@ -67,7 +68,8 @@ export const runCommand: CommandModule = {
 }
 
 async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext): Promise<void> {
-  const file = flags.config === undefined ? undefined : await loadConfigFile(flags.config)
+  const configPath = await configFilePath(flags.config, process.env)
+  const file = configPath === undefined ? undefined : await loadConfigFile(configPath)
   let settings: RunSettings = resolveRunSettings(flags, file, process.env)
   if (settings.tokenFromStdin) {
     settings = { ...settings, options: { ...settings.options, token: (await io.readIn()).trim() } }
@@ -82,6 +84,7 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
   })
   const reporter = new ProgressReporter(bootstrapper, log, { nowMs: io.nowMs, scheduler: timerScheduler })
   reporter.attach()
+  for (const warning of file?.warnings ?? []) reporter.emit({ event: 'config:warning', source: file?.source, message: warning }, `warning: ${warning}`, 'warn')
   const shutdown = io.shutdownSignal()
   const fatal = new Promise<never>((resolve, reject) => {
     bootstrapper.addEventListener('error', (event) => { if (event.detail.fatal) reject(event.detail) })
