@@ -39,7 +39,7 @@ export const runCommand: CommandModule = {
       .option('--state-dir <dir>', 'identity, votes and ledger (default /var/lib/p2p-bootstrap)')
       .option('--root <dir>', 'write output under this directory (default /)')
       .option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/4001)', collect)
-      .option('--peer <multiaddr>', 'static peer /ip4/…/tcp/…/p2p/<id>, repeatable', collect)
+      .option('--peer <address>', 'static peer: 192.168.1.10 (port 4001), host:port, or a multiaddr; no peer id needed; repeatable', collect)
       .option('--expect <n>', 'nodes expected at first boot (quorum is a majority of it)')
       .option('--control-planes <m>', 'control-plane nodes: 1, 3, 5 or 7')
       .option('--vip <ip>', 'kube-vip virtual IP')
