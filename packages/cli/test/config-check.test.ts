@@ -109,3 +109,14 @@ describe('config check on a machine other than the target', () => {
     expect(refused.stderr).toContain('node.interface')
   })
 })
+
+describe('config check and discovery', () => {
+  it('warns when a file leaves no way to find other nodes', async () => {
+    const token = formatToken(generateToken({ expect: 3 }))
+    const path = await configFile('alone.yaml', `token: ${token}\nmdns: false\ndht: false\n`)
+    const result = await runBin(['config', 'check', path], '', cleanEnv())
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain('discovery: none')
+    expect(result.stdout).toContain('warning: no way to find other nodes: mDNS and the DHT are off and no static peer is given')
+  })
+})

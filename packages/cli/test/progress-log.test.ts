@@ -242,12 +242,20 @@ describe('run log: human form', () => {
   })
 
   it.each([
-    [false, true, {}, 'human', true],
-    [false, true, { NO_COLOR: '1' }, 'human', false],
-    [true, true, {}, 'json', false],
-    [false, false, {}, 'json', false]
-  ])('--json=%s on a terminal=%s (env %j) gives the %s form, colour %s', (json, tty, env, format, colour) => {
-    expect(chooseLogFormat(json, tty, env)).toEqual({ format, colour })
+    [{ json: false }, true, {}, 'human', true],
+    [{ json: false }, true, { NO_COLOR: '1' }, 'human', false],
+    [{ json: true }, true, {}, 'json', false],
+    // Not a terminal (a pipe, journald): still text, without colour; JSON only when asked for.
+    [{ json: false }, false, {}, 'human', false],
+    [{ json: false, logFormat: 'text' }, false, {}, 'human', false],
+    [{ json: false, logFormat: 'json' }, true, {}, 'json', false],
+    [{ json: true, logFormat: 'json' }, false, {}, 'json', false]
+  ])('flags %j on a terminal=%s (env %j) give the %s form, colour %s', (flags, tty, env, format, colour) => {
+    expect(chooseLogFormat(flags, tty, env)).toEqual({ format, colour })
+  })
+
+  it('refuses --json with --log-format text', () => {
+    expect(() => chooseLogFormat({ json: true, logFormat: 'text' }, false, {})).toThrow(/--json and --log-format text contradict each other/)
   })
 })
 

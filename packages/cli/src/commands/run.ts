@@ -6,10 +6,11 @@ import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/
 import { loadConfigFile, resolveRunSettings } from '../config/index.js'
 import type { RunFlags, RunSettings } from '../config/index.js'
 import { CliError } from '../errors.js'
-import { chooseLogFormat, createRunLogger, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
+import { chooseLogFormat, createRunLogger, LOG_FORMATS, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
+import { noDiscoveryProblem } from '../run/discovery.js'
 import { ProgressReporter } from '../run/progress.js'
 import { timerScheduler } from '../run/wait-reminder.js'
-import type { LogLevel } from '../run/log.js'
+import type { LogFormat, LogLevel } from '../run/log.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 /** How long `--once` waits, after its own output, for the rest of the plan's nodes to apply theirs. */
@@ -54,20 +55,22 @@ export const runCommand: CommandModule = {
       .option('--no-dht', 'do not use the private DHT rendezvous')
       .option('--dry-run', 'render and write output only; start nothing')
       .option('--once', 'exit 0 once the plan is committed and applied')
-      .option('--json', 'log one JSON object per line, each with an `event` field (the default when stdout is not a terminal)')
+      .addOption(new Option('--log-format <format>', 'text: one readable line per record (the default, on a terminal or not); json: one JSON object per line, each with an `event` field').choices(LOG_FORMATS))
+      .option('--json', 'the same as --log-format json')
       .addOption(new Option('--log-level <level>', `least severe records logged (default info; also ${LOG_LEVEL_ENV})`).choices(LOG_LEVELS))
-      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean, logLevel?: string }) => {
-        const { logLevel, ...runFlags } = flags
+      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean, logLevel?: string, logFormat?: string }) => {
+        const { logLevel, logFormat, ...runFlags } = flags
         // commander sets --no-x flags to true by default; only an explicit --no-x may override the file.
         const explicit: RunFlags = { ...runFlags }
         if (flags.mdns) delete explicit.mdns
         if (flags.dht) delete explicit.dht
-        await run(explicit, resolveLogLevel(logLevel, process.env), context)
+        const format = chooseLogFormat({ json: flags.json === true, ...(logFormat === undefined ? {} : { logFormat }) }, context.io.stdoutIsTty === true, process.env)
+        await run(explicit, resolveLogLevel(logLevel, process.env), format, context)
       })
   }
 }
 
-async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext): Promise<void> {
+async function run (flags: RunFlags, logLevel: LogLevel, logFormat: { format: LogFormat, colour: boolean }, { io }: CommandContext): Promise<void> {
   const configPath = await configFilePath(flags.config, process.env)
   const file = configPath === undefined ? undefined : await loadConfigFile(configPath)
   let settings: RunSettings = resolveRunSettings(flags, file, process.env)
@@ -76,7 +79,7 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
   }
   const bootstrapper = createBootstrapper(settings.options)
   const log = createRunLogger({
-    ...chooseLogFormat(settings.json, io.stdoutIsTty === true, process.env),
+    ...logFormat,
     level: logLevel,
     nowMs: io.nowMs,
     writeOut: io.writeOut,
@@ -100,6 +103,8 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
     const { nodeId, options } = bootstrapper
     reporter.emit({ event: 'start', nodeId, clusterId: options.keys.clusterId, addresses: bootstrapper.addresses() },
       `node ${nodeId} of cluster ${options.keys.clusterId}, listening on ${bootstrapper.addresses().join(' ')}`)
+    const noDiscovery = noDiscoveryProblem(bootstrapper.options)
+    if (noDiscovery !== undefined) reporter.emit({ event: 'discovery:none' }, noDiscovery, 'error')
     const observed = bootstrapper.observeAddress()
     if (observed !== null) {
       reporter.emit({ event: 'observe', address: observed }, `metrics at http://${observed}/metrics, status page at http://${observed}/`)
@@ -129,6 +134,11 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
     await stopWithin(bootstrapper, STOP_BOUND_MS, () => {
       log.warn({ event: 'stop-slow', boundMs: STOP_BOUND_MS }, `stopping took over ${STOP_BOUND_MS / 1000} s; leaving the rest to the process exit`)
     })
+    if (shutdown.aborted) {
+      // A stop by a signal says so: a silent end in the journal reads like a crash.
+      const reason = shutdown.reason instanceof Error ? shutdown.reason.message : 'stopped by a signal'
+      reporter.finish({ event: 'stopped', reason }, `${reason}; the state dir is kept and the next start carries on from it`)
+    }
     reporter.stop()
   }
 }

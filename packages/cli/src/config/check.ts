@@ -5,6 +5,7 @@
 import { resolveOptions } from '@p2p-bootstrap/bootstrapper'
 import type { ResolvedOptions } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
+import { noDiscoveryProblem } from '../run/discovery.js'
 import { loadConfigFile } from './load.js'
 import { resolveRunSettings, TOKEN_ENV } from './resolve.js'
 import type { FileConfig } from './types.js'
@@ -44,6 +45,8 @@ export async function checkConfigFile (path: string, options: { signal?: AbortSi
   // nothing about the machine the file is for, so only its form is checked (by the parser).
   const { interface: _hostInterface, ...node } = settings.node ?? {}
   const resolved = resolveOptions({ ...settings, node })
+  const noDiscovery = noDiscoveryProblem(resolved)
+  if (noDiscovery !== undefined) warnings.push(noDiscovery)
   return reportOf(path, file, resolved, tokenInFile, warnings)
 }
 
