@@ -157,8 +157,12 @@ describe('Kairos spelling', () => {
   it('reads a cloud-config unchanged into the same options as the equivalent native file', () => {
     const kairos = parseConfigText(kairosText, SOURCE)
     const native = parseConfigText(equivalentNativeText, SOURCE)
-    const { k3s, ...kairosRest } = kairos
+    const { k3s, warnings, ...kairosRest } = kairos
     expect(kairosRest).toStrictEqual(native)
+    // Each key it accepts but does not act on is named, in file order, with what to do instead.
+    expect(warnings?.map(warning => /^config \S+ line (\d+): (\S+) /.exec(warning)?.slice(1))).toEqual([
+      ['22', 'k3s.env'], ['29', 'kubevip.manifest_url'], ['36', 'p2p.dns'], ['37', 'p2p.loglevel'], ['41', 'p2p.vpn.env']
+    ])
     const { k3s: _k3s, ...kairosOptions } = resolveRunSettings({}, kairos, {}).options
     expect(kairosOptions).toStrictEqual(resolveRunSettings({}, native, {}).options)
     // Only the args of the Kairos k3s blocks are read; enabled and env are ignored.
