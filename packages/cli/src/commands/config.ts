@@ -1,8 +1,7 @@
-import { P2pBootstrapError } from '@p2p-bootstrap/core'
 import { checkConfigFile, formatConfigCheck } from '../config/check.js'
 import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/default-path.js'
 import { ConfigError } from '../config/errors.js'
-import { reportFor } from '../exit-status.js'
+import { jsonErrorOf } from '../json-error.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 interface CheckFlags {
@@ -35,11 +34,8 @@ async function check (given: string | undefined, flags: CheckFlags, { io }: Comm
     const report = await checkConfigFile(path, { signal: io.shutdownSignal() })
     io.writeOut(flags.json === true ? `${JSON.stringify({ valid: true, ...report })}\n` : formatConfigCheck(report))
   } catch (err) {
-    if (flags.json === true && err instanceof P2pBootstrapError) {
-      // The JSON answer on stdout for scripts; main still prints the line and sets the status.
-      const { exitStatus } = reportFor(err)
-      io.writeOut(`${JSON.stringify({ valid: false, file: path, error: { code: err.code, message: err.message, exitStatus } })}\n`)
-    }
+    // The JSON answer on stdout for scripts; main still prints the line and sets the status.
+    if (flags.json === true) io.writeOut(`${JSON.stringify({ valid: false, file: path, ...jsonErrorOf(err) })}\n`)
     throw err
   }
 }

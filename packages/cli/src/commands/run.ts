@@ -4,6 +4,7 @@ import { Option } from 'commander'
 import type { Command } from 'commander'
 import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/default-path.js'
 import { loadConfigFile, resolveRunSettings } from '../config/index.js'
+import { checkTokenAndShape } from '../config/token-source.js'
 import type { RunFlags, RunSettings } from '../config/index.js'
 import { CliError } from '../errors.js'
 import { chooseLogFormat, createRunLogger, LOG_FORMATS, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
@@ -77,6 +78,7 @@ async function run (flags: RunFlags, logLevel: LogLevel, logFormat: { format: Lo
   if (settings.tokenFromStdin) {
     settings = { ...settings, options: { ...settings.options, token: (await io.readIn()).trim() } }
   }
+  checkTokenAndShape(settings, flags)
   const bootstrapper = createBootstrapper(settings.options)
   const log = createRunLogger({
     ...logFormat,

@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { noDiscoveryProblem } from '../run/discovery.js'
 import { loadConfigFile } from './load.js'
+import { checkTokenAndShape } from './token-source.js'
 import { resolveRunSettings, TOKEN_ENV } from './resolve.js'
 import type { FileConfig } from './types.js'
 
@@ -40,7 +41,9 @@ export async function checkConfigFile (path: string, options: { signal?: AbortSi
   // Without a token in the file, a blank one stands in so the rest is checked; it sets no shape,
   // so it can conflict with nothing the file says.
   const checked: FileConfig = tokenInFile ? file : { ...file, token: formatToken(generateToken()) }
-  const settings = resolveRunSettings({}, checked, {}).options
+  const runSettings = resolveRunSettings({}, checked, {})
+  if (tokenInFile) checkTokenAndShape(runSettings, {})
+  const settings = runSettings.options
   // The check runs on a build machine, not the target: whether this host has node.interface says
   // nothing about the machine the file is for, so only its form is checked (by the parser).
   const { interface: _hostInterface, ...node } = settings.node ?? {}
