@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { availableParallelism, totalmem } from 'node:os'
 import { TypedEventEmitter } from '@libp2p/interface'
 import {
-  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
+  FRAME_BYTES_MAX, InvariantError, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
 } from '@p2p-bootstrap/core'
 import type {
   CoreEvent, CoreMessage, CoreNodeMachine, Envelope, EpochRecord, NodeFacts, NodeId, NodeKey, Plan, PlannerMember, Role
@@ -635,6 +635,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         case 'shape:mismatch':
           this.report(new BootstrapperError('BOOTSTRAP_SHAPE_MISMATCH', `node ${event.nodeId}: ${event.detail}`))
           break
+        case 'state:dropped':
+          this.notice(event.detail)
+          break
         default:
           break
       }
@@ -836,11 +839,19 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.safeDispatchEvent('notice', { detail: { message } })
   }
 
-  /** A write to the state dir failed: nothing after it was sent; stop rather than run on without it. */
+  /**
+   * The node cannot go on: a write to the state dir failed (nothing after it was sent), or one of
+   * our own invariants broke (a bug: stop rather than act on a broken state). Each gets its own
+   * message, so an operator is never told to free space for a bug.
+   */
   private fail (err: unknown): void {
-    const error = new BootstrapperError('BOOTSTRAP_STORAGE_FAILED',
-      `stopping: the state dir refused a write (${(err as Error).message}); free space or fix ${this.options.stateDir}, then start again`,
-      { cause: err, fatal: true })
+    const error = err instanceof InvariantError
+      ? new BootstrapperError('BOOTSTRAP_INVARIANT_FAILED',
+        `stopping: an internal check failed (${err.message}); this is a bug, please report it with the log; the state dir ${this.options.stateDir} is left as it was`,
+        { cause: err, fatal: true })
+      : new BootstrapperError('BOOTSTRAP_STORAGE_FAILED',
+        `stopping: the state dir refused a write (${(err as Error).message}); free space or fix ${this.options.stateDir}, then start again`,
+        { cause: err, fatal: true })
     for (const waiter of this.waiters) waiter.reject(error)
     this.waiters.clear()
     this.report(error)

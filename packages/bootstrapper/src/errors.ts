@@ -7,6 +7,7 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_NOT_STARTED' // a call that needs start() first
   | 'BOOTSTRAP_STOPPED' // the bootstrapper stopped while the call waited
   | 'BOOTSTRAP_STORAGE_FAILED' // the state dir refused a write: the node stops rather than act on what is not on disk
+  | 'BOOTSTRAP_INVARIANT_FAILED' // one of our own invariants broke (a bug): the node stops rather than act on a broken state
   | 'BOOTSTRAP_APPLY_FAILED' // the node's output could not be written
   | 'BOOTSTRAP_RENDER_FAILED' // the plan and this node's settings give no valid k3s config; nothing was written
   | 'BOOTSTRAP_CONFIG_MISMATCH' // this node's cluster-wide k3s settings differ from the init node's

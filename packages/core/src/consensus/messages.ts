@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import {
-  BALLOT_ROUND_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
+  BALLOT_ROUND_WIRE_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
   QUORUM_MAX, SIGNATURE_BYTES, VALUE_BYTES_MAX, VALUE_HASH_BYTES
 } from './limits.js'
 
@@ -14,7 +14,7 @@ export const nodeIdSchema = z.string().min(1).max(NODE_ID_CHARS_MAX)
 export const epochSchema = z.int().min(1).max(EPOCH_MAX)
 
 export const ballotSchema = z.strictObject({
-  round: z.int().min(1).max(BALLOT_ROUND_MAX),
+  round: z.int().min(1).max(BALLOT_ROUND_WIRE_MAX),
   proposer: nodeIdSchema
 })
 

@@ -68,6 +68,8 @@ export type CoreEvent =
   | { readonly type: 'ledger:rejected', readonly from: NodeId, readonly reason: string }
   | { readonly type: 'ledger:equivocation', readonly voter: NodeId, readonly key: string }
   | { readonly type: 'shape:mismatch', readonly nodeId: NodeId, readonly detail: string }
+  /** A record restored from disk that a peer poisoned (out of today's ranges) was dropped; `detail` says which. */
+  | { readonly type: 'state:dropped', readonly detail: string }
   /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */
   | { readonly type: 'node:entry', readonly nodeId: NodeId, readonly name: string }
 

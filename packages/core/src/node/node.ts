@@ -147,7 +147,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       verify: this.verify
     })
     this.ledger = restored.replica
-    this.restoredAcceptors = restoreAcceptors(init.restored)
+    const droppedAcceptors: string[] = []
+    this.restoredAcceptors = restoreAcceptors(init.restored, (notice) => { droppedAcceptors.push(notice) })
     const boots = init.restored.filter(isBootRecord).reduce((max, record) => Math.max(max, record.count), 0)
     this.membership = new Membership({
       self: this.nodeId,
@@ -167,6 +168,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const problem of restored.problems) {
       this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `restored record ${problem.index}: ${problem.problem}` })
     }
+    for (const notice of droppedAcceptors) this.events.push({ type: 'state:dropped', detail: notice })
     // Plans already on disk are learned again: the role survives the restart (S4).
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
