@@ -6,7 +6,7 @@ import type { PersistRecord } from '../node/contract.js'
 import { compareBallots, sameBallot } from './ballot.js'
 import type { Ballot } from './ballot.js'
 import { ConsensusError } from './errors.js'
-import { BALLOT_ROUND_MAX, BALLOT_ROUND_STORED_MAX } from './limits.js'
+import { BALLOT_ROUND_MAX, BALLOT_ROUND_WIRE_MAX } from './limits.js'
 import { epochSchema, nodeIdSchema, valueSchema } from './messages.js'
 import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage } from './messages.js'
 import { valueHashOf } from './statement.js'
@@ -119,7 +119,7 @@ export function onAccept (state: AcceptorState, message: AcceptMessage, signer: 
  * The latest acceptor state per epoch from persisted records, in order; other kinds are skipped.
  * A record of the wrong shape is a damaged state dir: refuse it rather than vote twice.
  *
- * A record whose ballot is above `BALLOT_ROUND_STORED_MAX` was promised to a peer's out-of-range
+ * A record whose ballot is above `BALLOT_ROUND_WIRE_MAX` was promised to a peer's out-of-range
  * ballot before decoding bounded it; keeping it would make this node's next ballot fail at every
  * start. It is dropped, with `onDropped` told why, and the state before it stays: every later
  * record of that epoch carries a promise at least as high, so they all go, and the epoch resumes
@@ -136,8 +136,8 @@ export function restoreAcceptors (records: readonly PersistRecord[], onDropped: 
     }
     const state = parsed.data.state
     const round = highestRound(state)
-    if (round > BALLOT_ROUND_STORED_MAX) {
-      onDropped(`dropped acceptor record ${index} of epoch ${state.epoch}: its ballot round ${round} is above ${BALLOT_ROUND_STORED_MAX}, sent by a peer before such ballots were refused; this node keeps its promise before it`)
+    if (round > BALLOT_ROUND_WIRE_MAX) {
+      onDropped(`dropped acceptor record ${index} of epoch ${state.epoch}: its ballot round ${round} is above ${BALLOT_ROUND_WIRE_MAX}, sent by a peer before such ballots were refused; this node keeps its promise before it`)
       continue
     }
     const before = states.get(state.epoch)
