@@ -179,11 +179,11 @@ function survives (messages: readonly unknown[]): void {
 }
 
 describe('extreme frames of every kind', () => {
-  it.each([
+  it.each<[string, fc.Arbitrary<unknown>]>([
     ['membership (swim/ping, swim/ack, swim/ping-req)', swim],
     ['consensus (paxos/prepare … paxos/decided)', paxos],
     ['ledger (delta, digest, buckets, summary, pull)', ledger]
-  ] as const)('%s: the node neither throws nor persists anything that fails its next start', (_what, message) => {
+  ])('%s: the node neither throws nor persists anything that fails its next start', (_what, message) => {
     fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 4 }), (messages) => { survives(messages) }), { numRuns: RUNS })
   }, 120_000)
 })
