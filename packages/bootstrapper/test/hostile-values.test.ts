@@ -1,0 +1,159 @@
+// Goal: a token holder cannot crash a node, or poison it into a crash at every restart, with values
+// at the edge of the schema. Findings reproduced here against real bootstrappers over real libp2p
+// connections: a `paxos/prepare` at the largest round the schema used to accept (the next proposer
+// failed an assertion, and again at every restart, the promise being in consensus.log); a SWIM
+// incarnation of 2^53 - 1 gossiped about another node; a vote entry keyed beyond the epoch range
+// (accepted by the ledger's key check, then threw in the node's vote scan). Method: node 0 of an
+// expect-3 fleet starts alone; an attacker built from the project's own overlay, holding the
+// token, writes each frame on the sync protocol; then the other nodes join, the fleet must form,
+// and node 0 must restart and find its plan again. A state dir poisoned before the bounds existed
+// (a promise at the old maximum appended to consensus.log) must start with a notice, not a crash.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  BALLOT_ROUND_MAX, deriveKeys, encodeWireMessage, parseToken, signEntry
+} from '@p2p-bootstrap/core'
+import type { CoreMessage } from '@p2p-bootstrap/core'
+import { createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
+import { afterEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../../../test/helpers/wait.js'
+import { createBootstrapper } from '../src/index.js'
+import type { Bootstrapper, BootstrapperError } from '../src/index.js'
+import { openStateDir } from '../src/state/state-dir.js'
+import { makeFleet, rootOf, stateDirOf } from './fleet.js'
+import type { Fleet } from './fleet.js'
+
+let fleet: Fleet | undefined
+
+afterEach(async () => {
+  await fleet?.dispose()
+  fleet = undefined
+})
+
+/** An unsigned LEB128 varint: the length prefix of a sync frame. */
+function varint (value: number): Uint8Array {
+  const bytes: number[] = []
+  let rest = value
+  do {
+    let byte = rest & 0x7f
+    rest = Math.floor(rest / 128)
+    if (rest > 0) byte |= 0x80
+    bytes.push(byte)
+  } while (rest > 0)
+  return Uint8Array.from(bytes)
+}
+
+/** One sync frame: what the messenger writes, built from a message no honest encoder would send. */
+function frame (message: unknown): Uint8Array {
+  const body = encodeWireMessage(message as CoreMessage)
+  const prefix = varint(body.byteLength)
+  const out = new Uint8Array(prefix.byteLength + body.byteLength)
+  out.set(prefix)
+  out.set(body, prefix.byteLength)
+  return out
+}
+
+/** Node 0 built by hand (same options as the fleet's), so its events are heard from the start. */
+async function startWatched (made: Fleet, index: number): Promise<{ node: Bootstrapper, notices: string[], errors: BootstrapperError[] }> {
+  const notices: string[] = []
+  const errors: BootstrapperError[] = []
+  const node = createBootstrapper({
+    token: made.token,
+    stateDir: stateDirOf(made.dir, index),
+    root: rootOf(made.dir, index),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    peers: [],
+    mdns: false,
+    dht: false,
+    profile: 'test',
+    statusSocket: false,
+    node: { nodeIp: `10.0.0.${index + 1}`, hostname: `node-${index}`, interface: 'eth0' },
+    dryRun: true
+  })
+  node.addEventListener('notice', (event) => { notices.push(event.detail.message) })
+  node.addEventListener('error', (event) => { errors.push(event.detail) })
+  await node.start({ signal: AbortSignal.timeout(20_000) })
+  made.nodes[index] = node
+  return { node, notices, errors }
+}
+
+describe('values at the edge of the schema, from a token holder', () => {
+  it('a ballot at the old maximum, a 2^53 - 1 incarnation about another node and an out-of-range vote key crash nobody, before or after a restart', async () => {
+    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
+    fleet = made
+    const first = await startWatched(made, 0)
+    const victim = first.node
+    const keys = deriveKeys(parseToken(made.token))
+    const identity = await generateKeyPair('Ed25519')
+    const attackerKey = nodeKeyFromPrivateKey(identity)
+    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    // The node gossiped about is another member-to-be, not the node receiving the gossip.
+    const other = await generateKeyPair('Ed25519')
+    const otherId = nodeKeyFromPrivateKey(other).nodeId
+    try {
+      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
+      const address = multiaddr(victim.addresses()[0] ?? '')
+      const voteKey = `vote/2000000000/1.${attackerKey.nodeId}/${attackerKey.nodeId}`
+      const refusedAtDecode = [
+        frame({ kind: 'paxos/prepare', epoch: 1, ballot: { round: BALLOT_ROUND_MAX, proposer: attackerKey.nodeId } }),
+        frame({ kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [{ nodeId: otherId, state: 'suspect', incarnation: Number.MAX_SAFE_INTEGER }] })
+      ]
+      const refusedByLedger = frame({
+        kind: 'ledger/delta',
+        entries: [signEntry(keys.clusterId, { key: voteKey, value: Uint8Array.of(1), stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)]
+      })
+      for (const bytes of [...refusedAtDecode, refusedByLedger]) {
+        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
+        stream.send(bytes)
+        await stream.close().catch(() => {})
+      }
+      await waitFor(() => (victim.stats()?.framesRejected ?? 0) >= refusedAtDecode.length,
+        { timeoutMs: 10_000, what: `node 0 to refuse ${refusedAtDecode.length} out-of-range frames` })
+      await waitFor(() => first.errors.some(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED' && error.message.includes('2000000000')),
+        { timeoutMs: 10_000, what: 'node 0 to reject the out-of-range vote entry' })
+    } finally {
+      await attacker.stop()
+    }
+    expect(first.errors.filter(error => error.fatal)).toEqual([])
+
+    // The fleet forms around the node that was attacked (it may well be the proposer). The attacker
+    // holds the token, so it may be planned as a worker that never applies: wait on the three nodes.
+    await made.start(1)
+    await made.start(2)
+    await waitFor(() => made.nodes.every(node => node.status().phase === 'applied'),
+      { timeoutMs: 30_000, what: 'the three nodes to apply a plan' })
+    const plan = victim.status().plan
+    expect(plan).not.toBeNull()
+
+    // And it starts again from what it persisted, with the same plan.
+    await victim.stop()
+    const again = await startWatched(made, 0)
+    expect((await again.node.waitForPlan({ signal: AbortSignal.timeout(20_000) })).init).toBe(plan?.init)
+    expect(again.errors.filter(error => error.fatal)).toEqual([])
+  }, 90_000)
+
+  it('a promise at the old maximum already in consensus.log is dropped with a notice, and the fleet still forms', async () => {
+    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
+    fleet = made
+    const first = await startWatched(made, 0)
+    await first.node.stop()
+    // What an earlier version persisted after promising the attacker's prepare.
+    const state = await openStateDir(stateDirOf(made.dir, 0))
+    await state.load()
+    const attackerId = nodeKeyFromPrivateKey(await generateKeyPair('Ed25519')).nodeId
+    await state.append({
+      records: [{ kind: 'acceptor', state: { epoch: 1, promised: { round: BALLOT_ROUND_MAX, proposer: attackerId }, accepted: null } }],
+      sync: true
+    })
+    await state.close()
+
+    const restarted = await startWatched(made, 0)
+    await waitFor(() => restarted.notices.some(notice => notice.includes(`ballot round ${BALLOT_ROUND_MAX}`)),
+      { timeoutMs: 10_000, what: 'a notice that the poisoned promise was dropped' })
+    await made.start(1)
+    await made.start(2)
+    const signal = AbortSignal.timeout(30_000)
+    await Promise.all(made.nodes.map(async node => { await node.waitForFleet('applied', { signal }) }))
+    expect(restarted.errors.filter(error => error.fatal)).toEqual([])
+  }, 90_000)
+})
