@@ -13,7 +13,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import {
   BALLOT_ROUND_MAX, deriveKeys, encodeWireMessage, parseToken, signEntry
 } from '@p2p-bootstrap/core'
-import type { CoreMessage } from '@p2p-bootstrap/core'
+import type { AcceptorRecord, CoreMessage } from '@p2p-bootstrap/core'
 import { createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../test/helpers/wait.js'
@@ -141,10 +141,8 @@ describe('values at the edge of the schema, from a token holder', () => {
     const state = await openStateDir(stateDirOf(made.dir, 0))
     await state.load()
     const attackerId = nodeKeyFromPrivateKey(await generateKeyPair('Ed25519')).nodeId
-    await state.append({
-      records: [{ kind: 'acceptor', state: { epoch: 1, promised: { round: BALLOT_ROUND_MAX, proposer: attackerId }, accepted: null } }],
-      sync: true
-    })
+    const poisoned: AcceptorRecord = { kind: 'acceptor', state: { epoch: 1, promised: { round: BALLOT_ROUND_MAX, proposer: attackerId }, accepted: null } }
+    await state.append({ records: [poisoned], sync: true })
     await state.close()
 
     const restarted = await startWatched(made, 0)
