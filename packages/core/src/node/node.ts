@@ -23,6 +23,7 @@ import type { NodeId } from '../identity.js'
 import { nodeEntryKey } from '../ledger/keys.js'
 import type { Entry } from '../ledger/entry.js'
 import type { LedgerReport, MergeResult } from '../ledger/outcome.js'
+import { LedgerError } from '../ledger/errors.js'
 import { entryRecord, restoreReplica } from '../ledger/records.js'
 import type { LedgerReplica } from '../ledger/replica.js'
 import { SignatureCache } from '../ledger/signature-cache.js'
@@ -141,6 +142,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     })
     const restored = restoreReplica(init.restored, {
       clusterId: init.clusterId,
+      // The reserve of a full ledger is for votes, plans and the control plane's own entries.
+      privilegedWriter: (writer) => this.latestPlan()?.controlPlanes.includes(writer) ?? false,
       validateDecision,
       maxClockSkewMs: init.profile.maxClockSkewMs,
       signatureCache: cache,
@@ -536,7 +539,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   /** Writes an entry of our own; it is on disk before anything it caused is sent (S6). */
   private writeLocal (key: string, value: Uint8Array, nowMs: number): void {
-    const result: MergeResult = this.ledger.write(key, value, nowMs, this.init.key)
+    let result: MergeResult
+    try {
+      result = this.ledger.write(key, value, nowMs, this.init.key)
+    } catch (err) {
+      // A full ledger is an operating condition, not a bug: say so and go on (the write is not
+      // made; a vote's accept was already persisted and answered, so consensus does not need it).
+      if (!(err instanceof LedgerError && err.code === 'LEDGER_FULL')) throw err
+      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: err.message })
+      return
+    }
     this.handleReports(result.reports)
     this.afterMerge(result.accepted, null, nowMs, true)
   }
