@@ -154,4 +154,46 @@ describe('values at the edge of the schema, from a token holder', () => {
     await Promise.all(made.nodes.map(async node => { await node.waitForFleet('applied', { signal }) }))
     expect(restarted.errors.filter(error => error.fatal)).toEqual([])
   }, 90_000)
+
+  it('a peer sending bad signatures is penalised: disconnected, refused, and its rejections logged a few at a time', async () => {
+    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
+    fleet = made
+    const first = await startWatched(made, 0)
+    const victim = first.node
+    const keys = deriveKeys(parseToken(made.token))
+    const identity = await generateKeyPair('Ed25519')
+    const attackerKey = nodeKeyFromPrivateKey(identity)
+    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    try {
+      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
+      const address = multiaddr(victim.addresses()[0] ?? '')
+      let serial = 0
+      const forgedDelta = (): Uint8Array => frame({
+        kind: 'ledger/delta',
+        entries: Array.from({ length: 200 }, () => ({
+          key: `node/${attackerKey.nodeId}/junk-${serial++}`,
+          value: Uint8Array.of(1),
+          stamp: { wallMs: Date.now(), counter: 0 },
+          writer: attackerKey.nodeId,
+          signature: crypto.getRandomValues(new Uint8Array(64))
+        }))
+      })
+      for (let index = 0; index < 8; index++) {
+        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) }).catch(() => null)
+        if (stream === null) break // already refused
+        stream.send(forgedDelta())
+        await stream.close().catch(() => {})
+      }
+      await waitFor(() => first.errors.some(error => error.code === 'BOOTSTRAP_PEER_PENALISED' && error.message.includes(attackerKey.nodeId)),
+        { timeoutMs: 10_000, what: 'node 0 to penalise the peer sending bad signatures' })
+      await waitFor(() => attacker.libp2p.getConnections().length === 0, { timeoutMs: 10_000, what: 'the penalised peer to be disconnected' })
+      await expect(attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow()
+    } finally {
+      await attacker.stop()
+    }
+    // At most 8 × 200 entries were sent, a handful were verified, and fewer still were logged one by one.
+    const rejections = first.errors.filter(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED')
+    expect(rejections.length).toBeLessThanOrEqual(10)
+    expect(first.errors.filter(error => error.fatal)).toEqual([])
+  }, 60_000)
 })

@@ -60,6 +60,23 @@ export const WRITER_VOTES_MAX = 4096
  */
 export const LEDGER_RESERVED_DIVISOR = 4
 
+/**
+ * Bad signatures read from one message before the rest of it is skipped. Cheap checks (bounds,
+ * key family, ownership, staleness) come first; a signature is the costly one (about 0.1-1 ms), and
+ * an honest peer forwards only entries it verified, so a few bad ones mean the rest is junk too.
+ */
+export const BAD_SIGNATURES_PER_MESSAGE_MAX = 4
+
+/** Bad signatures one peer may send within `BAD_SIGNATURE_WINDOW_MS` before it is penalised. */
+export const BAD_SIGNATURES_PER_PEER_MAX = 16
+export const BAD_SIGNATURE_WINDOW_MS = 60_000
+
+/** How long a penalised peer's ledger messages are dropped unread (and the adapter keeps it disconnected). */
+export const PEER_PENALTY_MS = 5 * 60_000
+
+/** Peers whose bad signatures are counted at once; the least recently seen is forgotten first. */
+export const PENALISED_PEERS_TRACKED_MAX = 1024
+
 /** Most decisions held back while waiting for what they depend on (plan e-1). */
 export const PENDING_DECISIONS_MAX = 64
 

@@ -11,6 +11,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { ResolvedOverlayOptions } from './options.js'
 import { mdnsServiceTag } from './keys.js'
 import { privateNetwork } from './pnet/protector.js'
+import { PeerBlockList } from './peer-block-list.js'
 import { mdnsDiscovery } from './discovery/mdns-discovery.js'
 import type { MdnsDiscovery } from './discovery/mdns-discovery.js'
 
@@ -29,9 +30,15 @@ export interface OverlayServices extends Record<string, unknown> {
 }
 
 /** Every libp2p option that matters, passed explicitly rather than trusted to defaults. */
-export function libp2pOptions (options: ResolvedOverlayOptions): Libp2pOptions<OverlayServices> {
+export function libp2pOptions (options: ResolvedOverlayOptions, blocked: PeerBlockList = new PeerBlockList()): Libp2pOptions<OverlayServices> {
   const { profile, keys } = options
   return {
+    // Peers the core penalised (bad signatures) are neither dialled nor let in until their time is up.
+    connectionGater: {
+      denyDialPeer: (peerId) => blocked.isBlocked(peerId.toString()),
+      denyInboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString()),
+      denyOutboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString())
+    },
     privateKey: options.identity,
     start: false,
     addresses: { listen: [...options.listen] },

@@ -3,7 +3,10 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
 import { DECISION_BYTES_MAX } from '../consensus/limits.js'
-import { ENTRY_VALUE_BYTES_MAX } from '../limits.js'
+import {
+  BAD_SIGNATURE_WINDOW_MS, BAD_SIGNATURES_PER_PEER_MAX, ENTRY_VALUE_BYTES_MAX, PEER_PENALTY_MS, PENALISED_PEERS_TRACKED_MAX
+} from '../limits.js'
+import { PeerPenalties } from './peer-penalties.js'
 import { CodecError, P2pBootstrapError } from '../errors.js'
 import { formatBallot } from '../consensus/ballot.js'
 import { decisionKey, decisionValidator, decodeDecision, epochOfDecisionKey, encodeDecision } from '../consensus/decision.js'
@@ -100,6 +103,12 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly ledger: LedgerReplica
   private readonly membership: Membership
   private readonly verify: SignatureVerifier
+  private readonly penalties = new PeerPenalties({
+    badSignaturesMax: BAD_SIGNATURES_PER_PEER_MAX,
+    windowMs: BAD_SIGNATURE_WINDOW_MS,
+    penaltyMs: PEER_PENALTY_MS,
+    peersMax: PENALISED_PEERS_TRACKED_MAX
+  })
   private readonly instances = new Map<number, ConsensusInstance>()
   private readonly restoredAcceptors: Map<number, AcceptorState>
   private readonly plans = new Map<number, Plan>()
@@ -518,7 +527,15 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   // ---- the ledger ----
 
   private stepLedger (from: NodeId, message: LedgerMessage, nowMs: number): void {
+    // A penalised peer's messages cost nothing: not read, not answered, not reported again.
+    if (this.penalties.penalised(from, nowMs)) return
     const answer = answerLedgerMessage(this.ledger, message)
+    if (answer.badSignatures > 0) {
+      const untilMs = this.penalties.badSignatures(from, answer.badSignatures, nowMs)
+      if (untilMs !== null) {
+        this.events.push({ type: 'peer:misbehaving', peer: from, reason: `more than ${BAD_SIGNATURES_PER_PEER_MAX} ledger entries with bad signatures within ${BAD_SIGNATURE_WINDOW_MS / 1000} s`, untilMs })
+      }
+    }
     for (const reply of answer.send) this.sendTo(from, reply)
     for (const { reason, detail } of answer.rejected) {
       this.events.push({ type: 'ledger:rejected', from, reason: `${reason}: ${detail}` })
