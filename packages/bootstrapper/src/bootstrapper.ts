@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { availableParallelism, totalmem } from 'node:os'
 import { TypedEventEmitter } from '@libp2p/interface'
 import {
-  FRAME_BYTES_MAX, InvariantError, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
+  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
 } from '@p2p-bootstrap/core'
 import type {
   CoreEvent, CoreMessage, CoreNodeMachine, Envelope, EpochRecord, NodeFacts, NodeId, NodeKey, Plan, PlannerMember, Role
@@ -22,6 +22,7 @@ import { sealKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import type { SealedKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import { BootstrapperError } from './errors.js'
 import { ReportLimiter } from './report-limiter.js'
+import { fatalError } from './fatal-error.js'
 import { leaveWaitingFor } from './leave-outlook.js'
 import type { BootstrapperOptions } from './options.js'
 import { planOutputText, writePlanOutput } from './plan-output.js'
@@ -863,19 +864,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.safeDispatchEvent('notice', { detail: { message } })
   }
 
-  /**
-   * The node cannot go on: a write to the state dir failed (nothing after it was sent), or one of
-   * our own invariants broke (a bug: stop rather than act on a broken state). Each gets its own
-   * message, so an operator is never told to free space for a bug.
-   */
+  /** The node cannot go on (a write to the state dir failed, or a bug): stop rather than act on a broken state. */
   private fail (err: unknown): void {
-    const error = err instanceof InvariantError
-      ? new BootstrapperError('BOOTSTRAP_INVARIANT_FAILED',
-        `stopping: an internal check failed (${err.message}); this is a bug, please report it with the log; the state dir ${this.options.stateDir} is left as it was`,
-        { cause: err, fatal: true })
-      : new BootstrapperError('BOOTSTRAP_STORAGE_FAILED',
-        `stopping: the state dir refused a write (${(err as Error).message}); free space or fix ${this.options.stateDir}, then start again`,
-        { cause: err, fatal: true })
+    const error = fatalError(err, this.options.stateDir)
     for (const waiter of this.waiters) waiter.reject(error)
     this.waiters.clear()
     this.report(error)
