@@ -8,10 +8,12 @@
 // token, writes each frame on the sync protocol; then the other nodes join, the fleet must form,
 // and node 0 must restart and find its plan again. A state dir poisoned before the bounds existed
 // (a promise at the old maximum appended to consensus.log) must start with a notice, not a crash.
+// Also over real connections: one identity's entries past its ledger bound, and a peer sending
+// bad signatures (penalised, disconnected, its rejections logged a few at a time).
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  BALLOT_ROUND_MAX, deriveKeys, encodeWireMessage, parseToken, signEntry
+  BALLOT_ROUND_MAX, WRITER_NODE_BYTES_MAX, WRITER_NODE_ENTRIES_MAX, deriveKeys, encodeWireMessage, parseToken, signEntry
 } from '@p2p-bootstrap/core'
 import type { AcceptorRecord, CoreMessage } from '@p2p-bootstrap/core'
 import { createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
@@ -195,5 +197,49 @@ describe('values at the edge of the schema, from a token holder', () => {
     const rejections = first.errors.filter(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED')
     expect(rejections.length).toBeLessThanOrEqual(10)
     expect(first.errors.filter(error => error.fatal)).toEqual([])
+  }, 60_000)
+
+  it('one identity cannot fill the ledger: its entries past its bound are refused, and the node restarts', async () => {
+    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
+    fleet = made
+    const first = await startWatched(made, 0)
+    const victim = first.node
+    const keys = deriveKeys(parseToken(made.token))
+    const identity = await generateKeyPair('Ed25519')
+    const attackerKey = nodeKeyFromPrivateKey(identity)
+    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const entriesBefore = victim.status().ledgerEntries
+    const bytesBefore = victim.status().ledgerBytes
+    try {
+      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
+      const address = multiaddr(victim.addresses()[0] ?? '')
+      const entry = (name: string, value: Uint8Array): unknown =>
+        signEntry(keys.clusterId, { key: `node/${attackerKey.nodeId}/${name}`, value, stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)
+      // Six entries of 500 KiB, one per frame (a frame holds at most 1 MiB), then 100 small ones.
+      const frames = [
+        ...Array.from({ length: 6 }, (_, index) => frame({ kind: 'ledger/delta', entries: [entry(`blob-${index}`, new Uint8Array(500 * 1024).fill(index))] })),
+        frame({ kind: 'ledger/delta', entries: Array.from({ length: 100 }, (_, index) => entry(`small-${index}`, Uint8Array.of(index))) })
+      ]
+      for (const bytes of frames) {
+        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
+        stream.send(bytes)
+        await stream.close().catch(() => {})
+      }
+      // Node 0 is alone: every frame it reads is the attacker's.
+      await waitFor(() => (victim.stats()?.framesIn ?? 0) >= frames.length, { timeoutMs: 15_000, what: 'node 0 to read every frame' })
+      await waitFor(() => first.errors.some(error => error.message.includes('writer-full')), { timeoutMs: 15_000, what: 'entries past the bound to be refused' })
+    } finally {
+      await attacker.stop()
+    }
+    const held = (): { entries: number, bytes: number } => ({ entries: victim.status().ledgerEntries - entriesBefore, bytes: victim.status().ledgerBytes - bytesBefore })
+    // At most 64 entries and 1 MiB of the attacker's (this node writes little of its own meanwhile).
+    expect(held().bytes).toBeLessThanOrEqual(WRITER_NODE_BYTES_MAX + 16 * 1024)
+    expect(held().entries).toBeLessThanOrEqual(WRITER_NODE_ENTRIES_MAX + 4)
+    expect(first.errors.filter(error => error.fatal)).toEqual([])
+
+    await victim.stop()
+    const again = await startWatched(made, 0)
+    expect(again.node.status().ledgerBytes - bytesBefore).toBeLessThanOrEqual(WRITER_NODE_BYTES_MAX + 16 * 1024)
+    expect(again.errors.filter(error => error.fatal)).toEqual([])
   }, 60_000)
 })
