@@ -251,7 +251,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.applier = await this.createApplier(state, nodeKeyFromPrivateKey(privateKey))
 
     messenger.addEventListener('message', (event) => {
-      driver.step({ from: event.detail.from, to: node.nodeId, message: event.detail.message })
+      if (!driver.step({ from: event.detail.from, to: node.nodeId, message: event.detail.message })) {
+        this.peerReports.offer(new BootstrapperError('BOOTSTRAP_BACKLOG_FULL', `dropped a message from ${event.detail.from}: too many of its messages (or of all peers') wait for this node; the protocols send again`))
+      }
     })
     messenger.addEventListener('frame:rejected', (event) => {
       this.peerReports.offer(new BootstrapperError('BOOTSTRAP_FRAME_REJECTED', `peer ${event.detail.from} sent a bad frame (${event.detail.reason}); its stream was closed`))

@@ -16,6 +16,7 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_FRAME_REJECTED' // a peer sent a frame that is malformed, truncated or oversized
   | 'BOOTSTRAP_LEDGER_REJECTED' // a peer sent a ledger entry that failed a check
   | 'BOOTSTRAP_PEER_PENALISED' // a peer sent too many bad signatures: disconnected and refused for a while
+  | 'BOOTSTRAP_BACKLOG_FULL' // a peer's message was dropped: too many already wait for the node
   | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes
   | 'BOOTSTRAP_SHAPE_MISMATCH' // a peer is configured with another cluster shape
   | 'BOOTSTRAP_STATUS_SOCKET' // the local status socket could not be served or reached
