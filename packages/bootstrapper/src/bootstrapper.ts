@@ -22,6 +22,8 @@ import { adminKubeconfig } from './kubeconfig/admin-kubeconfig.js'
 import { sealKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import type { SealedKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
 import { BootstrapperError } from './errors.js'
+import { ReportLimiter } from './report-limiter.js'
+import { fatalError } from './fatal-error.js'
 import { leaveWaitingFor } from './leave-outlook.js'
 import type { BootstrapperOptions } from './options.js'
 import { planOutputText, writePlanOutput } from './plan-output.js'
@@ -83,6 +85,12 @@ const COMMITTED_PLAN_FILE = 'plan.json'
 const QUEUE_FRAMES_MAX = 512
 /** How long stop() lets the last messages leave before closing connections. */
 const STOP_FLUSH_MS = 2_000
+/**
+ * Reports a peer can cause at will (bad frames, rejected entries) are logged at most this many per
+ * code and interval; the rest are summed up in one line with a sample when the interval ends.
+ */
+const PEER_REPORTS_PER_INTERVAL_MAX = 10
+const PEER_REPORT_INTERVAL_MS = 10_000
 /** Where k3s writes its admin kubeconfig on a server (`write-kubeconfig-mode: 0600`). */
 const ADMIN_KUBECONFIG_PATH = 'etc/rancher/k3s/k3s.yaml'
 /** The core's `node/<id>/leaving` entry: a node asked the control plane to retire it. */
@@ -118,6 +126,12 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   readonly options: ResolvedOptions
   private state: StateDir | undefined
   private overlay: Overlay | undefined
+  private readonly peerReports = new ReportLimiter({
+    intervalMs: PEER_REPORT_INTERVAL_MS,
+    perIntervalMax: PEER_REPORTS_PER_INTERVAL_MAX,
+    emit: (error) => { this.report(error) }
+  })
+  private peerReportTimer: ReturnType<typeof setInterval> | undefined
   private messenger: PeerMessenger<CoreMessage> | undefined
   private driver: NodeDriver<CoreNodeMachine> | undefined
   private applier: K3sApplier | undefined
@@ -238,11 +252,15 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.applier = await this.createApplier(state, nodeKeyFromPrivateKey(privateKey))
 
     messenger.addEventListener('message', (event) => {
-      driver.step({ from: event.detail.from, to: node.nodeId, message: event.detail.message })
+      if (!driver.step({ from: event.detail.from, to: node.nodeId, message: event.detail.message })) {
+        this.peerReports.offer(new BootstrapperError('BOOTSTRAP_BACKLOG_FULL', `dropped a message from ${event.detail.from}: too many of its messages (or of all peers') wait for this node; the protocols send again`))
+      }
     })
     messenger.addEventListener('frame:rejected', (event) => {
-      this.report(new BootstrapperError('BOOTSTRAP_FRAME_REJECTED', `peer ${event.detail.from} sent a bad frame (${event.detail.reason}); its stream was closed`))
+      this.peerReports.offer(new BootstrapperError('BOOTSTRAP_FRAME_REJECTED', `peer ${event.detail.from} sent a bad frame (${event.detail.reason}); its stream was closed`))
     })
+    this.peerReportTimer = setInterval(() => { this.peerReports.flush() }, PEER_REPORT_INTERVAL_MS)
+    this.peerReportTimer.unref()
     overlay.addEventListener('peer:connect', (event) => { driver.discover(event.detail) })
     await messenger.start()
     driver.start()
@@ -297,6 +315,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   }
 
   private async release (): Promise<void> {
+    clearInterval(this.peerReportTimer)
+    this.peerReports.flush()
     await this.applier?.stop()
     this.driver?.stop()
     const stopped = new BootstrapperError('BOOTSTRAP_STOPPED', 'the bootstrapper stopped before this happened')
@@ -634,13 +654,23 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           this.applier?.poke()
           break
         case 'ledger:rejected':
-          this.report(new BootstrapperError('BOOTSTRAP_LEDGER_REJECTED', `rejected a ledger entry from ${event.from}: ${event.reason}`))
+          this.peerReports.offer(new BootstrapperError('BOOTSTRAP_LEDGER_REJECTED', `rejected a ledger entry from ${event.from}: ${event.reason}`))
           break
+        case 'peer:misbehaving': {
+          // The core drops its messages unread until then; the overlay keeps it disconnected too.
+          const durationMs = Math.max(0, event.untilMs - Date.now())
+          this.overlay?.block(event.peer, durationMs)
+          this.report(new BootstrapperError('BOOTSTRAP_PEER_PENALISED', `peer ${event.peer} sent ${event.reason}: disconnected and refused for ${Math.round(durationMs / 1000)} s`))
+          break
+        }
         case 'ledger:equivocation':
           this.report(new BootstrapperError('BOOTSTRAP_EQUIVOCATION', `node ${event.voter} signed two different votes (${event.key}); its votes are not counted twice`))
           break
         case 'shape:mismatch':
           this.report(new BootstrapperError('BOOTSTRAP_SHAPE_MISMATCH', `node ${event.nodeId}: ${event.detail}`))
+          break
+        case 'state:dropped':
+          this.notice(event.detail)
           break
         default:
           break
@@ -850,11 +880,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.safeDispatchEvent('notice', { detail: { message } })
   }
 
-  /** A write to the state dir failed: nothing after it was sent; stop rather than run on without it. */
+  /** The node cannot go on (a write to the state dir failed, or a bug): stop rather than act on a broken state. */
   private fail (err: unknown): void {
-    const error = new BootstrapperError('BOOTSTRAP_STORAGE_FAILED',
-      `stopping: the state dir refused a write (${(err as Error).message}); free space or fix ${this.options.stateDir}, then start again`,
-      { cause: err, fatal: true })
+    const error = fatalError(err, this.options.stateDir)
     for (const waiter of this.waiters) waiter.reject(error)
     this.waiters.clear()
     this.report(error)

@@ -17,6 +17,20 @@ export interface DriverPorts {
 type Input = (nowMs: number) => void
 
 /**
+ * Peer messages waiting for the node, all peers together and per peer. The network delivers while
+ * a persist is in flight (an fsync can take a while), so without a bound a flood would queue at
+ * network speed; past it new messages are dropped, which every protocol above tolerates (SWIM
+ * probes again, anti-entropy repairs, a ballot is retried). Per peer, so one peer's flood leaves
+ * room for the others.
+ */
+export interface DriverLimits {
+  readonly stepsWaitingMax: number
+  readonly stepsWaitingPerPeerMax: number
+}
+
+export const DRIVER_LIMITS_DEFAULT: DriverLimits = { stepsWaitingMax: 1024, stepsWaitingPerPeerMax: 128 }
+
+/**
  * Runs a core node against real time: inputs are applied in arrival order, and after each run of
  * inputs the node's output is persisted, then sent, then announced (the S6 order), then
  * acknowledged. Inputs that arrive while a persist is in flight wait in the inbox, so no input
@@ -34,8 +48,12 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
   private taken = 0
   private finished = 0
   private settleWaiters: Array<{ readonly upTo: number, readonly resolve: () => void }> = []
+  private readonly stepsWaitingByPeer = new Map<string, number>()
+  private stepsWaiting = 0
+  /** Peer messages dropped because too many already waited (see `DriverLimits`). */
+  stepsDropped = 0
 
-  constructor (node: Node, ports: DriverPorts, tickIntervalMs: number) {
+  constructor (node: Node, ports: DriverPorts, tickIntervalMs: number, private readonly limits: DriverLimits = DRIVER_LIMITS_DEFAULT) {
     this.node = node
     this.ports = ports
     this.tickIntervalMs = tickIntervalMs
@@ -56,6 +74,8 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
     clearInterval(this.timer)
     this.timer = undefined
     this.inbox = []
+    this.stepsWaitingByPeer.clear()
+    this.stepsWaiting = 0
     // Nothing queued will run; an in-flight round releases the waiters when its persist is done.
     if (!this.pumping) this.releaseWaiters(Number.POSITIVE_INFINITY)
   }
@@ -68,8 +88,29 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
     this.input((nowMs) => { this.node.tick(nowMs) })
   }
 
-  step (envelope: Envelope): void {
-    this.input((nowMs) => { this.node.step(envelope, nowMs) })
+  /** Queues a peer's message for the node; false (dropped, counted) when too many already wait. */
+  step (envelope: Envelope): boolean {
+    if (this.stopped) return false
+    const from = envelope.from
+    const fromPeer = this.stepsWaitingByPeer.get(from) ?? 0
+    if (this.stepsWaiting >= this.limits.stepsWaitingMax || fromPeer >= this.limits.stepsWaitingPerPeerMax) {
+      this.stepsDropped++
+      return false
+    }
+    this.stepsWaitingByPeer.set(from, fromPeer + 1)
+    this.stepsWaiting++
+    this.input((nowMs) => {
+      this.stepTaken(from)
+      this.node.step(envelope, nowMs)
+    })
+    return true
+  }
+
+  private stepTaken (from: string): void {
+    const waiting = this.stepsWaitingByPeer.get(from) ?? 0
+    if (waiting <= 1) this.stepsWaitingByPeer.delete(from)
+    else this.stepsWaitingByPeer.set(from, waiting - 1)
+    this.stepsWaiting = Math.max(0, this.stepsWaiting - 1)
   }
 
   discover (peer: string): void {

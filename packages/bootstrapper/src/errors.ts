@@ -7,6 +7,7 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_NOT_STARTED' // a call that needs start() first
   | 'BOOTSTRAP_STOPPED' // the bootstrapper stopped while the call waited
   | 'BOOTSTRAP_STORAGE_FAILED' // the state dir refused a write: the node stops rather than act on what is not on disk
+  | 'BOOTSTRAP_INVARIANT_FAILED' // one of our own invariants broke (a bug): the node stops rather than act on a broken state
   | 'BOOTSTRAP_APPLY_FAILED' // the node's output could not be written
   | 'BOOTSTRAP_RENDER_FAILED' // the plan and this node's settings give no valid k3s config; nothing was written
   | 'BOOTSTRAP_CONFIG_MISMATCH' // this node's cluster-wide k3s settings differ from the init node's
@@ -14,6 +15,8 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_HOOK_FAILED' // an installer callback or the on-ready command failed
   | 'BOOTSTRAP_FRAME_REJECTED' // a peer sent a frame that is malformed, truncated or oversized
   | 'BOOTSTRAP_LEDGER_REJECTED' // a peer sent a ledger entry that failed a check
+  | 'BOOTSTRAP_PEER_PENALISED' // a peer sent too many bad signatures: disconnected and refused for a while
+  | 'BOOTSTRAP_BACKLOG_FULL' // a peer's message was dropped: too many already wait for the node
   | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes
   | 'BOOTSTRAP_SHAPE_MISMATCH' // a peer is configured with another cluster shape
   | 'BOOTSTRAP_STATUS_SOCKET' // the local status socket could not be served or reached

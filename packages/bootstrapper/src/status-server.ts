@@ -4,6 +4,8 @@ import { chmod, rm } from 'node:fs/promises'
 import type { Duplex } from 'node:stream'
 import { z } from 'zod'
 import { P2pBootstrapError } from '@p2p-bootstrap/core'
+import { ConnectionGuard } from './connection-guard.js'
+import type { ConnectionGuardStats } from './connection-guard.js'
 import { BootstrapperError } from './errors.js'
 import type { BootstrapperErrorCode } from './errors.js'
 import { KubeconfigError } from './kubeconfig/errors.js'
@@ -20,8 +22,10 @@ const RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 const REQUEST_TIMEOUT_MS = 5_000
 /** Request heads are a line and a few headers; anything larger is not one of our clients. */
 const REQUEST_HEADER_BYTES_MAX = 8 * 1024
-/** Connections served at once; the CLI opens one per command. */
+/** Connections open at once; the CLI opens one per command. Past it the oldest idle one is closed. */
 const CONNECTIONS_MAX = 32
+/** The CLI sends its request as soon as it connects: a connection idle this long is not one of ours. */
+const IDLE_TIMEOUT_MS = 2_000
 /** `leave` streams open at once (each lasts until the node left): more is a client looping. */
 const LEAVE_STREAMS_MAX = 4
 /** How long stop() lets open `leave` streams end with their last line before closing them. */
@@ -69,6 +73,7 @@ const LEAVE_REFUSAL_STATUS: Readonly<Partial<Record<BootstrapperErrorCode, numbe
  */
 export class StatusServer {
   private server: Server | undefined
+  private guard: ConnectionGuard | undefined
   private readonly streams = new Set<ServerResponse>()
 
   constructor (
@@ -84,7 +89,8 @@ export class StatusServer {
     const server = createServer({ maxHeaderSize: REQUEST_HEADER_BYTES_MAX, headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
       this.answer(req, res)
     })
-    server.maxConnections = CONNECTIONS_MAX
+    // Idle connections held open by another local process never lock the owner out.
+    this.guard = new ConnectionGuard(server, { connectionsMax: CONNECTIONS_MAX, connectionsPerClientMax: CONNECTIONS_MAX, idleTimeoutMs: IDLE_TIMEOUT_MS })
     // A request that is not HTTP at all gets one JSON line and a closed connection, nothing more.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) { socket.destroy(); return }
@@ -102,9 +108,15 @@ export class StatusServer {
     this.server = server
   }
 
+  /** Connections closed or refused to keep the socket answering (see ConnectionGuard), or null when stopped. */
+  connectionStats (): ConnectionGuardStats | null {
+    return this.guard === undefined ? null : { ...this.guard.stats }
+  }
+
   async stop (): Promise<void> {
     const server = this.server
     this.server = undefined
+    this.guard = undefined
     if (server === undefined) return
     // A `leave` stream's last line (`left`) was written just before the agent stops: let it out.
     await Promise.all([...this.streams].map(async (res) => { await endWithin(res, STREAM_END_GRACE_MS) }))

@@ -36,6 +36,47 @@ export const LEDGER_ENTRIES_MAX = 100_000
 /** Most encoded bytes one replica holds. */
 export const LEDGER_BYTES_MAX = 64 * 1024 * 1024
 
+/**
+ * `node/<id>/…` entries one node may hold. An honest node writes about ten names (facts, status,
+ * leaving, CA and k3s hashes, server and stopped marks, the sealed kubeconfig): six times that.
+ */
+export const WRITER_NODE_ENTRIES_MAX = 64
+
+/**
+ * Encoded bytes of one node's `node/<id>/…` entries. Its largest honest value is the sealed admin
+ * kubeconfig (16 boxes of up to 16 KiB, about 260 KiB); 1 MiB is four times that, so one identity
+ * holds under 2 % of the ledger.
+ */
+export const WRITER_NODE_BYTES_MAX = 1024 * 1024
+
+/** Votes one voter may hold: one per ballot it accepted, a few per epoch, over every epoch. */
+export const WRITER_VOTES_MAX = 4096
+
+/**
+ * Share of the ledger's entry and byte bounds kept for votes, decisions and the control plane's
+ * own entries: other `node/` entries stop at the rest, so however many identities write, a vote,
+ * a plan or a control plane's status always has room (a full ledger once stopped control planes
+ * at every restart, their own vote refused).
+ */
+export const LEDGER_RESERVED_DIVISOR = 4
+
+/**
+ * Bad signatures read from one message before the rest of it is skipped. Cheap checks (bounds,
+ * key family, ownership, staleness) come first; a signature is the costly one (about 0.1-1 ms), and
+ * an honest peer forwards only entries it verified, so a few bad ones mean the rest is junk too.
+ */
+export const BAD_SIGNATURES_PER_MESSAGE_MAX = 4
+
+/** Bad signatures one peer may send within `BAD_SIGNATURE_WINDOW_MS` before it is penalised. */
+export const BAD_SIGNATURES_PER_PEER_MAX = 16
+export const BAD_SIGNATURE_WINDOW_MS = 60_000
+
+/** How long a penalised peer's ledger messages are dropped unread (and the adapter keeps it disconnected). */
+export const PEER_PENALTY_MS = 5 * 60_000
+
+/** Peers whose bad signatures are counted at once; the least recently seen is forgotten first. */
+export const PENALISED_PEERS_TRACKED_MAX = 1024
+
 /** Most decisions held back while waiting for what they depend on (plan e-1). */
 export const PENDING_DECISIONS_MAX = 64
 
@@ -81,3 +122,6 @@ assert(SYNC_ANSWER_BYTES_MAX >= FRAME_BYTES_MAX, 'one sync answer can carry at l
 assert(LEDGER_BYTES_MAX >= ENTRY_ENCODED_BYTES_MAX, 'a ledger holds at least one largest entry')
 assert(SNAPSHOT_BYTES_MAX > LEDGER_BYTES_MAX, 'a snapshot holds a full ledger')
 assert(Number.isSafeInteger(SNAPSHOT_BYTES_MAX), 'limits are safe integers')
+assert(WRITER_NODE_BYTES_MAX >= ENTRY_ENCODED_BYTES_MAX + 64 * 1024, 'one node can hold its largest entry and its small ones')
+assert(WRITER_NODE_BYTES_MAX * 16 <= LEDGER_BYTES_MAX - LEDGER_BYTES_MAX / LEDGER_RESERVED_DIVISOR, 'one identity holds a small share of the ledger')
+assert(WRITER_NODE_ENTRIES_MAX * 16 <= LEDGER_ENTRIES_MAX - LEDGER_ENTRIES_MAX / LEDGER_RESERVED_DIVISOR, 'one identity holds a small share of the entries')

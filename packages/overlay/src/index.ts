@@ -9,6 +9,9 @@
  * up to a bounded number of connections (never a full mesh). Timing comes from one profile
  * (`lan`, `wan`, `test`). The node's Ed25519 identity lives in the state dir (mode 0600).
  *
+ * The pnet layer is our own protector on `@noble/ciphers`' XSalsa20 with libp2p pnet's wire format
+ * (the `xsalsa20` package under `@libp2p/pnet` throws after one large chunk; see `src/pnet/`).
+ *
  * mDNS is off unless asked for (`mdns: true`): multicast leaves the machine, so it is a choice.
  *
  * @example

@@ -1,7 +1,6 @@
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
-import { preSharedKey } from '@libp2p/pnet'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
@@ -11,6 +10,8 @@ import type { Ping } from '@libp2p/ping'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { ResolvedOverlayOptions } from './options.js'
 import { mdnsServiceTag } from './keys.js'
+import { privateNetwork } from './pnet/protector.js'
+import { PeerBlockList } from './peer-block-list.js'
 import { mdnsDiscovery } from './discovery/mdns-discovery.js'
 import type { MdnsDiscovery } from './discovery/mdns-discovery.js'
 
@@ -29,9 +30,15 @@ export interface OverlayServices extends Record<string, unknown> {
 }
 
 /** Every libp2p option that matters, passed explicitly rather than trusted to defaults. */
-export function libp2pOptions (options: ResolvedOverlayOptions): Libp2pOptions<OverlayServices> {
+export function libp2pOptions (options: ResolvedOverlayOptions, blocked: PeerBlockList = new PeerBlockList()): Libp2pOptions<OverlayServices> {
   const { profile, keys } = options
   return {
+    // Peers the core penalised (bad signatures) are neither dialled nor let in until their time is up.
+    connectionGater: {
+      denyDialPeer: (peerId) => blocked.isBlocked(peerId.toString()),
+      denyInboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString()),
+      denyOutboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString())
+    },
     privateKey: options.identity,
     start: false,
     addresses: { listen: [...options.listen] },
@@ -42,7 +49,8 @@ export function libp2pOptions (options: ResolvedOverlayOptions): Libp2pOptions<O
       dialOpts: { noDelay: true, keepAlive: true },
       listenOpts: { noDelay: true, keepAlive: true }
     })],
-    connectionProtector: preSharedKey({ psk: keys.pnetKey, timeout: profile.pnetHandshakeTimeoutMs }),
+    // pnet's wire format on @noble/ciphers: @libp2p/pnet's cipher package throws after one large chunk.
+    connectionProtector: privateNetwork({ psk: keys.pnetKey, timeout: profile.pnetHandshakeTimeoutMs }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // Our mDNS is a service (below), so the overlay can read its counters; libp2p still treats it

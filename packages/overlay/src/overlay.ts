@@ -1,11 +1,12 @@
 import { createLibp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { Connection, Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
 import { OverlayError } from './errors.js'
 import { dialError } from './dial-error.js'
 import { libp2pOptions } from './libp2p-config.js'
+import { PeerBlockList } from './peer-block-list.js'
 import type { OverlayServices } from './libp2p-config.js'
 import { resolveOverlayOptions } from './options.js'
 import type { OverlayOptions, ResolvedOverlayOptions } from './options.js'
@@ -49,7 +50,7 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
   private readonly dialer: PeerDialer
   private readonly signalTimeoutMs: number
 
-  constructor (libp2p: Libp2p<OverlayServices>, options: ResolvedOverlayOptions) {
+  constructor (libp2p: Libp2p<OverlayServices>, options: ResolvedOverlayOptions, private readonly blocked: PeerBlockList = new PeerBlockList()) {
     super()
     this.libp2p = libp2p
     this.peerId = libp2p.peerId.toString()
@@ -116,6 +117,26 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
     this.dialer.keep(peerIds)
   }
 
+  /**
+   * Disconnects `peerId` and refuses it (no dial, no inbound connection) for `durationMs`: the
+   * core found it sending bad signatures. Its earlier messages were already dropped by the core.
+   */
+  block (peerId: string, durationMs: number): void {
+    let id
+    try {
+      id = peerIdFromString(peerId)
+    } catch {
+      return // not a peer id: nothing connected under it
+    }
+    this.blocked.block(peerId, Date.now() + Math.max(0, durationMs))
+    void this.libp2p.hangUp(id).catch(() => {})
+  }
+
+  /** True while `peerId` is refused by `block`. */
+  isBlocked (peerId: string): boolean {
+    return this.blocked.isBlocked(peerId)
+  }
+
   /** Peer ids with at least one open connection, sorted. */
   connectedPeers (): string[] {
     return this.libp2p.getPeers().map(peerId => peerId.toString()).sort()
@@ -169,8 +190,9 @@ export async function createOverlayWith (
   abort.signal?.throwIfAborted()
   const ownPeerId = options.identity?.type === 'Ed25519' ? peerIdFromPrivateKey(options.identity).toString() : ''
   const resolved = resolveOverlayOptions(options, ownPeerId, keysFromToken)
-  const libp2p = await createLibp2p(libp2pOptions(resolved))
-  const overlay = new Overlay(libp2p, resolved)
+  const blocked = new PeerBlockList()
+  const libp2p = await createLibp2p(libp2pOptions(resolved, blocked))
+  const overlay = new Overlay(libp2p, resolved, blocked)
   if (options.start !== false) {
     try {
       await overlay.start(abort)

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
+import { ConnectionGuard } from '../connection-guard.js'
+import type { ConnectionGuardStats } from '../connection-guard.js'
 import { BootstrapperError } from '../errors.js'
 import { formatObserveListen } from './listen-address.js'
 import type { ObserveListen } from './listen-address.js'
@@ -20,8 +22,12 @@ export const OBSERVE_PATHS = {
 const REQUEST_TIMEOUT_MS = 10_000
 const HEADERS_TIMEOUT_MS = 5_000
 const KEEP_ALIVE_TIMEOUT_MS = 5_000
-/** Scrapers and a few browser tabs; more is a misbehaving client. */
-const CONNECTIONS_MAX = 32
+/** Scrapers and a few browser tabs; past it the oldest idle connection is closed for the newest. */
+const CONNECTIONS_MAX = 64
+/** One client address may hold half of them, so a second client (the owner's scraper) always has room. */
+const CONNECTIONS_PER_CLIENT_MAX = 32
+/** A connection with no request in progress is closed after this (a browser reconnects at once). */
+const IDLE_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS
 const HEADER_BYTES_MAX = 8 * 1024
 const URL_CHARS_MAX = 1024
 
@@ -43,6 +49,7 @@ const TEXT = 'text/plain; charset=utf-8'
  */
 export class ObserveServer {
   private server: Server | undefined
+  private guard: ConnectionGuard | undefined
   private bound: ObserveListen | undefined
   private readonly metrics: ObserveMetrics
 
@@ -61,7 +68,8 @@ export class ObserveServer {
     server.requestTimeout = REQUEST_TIMEOUT_MS
     server.headersTimeout = HEADERS_TIMEOUT_MS
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
-    server.maxConnections = CONNECTIONS_MAX
+    // Idle connections held open by anyone never lock the owner out of /healthz.
+    this.guard = new ConnectionGuard(server, { connectionsMax: CONNECTIONS_MAX, connectionsPerClientMax: CONNECTIONS_PER_CLIENT_MAX, idleTimeoutMs: IDLE_TIMEOUT_MS })
     server.maxHeadersCount = 64
     const { host, port } = this.listen
     await new Promise<void>((resolve, reject) => {
@@ -82,10 +90,16 @@ export class ObserveServer {
     this.sources.open?.()
   }
 
+  /** Connections closed or refused to keep the listener answering (see ConnectionGuard), or null when stopped. */
+  connectionStats (): ConnectionGuardStats | null {
+    return this.guard === undefined ? null : { ...this.guard.stats }
+  }
+
   /** Closes the listener and every open connection; idempotent. */
   async stop (): Promise<void> {
     const server = this.server
     this.server = undefined
+    this.guard = undefined
     this.bound = undefined
     if (server === undefined) return
     this.sources.close?.()

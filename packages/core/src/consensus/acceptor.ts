@@ -6,7 +6,8 @@ import type { PersistRecord } from '../node/contract.js'
 import { compareBallots, sameBallot } from './ballot.js'
 import type { Ballot } from './ballot.js'
 import { ConsensusError } from './errors.js'
-import { ballotSchema, epochSchema, valueSchema } from './messages.js'
+import { BALLOT_ROUND_MAX, BALLOT_ROUND_WIRE_MAX } from './limits.js'
+import { epochSchema, nodeIdSchema, valueSchema } from './messages.js'
 import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage } from './messages.js'
 import { valueHashOf } from './statement.js'
 import { makeVote } from './vote.js'
@@ -40,10 +41,19 @@ export interface AcceptorRecord extends PersistRecord {
 
 export const ACCEPTOR_RECORD_KIND = 'acceptor'
 
+/**
+ * A ballot as stored: any round an earlier version may have written (up to `BALLOT_ROUND_MAX`), so
+ * a record poisoned by a peer parses and can be dropped with a notice instead of failing the start.
+ */
+const storedBallotSchema = z.strictObject({
+  round: z.int().min(1).max(BALLOT_ROUND_MAX),
+  proposer: nodeIdSchema
+})
+
 export const acceptorStateSchema = z.strictObject({
   epoch: epochSchema,
-  promised: ballotSchema.nullable(),
-  accepted: z.strictObject({ ballot: ballotSchema, value: valueSchema }).nullable()
+  promised: storedBallotSchema.nullable(),
+  accepted: z.strictObject({ ballot: storedBallotSchema, value: valueSchema }).nullable()
 })
 
 export const acceptorRecordSchema = z.strictObject({
@@ -108,8 +118,15 @@ export function onAccept (state: AcceptorState, message: AcceptMessage, signer: 
 /**
  * The latest acceptor state per epoch from persisted records, in order; other kinds are skipped.
  * A record of the wrong shape is a damaged state dir: refuse it rather than vote twice.
+ *
+ * A record whose ballot is above `BALLOT_ROUND_WIRE_MAX` was promised to a peer's out-of-range
+ * ballot before decoding bounded it; keeping it would make this node's next ballot fail at every
+ * start. It is dropped, with `onDropped` told why, and the state before it stays: every later
+ * record of that epoch carries a promise at least as high, so they all go, and the epoch resumes
+ * from the last promise an honest proposer could have been given (S2 holds for every ballot a
+ * peer can still send).
  */
-export function restoreAcceptors (records: readonly PersistRecord[]): Map<number, AcceptorState> {
+export function restoreAcceptors (records: readonly PersistRecord[], onDropped: (notice: string) => void = () => {}): Map<number, AcceptorState> {
   const states = new Map<number, AcceptorState>()
   for (const [index, raw] of records.entries()) {
     if (raw.kind !== ACCEPTOR_RECORD_KIND) continue
@@ -118,6 +135,11 @@ export function restoreAcceptors (records: readonly PersistRecord[]): Map<number
       throw new ConsensusError('CONSENSUS_BAD_RECORD', `acceptor record ${index} is damaged (${parsed.error.issues[0]?.message ?? 'unknown problem'}): restore the state dir from a backup; starting without it could vote twice`)
     }
     const state = parsed.data.state
+    const round = highestRound(state)
+    if (round > BALLOT_ROUND_WIRE_MAX) {
+      onDropped(`dropped acceptor record ${index} of epoch ${state.epoch}: its ballot round ${round} is above ${BALLOT_ROUND_WIRE_MAX}, sent by a peer before such ballots were refused; this node keeps its promise before it`)
+      continue
+    }
     const before = states.get(state.epoch)
     // S2, checked again after the read: records only ever move a promise up.
     if (before !== undefined) checkTransition(before, state)
@@ -125,6 +147,10 @@ export function restoreAcceptors (records: readonly PersistRecord[]): Map<number
     states.set(state.epoch, state)
   }
   return states
+}
+
+function highestRound (state: AcceptorState): number {
+  return Math.max(state.promised?.round ?? 0, state.accepted?.ballot.round ?? 0)
 }
 
 function nack (epoch: number, ballot: Ballot, promised: Ballot): NackMessage {

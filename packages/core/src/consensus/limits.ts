@@ -14,6 +14,15 @@ export const EPOCH_MAX = 1_000_000_000
 /** Highest ballot round: a safe integer with room for `nextBallot` to add one. */
 export const BALLOT_ROUND_MAX = Number.MAX_SAFE_INTEGER - 1
 
+/**
+ * Highest ballot round on the wire, in votes and in certificates. An honest proposer adds one per
+ * attempt (a few a second at most), so 2^40 rounds outlast any cluster. Far below
+ * `BALLOT_ROUND_MAX`, so no ballot a peer sends can make our next one fail an assertion (it did, at
+ * every restart once promised: S2 keeps the promise). Our own proposer never goes above it either,
+ * so every vote we write parses everywhere; a peer that sends a ballot at this very round stalls
+ * its epoch (it can only do so holding the token), it never stops a node.
+ */
+export const BALLOT_ROUND_WIRE_MAX = 2 ** 40
 
 /** Longest cluster id string (a public hash from the token). */
 export const CLUSTER_ID_CHARS_MAX = 128
@@ -54,6 +63,7 @@ export const VOTE_BYTES_MAX = 512
 /** Largest encoded consensus message (a `paxos/decided` carrying a full decision). */
 export const MESSAGE_BYTES_MAX = DECISION_BYTES_MAX + 1024
 
+assert(BALLOT_ROUND_WIRE_MAX < BALLOT_ROUND_MAX, 'a node can always go above a ballot it was sent')
 assert(CERTIFICATE_VOTES_MAX >= QUORUM_MAX, 'a certificate holds the largest bootstrap quorum')
 assert(ACCEPTORS_MAX >= QUORUM_MAX, 'a proposer can address a quorum')
 assert(LOCAL_DELIVERIES_MAX >= 2 * ACCEPTORS_MAX, 'a local loop can carry a request and a reply per acceptor')

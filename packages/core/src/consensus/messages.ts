@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { isNodeId } from '../identity.js'
 import {
-  BALLOT_ROUND_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
+  BALLOT_ROUND_WIRE_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
   QUORUM_MAX, SIGNATURE_BYTES, VALUE_BYTES_MAX, VALUE_HASH_BYTES
 } from './limits.js'
 
@@ -14,8 +15,9 @@ export const nodeIdSchema = z.string().min(1).max(NODE_ID_CHARS_MAX)
 export const epochSchema = z.int().min(1).max(EPOCH_MAX)
 
 export const ballotSchema = z.strictObject({
-  round: z.int().min(1).max(BALLOT_ROUND_MAX),
-  proposer: nodeIdSchema
+  round: z.int().min(1).max(BALLOT_ROUND_WIRE_MAX),
+  // A real node id: a ballot's proposer names our vote's ledger key, which the ledger checks.
+  proposer: nodeIdSchema.refine(isNodeId, 'a node id')
 })
 
 /** A byte string of at most `max` bytes. */

@@ -8,7 +8,7 @@ import { compareBallots, maxBallot, nextBallot, sameBallot } from './ballot.js'
 import type { Ballot } from './ballot.js'
 import { certificateFromVotes } from './certificate.js'
 import type { Decision } from './decision.js'
-import { ACCEPTORS_MAX, VALUE_BYTES_MAX } from './limits.js'
+import { ACCEPTORS_MAX, BALLOT_ROUND_WIRE_MAX, VALUE_BYTES_MAX } from './limits.js'
 import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage } from './messages.js'
 import { isEligibleVoter } from './quorum.js'
 import type { QuorumRule } from './quorum.js'
@@ -149,7 +149,15 @@ export class Proposer {
   #startBallot (nowMs: number): ProposerOutput {
     const request = this.#request
     assert(request !== null, 'a ballot starts from a request')
-    const ballot = nextBallot(maxBallot(this.#highestSeen, this.#ballot), this.#init.self)
+    const highest = maxBallot(this.#highestSeen, this.#ballot)
+    if (highest !== null && highest.round >= BALLOT_ROUND_WIRE_MAX) {
+      // A peer sent the highest round the wire allows: no ballot of ours could go above it and
+      // still be read by others. Stop proposing in this epoch rather than send one nobody accepts.
+      this.#phase = 'idle'
+      this.#retryAtMs = null
+      return NOTHING
+    }
+    const ballot = nextBallot(highest, this.#init.self)
     this.#ballot = ballot
     this.observe(ballot)
     this.#phase = 'preparing'

@@ -1,3 +1,4 @@
+import { BALLOT_ROUND_WIRE_MAX, EPOCH_MAX } from '../consensus/limits.js'
 import { isNodeId } from '../identity.js'
 import { ENTRY_KEY_BYTES_MAX, NODE_ID_CHARS_MAX } from '../limits.js'
 import type { NodeId } from '../identity.js'
@@ -57,6 +58,9 @@ function parseVoteKey (parts: readonly string[]): ParsedKey | { problem: string 
   const proposer = ballot.slice(dot + 1)
   const voter = parts[3] ?? ''
   if (epoch === undefined || round === undefined) return { problem: 'vote key epoch and round must be decimal integers' }
+  // The consensus module's own ranges, checked here so an admitted vote never fails a later parse.
+  if (epoch < 1 || epoch > EPOCH_MAX) return { problem: `vote key epoch ${epoch} is outside 1..${EPOCH_MAX}` }
+  if (round < 1 || round > BALLOT_ROUND_WIRE_MAX) return { problem: `vote key round ${round} is outside 1..${BALLOT_ROUND_WIRE_MAX}` }
   if (!isNodeIdShape(proposer) || !isNodeId(proposer)) return { problem: 'vote key proposer is not a node id' }
   if (!isNodeIdShape(voter)) return { problem: 'vote key voter is not a node id' }
   return { family: 'vote', epoch, round, proposer, voter }
@@ -65,6 +69,7 @@ function parseVoteKey (parts: readonly string[]): ParsedKey | { problem: string 
 function parsePlanKey (parts: readonly string[]): ParsedKey | { problem: string } {
   const epoch = parts.length === 2 ? parseDecimal(parts[1] ?? '') : undefined
   if (epoch === undefined) return { problem: 'plan key must be plan/<epoch> with a decimal epoch' }
+  if (epoch < 1 || epoch > EPOCH_MAX) return { problem: `plan key epoch ${epoch} is outside 1..${EPOCH_MAX}` }
   return { family: 'plan', epoch }
 }
 

@@ -9,7 +9,8 @@ export type RejectReason =
   | 'tombstone-not-allowed' // votes and decisions are never deleted
   | 'bad-signature' // S5: not signed by its writer for this cluster
   | 'invalid-decision' // S5: a decision without a valid quorum certificate
-  | 'ledger-full' // the replica is at its entry or byte bound
+  | 'ledger-full' // the replica is at its entry or byte bound (for this family: see the reserve)
+  | 'writer-full' // the writer already holds the most entries or bytes one node or voter may
   | 'pending-full' // too many decisions already wait for what they depend on
 
 /** What merging one entry did. */

@@ -3,7 +3,8 @@ import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
 import {
   ENTRY_ENCODED_BYTES_MAX, ENTRY_KEY_BYTES_MAX, ENTRY_SIGNATURE_BYTES, ENTRY_VALUE_BYTES_MAX,
-  LEDGER_BYTES_MAX, LEDGER_ENTRIES_MAX, NODE_ID_CHARS_MAX, PENDING_DECISIONS_MAX
+  LEDGER_BYTES_MAX, LEDGER_ENTRIES_MAX, LEDGER_RESERVED_DIVISOR, NODE_ID_CHARS_MAX, PENDING_DECISIONS_MAX,
+  WRITER_NODE_BYTES_MAX, WRITER_NODE_ENTRIES_MAX, WRITER_VOTES_MAX
 } from '../limits.js'
 import { BucketIndex, bucketOfKey, compareKeys } from './buckets.js'
 import { SortedKeys } from './sorted-keys.js'
@@ -21,6 +22,8 @@ import type { Entry } from './entry.js'
 import type { Stamp } from './hlc.js'
 import type { ParsedKey } from './keys.js'
 import type { LedgerReport, MergeOutcome, MergeResult, RejectReason } from './outcome.js'
+import { WriterUsage } from './writer-usage.js'
+import type { WriterBounds } from './writer-usage.js'
 
 /** A validator's answer about a decision (`plan/<epoch>`). */
 export type DecisionVerdict = 'valid' | 'defer' | { readonly invalid: string }
@@ -47,6 +50,13 @@ export interface LedgerReplicaInit {
   readonly entriesMax?: number
   readonly bytesMax?: number
   readonly pendingMax?: number
+  /** Per-writer bounds; default to `WRITER_NODE_ENTRIES_MAX`, `WRITER_NODE_BYTES_MAX`, `WRITER_VOTES_MAX`. */
+  readonly writerBounds?: WriterBounds
+  /**
+   * Writers whose `node/` entries may use the reserve (the control plane of the latest plan). Asked
+   * only when the ledger is past its unreserved part. Default: nobody.
+   */
+  readonly privilegedWriter?: (writer: NodeId) => boolean
   /** Verified signatures; share one across simulated replicas so each entry is verified once. */
   readonly signatureCache?: SignatureCache
   /** The signature check used by `audit` (default: Ed25519 from the writer's id). */
@@ -89,6 +99,8 @@ export class LedgerReplica {
   private readonly keyOrder = new SortedKeys()
   private readonly buckets = new BucketIndex()
   private readonly pending: PendingDecisions
+  private readonly writers: WriterUsage
+  private readonly privilegedWriter: (writer: NodeId) => boolean
   private heldBytes = 0
   /** Tombstones older than this were reaped here; an old copy arriving again is stale, not re-added. */
   private reapedBeforeMs = 0
@@ -102,6 +114,8 @@ export class LedgerReplica {
     this.entriesMax = init.entriesMax ?? LEDGER_ENTRIES_MAX
     this.bytesMax = init.bytesMax ?? LEDGER_BYTES_MAX
     this.pending = new PendingDecisions(init.pendingMax ?? PENDING_DECISIONS_MAX)
+    this.writers = new WriterUsage(init.writerBounds ?? { nodeEntriesMax: WRITER_NODE_ENTRIES_MAX, nodeBytesMax: WRITER_NODE_BYTES_MAX, votesMax: WRITER_VOTES_MAX })
+    this.privilegedWriter = init.privilegedWriter ?? (() => false)
     this.verifySignature = init.verify ?? verifyNodeSignature
     this.signatures = init.signatureCache ?? new SignatureCache(undefined, this.verifySignature)
     assert(this.entriesMax > 0 && this.bytesMax > 0, 'ledger bounds are positive')
@@ -293,7 +307,7 @@ export class LedgerReplica {
       reports.push(conflictReport(parsed, held.entry, entry))
       return 'stale'
     }
-    const stored = this.store(entry, held)
+    const stored = this.store(entry, parsed, held)
     if (stored !== undefined) return stored
     if (held !== undefined && valuesDiffer && isWriteOnce(parsed.family)) reports.push(conflictReport(parsed, entry, held.entry))
     return held === undefined ? 'added' : 'replaced'
@@ -323,13 +337,23 @@ export class LedgerReplica {
   }
 
   /** Stores a verified winner; returns a rejection if a bound would be passed. */
-  private store (entry: Entry, replaced: HeldEntry | undefined): MergeOutcome | undefined {
+  private store (entry: Entry, parsed: ParsedKey, replaced: HeldEntry | undefined): MergeOutcome | undefined {
     const encoded = encodeCanonical(entryObject(entry))
     assert(encoded.byteLength <= ENTRY_ENCODED_BYTES_MAX, 'ENTRY_OVERHEAD_BYTES_MAX bounds an entry within its checked fields')
-    const bytesAfter = this.heldBytes - (replaced?.encoded.byteLength ?? 0) + encoded.byteLength
+    const replacedBytes = replaced?.encoded.byteLength ?? null
+    const writerProblem = this.writers.problem(parsed, encoded.byteLength, replacedBytes)
+    if (writerProblem !== null) return reject('writer-full', `${entry.key} refused: ${writerProblem}`)
+    const bytesAfter = this.heldBytes - (replacedBytes ?? 0) + encoded.byteLength
     const countAfter = this.held.size + (replaced === undefined ? 1 : 0)
     if (countAfter > this.entriesMax || bytesAfter > this.bytesMax) {
       return reject('ledger-full', `the ledger holds ${this.held.size} entries and ${this.heldBytes} bytes; bounds are ${this.entriesMax} and ${this.bytesMax}`)
+    }
+    // The reserve: past the unreserved part only votes, decisions and the control plane's own entries go in.
+    const entriesOpen = this.entriesMax - Math.floor(this.entriesMax / LEDGER_RESERVED_DIVISOR)
+    const bytesOpen = this.bytesMax - Math.floor(this.bytesMax / LEDGER_RESERVED_DIVISOR)
+    const growing = countAfter > this.held.size || bytesAfter > this.heldBytes
+    if (parsed.family === 'node' && growing && (countAfter > entriesOpen || bytesAfter > bytesOpen) && !this.privilegedWriter(parsed.owner)) {
+      return reject('ledger-full', `the ledger holds ${this.held.size} entries and ${this.heldBytes} bytes; what is left (above ${entriesOpen} entries or ${bytesOpen} bytes) is kept for votes, plans and the control plane`)
     }
     const bucket = replaced?.bucket ?? bucketOfKey(entry.key)
     const held: HeldEntry = { entry, encoded, hash: sha256(encoded), bucket }
@@ -337,7 +361,13 @@ export class LedgerReplica {
     this.held.set(entry.key, held)
     this.buckets.set(bucket, entry.key, held.hash)
     this.heldBytes = bytesAfter
+    this.writers.add(parsed, encoded.byteLength, replacedBytes)
     return undefined
+  }
+
+  /** What one writer holds (its node entries, their bytes, its votes). */
+  writerUsage (writer: NodeId): { readonly entries: number, readonly bytes: number, readonly votes: number } {
+    return this.writers.of(writer)
   }
 
   private remove (key: string): void {
@@ -348,6 +378,9 @@ export class LedgerReplica {
     this.buckets.delete(held.bucket, key)
     this.heldBytes -= held.encoded.byteLength
     assert(this.heldBytes >= 0, 'byte count stays non-negative')
+    const parsed = parseKey(key)
+    assert(isParsedKey(parsed), 'a held key parses')
+    this.writers.remove(parsed, held.encoded.byteLength)
   }
 
   /** Re-checks deferred decisions after a merge, until none is released (each pass is bounded). */

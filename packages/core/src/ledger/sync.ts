@@ -1,7 +1,7 @@
 import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
 import {
-  BUCKET_HASH_BYTES, DELTA_ENTRIES_MAX, DIGEST_BUCKETS, FRAME_BYTES_MAX, FRAME_HEADER_BYTES,
+  BAD_SIGNATURES_PER_MESSAGE_MAX, BUCKET_HASH_BYTES, DELTA_ENTRIES_MAX, DIGEST_BUCKETS, FRAME_BYTES_MAX, FRAME_HEADER_BYTES,
   PULL_KEYS_MAX, SUMMARY_ITEMS_MAX, SYNC_ANSWER_BYTES_MAX
 } from '../limits.js'
 import { compareBytes, entryObject } from './entry.js'
@@ -27,6 +27,8 @@ export interface SyncAnswer {
   readonly accepted: readonly Entry[]
   readonly rejected: ReadonlyArray<{ readonly entry: Entry, readonly reason: RejectReason, readonly detail: string }>
   readonly reports: readonly LedgerReport[]
+  /** Entries of this message whose signature did not verify (the sender's fault: honest peers forward only verified entries). */
+  readonly badSignatures: number
 }
 
 /** Opens an anti-entropy round with one peer: a single hash, so an idle round costs ≈ 40 bytes. */
@@ -51,20 +53,30 @@ export function answerLedgerMessage (replica: LedgerReplica, message: LedgerMess
 }
 
 function onlySend (send: LedgerMessage[]): SyncAnswer {
-  return { send, accepted: [], rejected: [], reports: [] }
+  return { send, accepted: [], rejected: [], reports: [], badSignatures: 0 }
 }
 
 function mergeDelta (replica: LedgerReplica, message: LedgerDelta): SyncAnswer {
   const accepted: Entry[] = []
   const rejected: Array<{ entry: Entry, reason: RejectReason, detail: string }> = []
   const reports: LedgerReport[] = []
-  for (const entry of message.entries) {
+  let badSignatures = 0
+  for (const [index, entry] of message.entries.entries()) {
+    if (badSignatures >= BAD_SIGNATURES_PER_MESSAGE_MAX) {
+      // Verification cost is bounded per message: the rest is not read.
+      const skipped = message.entries.length - index
+      rejected.push({ entry, reason: 'bad-signature', detail: `${badSignatures} entries of this delta had bad signatures; its last ${skipped} entries were not checked` })
+      break
+    }
     const result = replica.merge(entry)
     accepted.push(...result.accepted)
     reports.push(...result.reports)
-    if (isRejected(result.outcome)) rejected.push({ entry, reason: result.outcome.rejected, detail: result.outcome.detail })
+    if (isRejected(result.outcome)) {
+      rejected.push({ entry, reason: result.outcome.rejected, detail: result.outcome.detail })
+      if (result.outcome.rejected === 'bad-signature') badSignatures++
+    }
   }
-  return { send: [], accepted, rejected, reports }
+  return { send: [], accepted, rejected, reports, badSignatures }
 }
 
 /** Roots differ: hand over every bucket hash so the initiator can find the differing buckets. */

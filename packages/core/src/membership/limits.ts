@@ -8,6 +8,16 @@ import { assert } from '../assert.js'
 /** Characters of a node id we accept; an Ed25519 libp2p peer id is 52. */
 export const NODE_ID_CHARS_MAX = 128
 
+/**
+ * Highest incarnation a peer may send. A node raises its own by one per start and per refuted
+ * suspicion, so 2^40 outlasts any node; far below 2^53 it leaves a refutation (one above what was
+ * said about us) a safe integer, so no gossiped number can make the victim fail an assertion.
+ */
+export const INCARNATION_MAX = 2 ** 40
+
+/** Highest probe sequence number a peer may send; ours count one per probe from zero. */
+export const SEQ_MAX = 2 ** 48
+
 /** Bytes of the opaque metadata gossiped with `alive` (a shape hash is 32). */
 export const META_BYTES_MAX = 64
 
@@ -65,6 +75,7 @@ assert(
   MEMBERSHIP_MESSAGE_BYTES_MAX >= MESSAGE_HEADER_BYTES_ESTIMATE + GOSSIP_UPDATES_PER_MESSAGE_MAX * UPDATE_BYTES_ESTIMATE,
   'a message with full gossip fits under the decode limit'
 )
+assert(Number.isSafeInteger(INCARNATION_MAX + 1), 'a refutation above the highest incarnation a peer may send stays a safe integer')
 assert(GOSSIP_UPDATES_PER_MESSAGE_MAX >= 2, 'a message carries a hint about its recipient and at least one queued update')
 assert(SUSPICION_MIN_DIVISOR >= 1, 'a confirmed suspicion is never longer than an unconfirmed one')
 assert(ANNOUNCE_FANOUT <= INDIRECT_PROBES_MAX, 'an announcement costs no more than one failed probe')

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { decodeStrict } from '../codec.js'
 import {
-  GOSSIP_UPDATES_PER_MESSAGE_MAX, MEMBERSHIP_MESSAGE_BYTES_MAX, META_BYTES_MAX, NODE_ID_CHARS_MAX
+  GOSSIP_UPDATES_PER_MESSAGE_MAX, INCARNATION_MAX, MEMBERSHIP_MESSAGE_BYTES_MAX, META_BYTES_MAX, NODE_ID_CHARS_MAX, SEQ_MAX
 } from './limits.js'
 
 /**
@@ -11,7 +11,9 @@ import {
  */
 
 const nodeIdSchema = z.string().min(1).max(NODE_ID_CHARS_MAX)
-const counterSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+/** Incarnations and sequence numbers are bounded well below 2^53, so a reply one above stays exact. */
+const incarnationSchema = z.number().int().min(0).max(INCARNATION_MAX)
+const seqSchema = z.number().int().min(0).max(SEQ_MAX)
 
 export const memberStateSchema = z.enum(['alive', 'suspect', 'dead', 'left'])
 export type MemberState = z.output<typeof memberStateSchema>
@@ -20,7 +22,7 @@ export type MemberState = z.output<typeof memberStateSchema>
 export const memberUpdateSchema = z.strictObject({
   nodeId: nodeIdSchema,
   state: memberStateSchema,
-  incarnation: counterSchema,
+  incarnation: incarnationSchema,
   meta: z.custom<Uint8Array>((value) => value instanceof Uint8Array && value.byteLength <= META_BYTES_MAX, {
     message: `meta is bytes, at most ${META_BYTES_MAX}`
   }).optional(),
@@ -33,8 +35,8 @@ const gossipSchema = z.array(memberUpdateSchema).max(GOSSIP_UPDATES_PER_MESSAGE_
 
 /** Fields every SWIM message carries: its probe number, the sender's incarnation, piggybacked gossip. */
 const probeFields = {
-  seq: counterSchema,
-  incarnation: counterSchema,
+  seq: seqSchema,
+  incarnation: incarnationSchema,
   gossip: gossipSchema
 }
 

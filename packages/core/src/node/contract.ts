@@ -68,6 +68,13 @@ export type CoreEvent =
   | { readonly type: 'ledger:rejected', readonly from: NodeId, readonly reason: string }
   | { readonly type: 'ledger:equivocation', readonly voter: NodeId, readonly key: string }
   | { readonly type: 'shape:mismatch', readonly nodeId: NodeId, readonly detail: string }
+  /**
+   * A peer sent too many bad signatures: its ledger messages are dropped unread until `untilMs`
+   * (the node's clock); the adapter should disconnect it and refuse it until then.
+   */
+  | { readonly type: 'peer:misbehaving', readonly peer: NodeId, readonly reason: string, readonly untilMs: number }
+  /** A record restored from disk that a peer poisoned (out of today's ranges) was dropped; `detail` says which. */
+  | { readonly type: 'state:dropped', readonly detail: string }
   /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */
   | { readonly type: 'node:entry', readonly nodeId: NodeId, readonly name: string }
 

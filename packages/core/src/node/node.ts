@@ -3,7 +3,10 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
 import { DECISION_BYTES_MAX } from '../consensus/limits.js'
-import { ENTRY_VALUE_BYTES_MAX } from '../limits.js'
+import {
+  BAD_SIGNATURE_WINDOW_MS, BAD_SIGNATURES_PER_PEER_MAX, ENTRY_VALUE_BYTES_MAX, PEER_PENALTY_MS, PENALISED_PEERS_TRACKED_MAX
+} from '../limits.js'
+import { PeerPenalties } from './peer-penalties.js'
 import { CodecError, P2pBootstrapError } from '../errors.js'
 import { formatBallot } from '../consensus/ballot.js'
 import { decisionKey, decisionValidator, decodeDecision, epochOfDecisionKey, encodeDecision } from '../consensus/decision.js'
@@ -23,6 +26,7 @@ import type { NodeId } from '../identity.js'
 import { nodeEntryKey } from '../ledger/keys.js'
 import type { Entry } from '../ledger/entry.js'
 import type { LedgerReport, MergeResult } from '../ledger/outcome.js'
+import { LedgerError } from '../ledger/errors.js'
 import { entryRecord, restoreReplica } from '../ledger/records.js'
 import type { LedgerReplica } from '../ledger/replica.js'
 import { SignatureCache } from '../ledger/signature-cache.js'
@@ -99,6 +103,12 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly ledger: LedgerReplica
   private readonly membership: Membership
   private readonly verify: SignatureVerifier
+  private readonly penalties = new PeerPenalties({
+    badSignaturesMax: BAD_SIGNATURES_PER_PEER_MAX,
+    windowMs: BAD_SIGNATURE_WINDOW_MS,
+    penaltyMs: PEER_PENALTY_MS,
+    peersMax: PENALISED_PEERS_TRACKED_MAX
+  })
   private readonly instances = new Map<number, ConsensusInstance>()
   private readonly restoredAcceptors: Map<number, AcceptorState>
   private readonly plans = new Map<number, Plan>()
@@ -141,13 +151,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     })
     const restored = restoreReplica(init.restored, {
       clusterId: init.clusterId,
+      // The reserve of a full ledger is for votes, plans and the control plane's own entries.
+      privilegedWriter: (writer) => this.latestPlan()?.controlPlanes.includes(writer) ?? false,
       validateDecision,
       maxClockSkewMs: init.profile.maxClockSkewMs,
       signatureCache: cache,
       verify: this.verify
     })
     this.ledger = restored.replica
-    this.restoredAcceptors = restoreAcceptors(init.restored)
+    const droppedAcceptors: string[] = []
+    this.restoredAcceptors = restoreAcceptors(init.restored, (notice) => { droppedAcceptors.push(notice) })
     const boots = init.restored.filter(isBootRecord).reduce((max, record) => Math.max(max, record.count), 0)
     this.membership = new Membership({
       self: this.nodeId,
@@ -167,6 +180,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const problem of restored.problems) {
       this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `restored record ${problem.index}: ${problem.problem}` })
     }
+    for (const notice of droppedAcceptors) this.events.push({ type: 'state:dropped', detail: notice })
     // Plans already on disk are learned again: the role survives the restart (S4).
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
@@ -513,7 +527,15 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   // ---- the ledger ----
 
   private stepLedger (from: NodeId, message: LedgerMessage, nowMs: number): void {
+    // A penalised peer's messages cost nothing: not read, not answered, not reported again.
+    if (this.penalties.penalised(from, nowMs)) return
     const answer = answerLedgerMessage(this.ledger, message)
+    if (answer.badSignatures > 0) {
+      const untilMs = this.penalties.badSignatures(from, answer.badSignatures, nowMs)
+      if (untilMs !== null) {
+        this.events.push({ type: 'peer:misbehaving', peer: from, reason: `more than ${BAD_SIGNATURES_PER_PEER_MAX} ledger entries with bad signatures within ${BAD_SIGNATURE_WINDOW_MS / 1000} s`, untilMs })
+      }
+    }
     for (const reply of answer.send) this.sendTo(from, reply)
     for (const { reason, detail } of answer.rejected) {
       this.events.push({ type: 'ledger:rejected', from, reason: `${reason}: ${detail}` })
@@ -534,7 +556,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   /** Writes an entry of our own; it is on disk before anything it caused is sent (S6). */
   private writeLocal (key: string, value: Uint8Array, nowMs: number): void {
-    const result: MergeResult = this.ledger.write(key, value, nowMs, this.init.key)
+    let result: MergeResult
+    try {
+      result = this.ledger.write(key, value, nowMs, this.init.key)
+    } catch (err) {
+      // A full ledger is an operating condition, not a bug: say so and go on (the write is not
+      // made; a vote's accept was already persisted and answered, so consensus does not need it).
+      if (!(err instanceof LedgerError && err.code === 'LEDGER_FULL')) throw err
+      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: err.message })
+      return
+    }
     this.handleReports(result.reports)
     this.afterMerge(result.accepted, null, nowMs, true)
   }

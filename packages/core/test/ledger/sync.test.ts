@@ -8,7 +8,7 @@ import { FRAME_BYTES_MAX, SUMMARY_ITEMS_MAX } from '../../src/limits.js'
 import { decodeLedgerMessage, encodeLedgerMessage } from '../../src/ledger/codec.js'
 import { nodeEntryKey } from '../../src/ledger/keys.js'
 import { answerLedgerMessage, deltaMessages, digestMessage, summaryMessages } from '../../src/ledger/sync.js'
-import { alice, bytesOf, dump, entryBy, makeReplica, SignatureCache } from './fixtures.js'
+import { alice, bytesOf, dump, entryBy, makeReplica, SignatureCache, testKey } from './fixtures.js'
 import { POOL } from './pool.js'
 import type { Entry } from '../../src/ledger/entry.js'
 import type { LedgerMessage } from '../../src/ledger/messages.js'
@@ -76,7 +76,12 @@ describe('anti-entropy', () => {
   })
 
   it('splits large summaries into frames of bounded items and still converges', () => {
-    const many = Array.from({ length: SUMMARY_ITEMS_MAX + 76 }, (_, i) => entryBy(alice, nodeEntryKey(alice.nodeId, `k${i}`), bytesOf(`v${i}`), 1 + i))
+    // Spread over writers: one node may hold only WRITER_NODE_ENTRIES_MAX entries.
+    const writers = Array.from({ length: 40 }, (_, i) => testKey(500 + i))
+    const many = Array.from({ length: SUMMARY_ITEMS_MAX + 76 }, (_, i) => {
+      const writer = writers[i % writers.length] ?? alice
+      return entryBy(writer, nodeEntryKey(writer.nodeId, `k${i}`), bytesOf(`v${i}`), 1 + i)
+    })
     const full = replicaOf(many)
     const summaries = summaryMessages(full, Array.from({ length: 256 }, (_, bucket) => bucket))
     expect(summaries.length).toBeGreaterThanOrEqual(2)

@@ -9,14 +9,14 @@ import { CodecError } from '../../src/errors.js'
 import { nodeKeyFromSeed } from '../../src/identity.js'
 import { Prng } from '../../src/prng.js'
 import {
-  GOSSIP_UPDATES_PER_MESSAGE_MAX, MEMBERSHIP_MESSAGE_BYTES_MAX, META_BYTES_MAX, NODE_ID_CHARS_MAX
+  GOSSIP_UPDATES_PER_MESSAGE_MAX, INCARNATION_MAX, MEMBERSHIP_MESSAGE_BYTES_MAX, META_BYTES_MAX, NODE_ID_CHARS_MAX, SEQ_MAX
 } from '../../src/membership/limits.js'
 import {
   decodeMembershipMessage, isMembershipKind, type MembershipMessage, type MemberUpdate
 } from '../../src/membership/messages.js'
 
 const nodeId = nodeKeyFromSeed(new Prng(1).bytes(32)).nodeId
-const fullUpdate: MemberUpdate = { nodeId, state: 'suspect', incarnation: Number.MAX_SAFE_INTEGER, meta: new Uint8Array(META_BYTES_MAX), by: nodeId }
+const fullUpdate: MemberUpdate = { nodeId, state: 'suspect', incarnation: INCARNATION_MAX, meta: new Uint8Array(META_BYTES_MAX), by: nodeId }
 
 const valid: MembershipMessage[] = [
   { kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [] },
@@ -46,6 +46,9 @@ describe('membership messages', () => {
     ['an unknown kind', { kind: 'swim/hello', seq: 1, incarnation: 0, gossip: [] }, 'CODEC_INVALID'],
     ['a negative seq', { kind: 'swim/ping', seq: -1, incarnation: 0, gossip: [] }, 'CODEC_INVALID'],
     ['a fractional incarnation', { kind: 'swim/ack', seq: 1, incarnation: 0.5, gossip: [] }, 'CODEC_INVALID'],
+    ['a sender incarnation above INCARNATION_MAX', { kind: 'swim/ack', seq: 1, incarnation: INCARNATION_MAX + 1, gossip: [] }, 'CODEC_INVALID'],
+    ['a gossiped incarnation of 2^53 - 1', { kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [{ nodeId, state: 'suspect', incarnation: Number.MAX_SAFE_INTEGER }] }, 'CODEC_INVALID'],
+    ['a seq above SEQ_MAX', { kind: 'swim/ping', seq: SEQ_MAX + 1, incarnation: 0, gossip: [] }, 'CODEC_INVALID'],
     ['a missing gossip list', { kind: 'swim/ping', seq: 1, incarnation: 0 }, 'CODEC_INVALID'],
     ['an extra field', { kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [], extra: 1 }, 'CODEC_INVALID'],
     ['a ping-req without target', { kind: 'swim/ping-req', seq: 1, incarnation: 0, gossip: [] }, 'CODEC_INVALID'],

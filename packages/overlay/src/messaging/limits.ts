@@ -24,6 +24,13 @@ export const QUEUE_FRAMES_LIMIT = 65_536
  */
 export const QUEUE_BYTES_DEFAULT = 8 * 1024 * 1024
 
+/**
+ * Bytes queued for all peers together by default. Each peer's own bound keeps one slow peer from
+ * taking memory; this keeps many (peers that never read, up to `PEER_WRITERS_MAX` of them) from
+ * doing it together. Past it a peer's new frame first drops its own oldest, else is dropped.
+ */
+export const QUEUE_BYTES_GLOBAL_DEFAULT = 64 * 1024 * 1024
+
 /** Upper bound on the per-peer queued bytes a caller may configure (1 GiB). */
 export const QUEUE_BYTES_LIMIT = 1024 * 1024 * 1024
 

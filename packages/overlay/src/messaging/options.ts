@@ -3,7 +3,7 @@ import { DIAL_TIMEOUT_MS_MIN, DURATION_MS_MAX } from '../limits.js'
 import {
   DIAL_TIMEOUT_MS_DEFAULT, FRAME_PREFIX_BYTES_MAX, IDLE_STREAM_TIMEOUT_MS_DEFAULT, INBOUND_STREAMS_DEFAULT,
   INBOUND_STREAMS_LIMIT, MESSENGER_FRAME_BYTES_LIMIT, MESSENGER_TIMEOUT_MS_MIN, PROTOCOL_CHARS_MAX,
-  QUEUE_BYTES_DEFAULT, QUEUE_BYTES_LIMIT, QUEUE_FRAMES_DEFAULT, QUEUE_FRAMES_LIMIT, REDIAL_BACKOFF_MS_DEFAULT,
+  QUEUE_BYTES_DEFAULT, QUEUE_BYTES_GLOBAL_DEFAULT, QUEUE_BYTES_LIMIT, QUEUE_FRAMES_DEFAULT, QUEUE_FRAMES_LIMIT, REDIAL_BACKOFF_MS_DEFAULT,
   WRITE_TIMEOUT_MS_DEFAULT
 } from './limits.js'
 
@@ -24,6 +24,8 @@ export interface MessengerOptions<Message> {
   queueFramesMax?: number
   /** Bytes waiting per peer, with the same drop-oldest rule; at least one largest frame. */
   queueBytesMax?: number
+  /** Bytes waiting for all peers together; at least `queueBytesMax`. */
+  queueBytesGlobalMax?: number
   /** A frame the stream has not taken within this (no drain) aborts the stream; the next frame opens another. */
   writeTimeoutMs?: number
   /**
@@ -50,6 +52,7 @@ export interface ResolvedMessengerOptions<Message> {
   readonly maxFrameBytes: number
   readonly queueFramesMax: number
   readonly queueBytesMax: number
+  readonly queueBytesGlobalMax: number
   readonly writeTimeoutMs: number
   readonly idleStreamTimeoutMs: number
   readonly dialTimeoutMs: number
@@ -95,13 +98,15 @@ export function resolveMessengerOptions<Message> (options: MessengerOptions<Mess
   // A queue must hold one largest frame with its prefix, or such a frame could never be sent.
   const queueBytesMin = maxFrameBytes + FRAME_PREFIX_BYTES_MAX
   const timeoutMin = MESSENGER_TIMEOUT_MS_MIN
+  const queueBytesMax = integerOption('queueBytesMax', options.queueBytesMax, Math.max(QUEUE_BYTES_DEFAULT, queueBytesMin), queueBytesMin, QUEUE_BYTES_LIMIT)
   return {
     protocol,
     encode: options.encode,
     decode: options.decode,
     maxFrameBytes,
     queueFramesMax: integerOption('queueFramesMax', options.queueFramesMax, QUEUE_FRAMES_DEFAULT, 1, QUEUE_FRAMES_LIMIT),
-    queueBytesMax: integerOption('queueBytesMax', options.queueBytesMax, Math.max(QUEUE_BYTES_DEFAULT, queueBytesMin), queueBytesMin, QUEUE_BYTES_LIMIT),
+    queueBytesMax,
+    queueBytesGlobalMax: integerOption('queueBytesGlobalMax', options.queueBytesGlobalMax, Math.max(QUEUE_BYTES_GLOBAL_DEFAULT, queueBytesMax), queueBytesMax, QUEUE_BYTES_LIMIT),
     writeTimeoutMs: integerOption('writeTimeoutMs', options.writeTimeoutMs, WRITE_TIMEOUT_MS_DEFAULT, timeoutMin, DURATION_MS_MAX),
     idleStreamTimeoutMs: integerOption('idleStreamTimeoutMs', options.idleStreamTimeoutMs, IDLE_STREAM_TIMEOUT_MS_DEFAULT, timeoutMin, DURATION_MS_MAX),
     dialTimeoutMs: integerOption('dialTimeoutMs', options.dialTimeoutMs, DIAL_TIMEOUT_MS_DEFAULT, DIAL_TIMEOUT_MS_MIN, DURATION_MS_MAX),

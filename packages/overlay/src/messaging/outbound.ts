@@ -9,6 +9,8 @@ export interface OutboundContext {
   readonly libp2p: Libp2p
   readonly options: Omit<ResolvedMessengerOptions<unknown>, 'encode' | 'decode'>
   readonly stats: MessengerStats
+  /** Bytes queued by every writer of this messenger together (bounded by `queueBytesGlobalMax`). */
+  readonly queued: { bytes: number }
   readonly log: Logger
   /** Aborted by `stop()`: ends dials, writes and the writer loops. */
   readonly signal: AbortSignal
@@ -63,12 +65,20 @@ export class PeerWriter {
       countDropped(stats, 'unreachable')
       return
     }
-    while (this.frames.length > 0 && (this.frames.length >= options.queueFramesMax || this.queuedBytes + frame.byteLength > options.queueBytesMax)) {
-      this.queuedBytes -= this.frames.shift()?.byteLength ?? 0
+    const queued = this.context.queued
+    while (this.frames.length > 0 && (this.frames.length >= options.queueFramesMax || this.queuedBytes + frame.byteLength > options.queueBytesMax ||
+      queued.bytes + frame.byteLength > options.queueBytesGlobalMax)) {
+      this.take()
       countDropped(stats, 'queueFull')
+    }
+    // Other peers' queues hold the global budget: this frame waits for none of it.
+    if (queued.bytes + frame.byteLength > options.queueBytesGlobalMax) {
+      countDropped(stats, 'queueFull')
+      return
     }
     this.frames.push(frame)
     this.queuedBytes += frame.byteLength
+    queued.bytes += frame.byteLength
     clearTimeout(this.idleTimer)
     this.idleTimer = undefined
     if (!this.running) void this.run()
@@ -96,9 +106,8 @@ export class PeerWriter {
       while (this.frames.length > 0 && !this.context.signal.aborted) {
         const stream = await this.writableStream()
         if (stream === undefined) break
-        const frame = this.frames.shift()
+        const frame = this.take()
         if (frame === undefined) break
-        this.queuedBytes -= frame.byteLength
         await this.write(stream, frame)
       }
     } catch (err) {
@@ -227,7 +236,17 @@ export class PeerWriter {
   private dropQueued (reason: DropReason): void {
     if (this.frames.length > 0) countDropped(this.context.stats, reason, this.frames.length)
     this.frames.length = 0
+    this.context.queued.bytes -= this.queuedBytes
     this.queuedBytes = 0
+  }
+
+  /** Takes the oldest queued frame off both byte counts. */
+  private take (): Uint8Array | undefined {
+    const frame = this.frames.shift()
+    if (frame === undefined) return undefined
+    this.queuedBytes -= frame.byteLength
+    this.context.queued.bytes -= frame.byteLength
+    return frame
   }
 
   /**

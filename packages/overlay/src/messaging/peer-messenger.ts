@@ -73,6 +73,8 @@ export class PeerMessenger<Message> extends TypedEventEmitter<MessengerEvents<Me
   readonly protocol: string
   private readonly options: ResolvedMessengerOptions<Message>
   private readonly counters = emptyStats()
+  /** Bytes queued for every peer together; writers add and take, the global bound reads it. */
+  private readonly queued = { bytes: 0 }
   private readonly log: Logger
   private readonly writers = new Map<string, PeerWriter>()
   /** Every stream of the protocol we hold, inbound and outbound, so `stop()` can abort them all. */
@@ -210,6 +212,11 @@ export class PeerMessenger<Message> extends TypedEventEmitter<MessengerEvents<Me
     return copyStats(this.counters)
   }
 
+  /** Bytes waiting to be written to all peers together (at most `queueBytesGlobalMax`). */
+  queuedBytes (): number {
+    return this.queued.bytes
+  }
+
   /** Listeners are guarded: one that throws is caught and counted, so it cannot kill a reader or the process. */
   override addEventListener<K extends keyof MessengerEvents<Message>> (
     type: K,
@@ -316,6 +323,7 @@ export class PeerMessenger<Message> extends TypedEventEmitter<MessengerEvents<Me
       libp2p: this.libp2p,
       options: this.options,
       stats: this.counters,
+      queued: this.queued,
       log: this.log,
       signal,
       unreachable: (peerId, reason) => {
