@@ -15,7 +15,8 @@ import { PeerMessenger, createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootst
 import type { Overlay } from '@p2p-bootstrap/overlay'
 import { CLUSTER_HASH_ENTRY_NAME, K3sApplier } from './apply/applier.js'
 import type { Backoff } from './apply/applier.js'
-import { NodeDriver } from './driver.js'
+import { NodeDriver, systemClock } from './driver.js'
+import type { DriverClock } from './driver.js'
 import { KUBECONFIG_ENTRY_NAME } from './kubeconfig/limits.js'
 import { adminKubeconfig } from './kubeconfig/admin-kubeconfig.js'
 import { sealKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
@@ -139,10 +140,13 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private leaving: Promise<number> | undefined
   /** The epoch that retired this node, once its retirement was carried out. */
   private leftEpoch: number | null = null
+  /** Monotonic for the core's timers (S7), wall for its HLC and for what people read. */
+  private readonly clock: DriverClock
 
   constructor (options: BootstrapperOptions) {
     super()
     this.options = resolveOptions(options)
+    this.clock = options.clock ?? systemClock()
   }
 
   /** The node id (libp2p peer id); known once started. */
@@ -164,7 +168,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
 
   private async startOnce ({ signal }: AbortOptions): Promise<void> {
     signal?.throwIfAborted()
-    this.startedAtMs = Date.now()
+    this.startedAtMs = this.clock.wallMs()
     try {
       await this.open(signal)
     } catch (err) {
@@ -220,7 +224,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       prng: new Prng(randomInt(0, 2 ** 31)),
       entropy: (length) => new Uint8Array(randomBytes(length)),
       restored: loaded.records,
-      nowMs: Date.now()
+      nowMs: this.clock.monotonicMs(),
+      wallMs: this.clock.wallMs()
     })
     // Superseded entries of earlier runs are dropped, so the log does not grow with restarts.
     await state.compact(node.ledgerRecords())
@@ -231,7 +236,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       send: (envelopes) => { this.send(envelopes) },
       events: (events) => { this.onCoreEvents(events) },
       fatal: (err) => { this.fail(err) },
-      now: () => Date.now()
+      clock: this.clock
     }, tickMs)
     this.driver = driver
     this.applier = await this.createApplier(state, nodeKeyFromPrivateKey(privateKey))
@@ -388,7 +393,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
 
   private async leaveOnce (driver: NodeDriver<CoreNodeMachine>): Promise<number> {
     const nodeId = driver.node.nodeId
-    driver.input((nowMs) => { driver.node.leave(nowMs) })
+    driver.input((nowMs, wallMs) => { driver.node.leave(nowMs, wallMs) })
     // S6: the request is on disk and on its way before anyone is told that the node is leaving.
     await driver.settled()
     this.announceWaitingFor()
@@ -484,7 +489,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const driver = this.requireDriver()
     const node = driver.node
     const core = node.status()
-    const nowMs = Date.now()
+    const nowMs = this.clock.wallMs()
+    // lastSeenMs is the core's monotonic time.
+    const monotonicMs = this.clock.monotonicMs()
     const connected = new Set(this.overlay?.connectedPeers() ?? [])
     const plan = this.latestPlan
     // The plan, role and epoch as this agent acts on them: the core learns a plan a moment before
@@ -506,7 +513,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       state: member.state,
       role: member.role,
       phase: publishedStatusOf(node, member.nodeId)?.phase ?? null,
-      lastSeenAgoMs: member.lastSeenMs === null ? null : Math.max(0, nowMs - member.lastSeenMs),
+      lastSeenAgoMs: member.lastSeenMs === null ? null : Math.max(0, monotonicMs - member.lastSeenMs),
       connected: connected.has(member.nodeId),
       ...this.leaveFlags(member.nodeId)
     }))
@@ -697,7 +704,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           const node = this.driver?.node
           return node === undefined ? null : publishedStatusOf(node, nodeId)
         },
-        publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) },
+        publish: (name, value) => { this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(name, value, nowMs, wallMs) }) },
         alive: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect')) ?? false
       },
       reports: {
@@ -743,7 +750,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const host = plan.vip ?? node.nodeIp ?? '127.0.0.1'
     const server = `https://${isIP(host) === 6 ? `[${host}]` : host}:6443`
     const sealed = sealKubeconfig(adminKubeconfig(text, server), adminKeys, (length) => new Uint8Array(randomBytes(length)))
-    this.driver?.input((nowMs) => { this.driver?.node.publish(KUBECONFIG_ENTRY_NAME, sealed, nowMs) })
+    this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(KUBECONFIG_ENTRY_NAME, sealed, nowMs, wallMs) })
   }
 
   /** The sealed admin kubeconfig a control plane of the plan published; never a non-member's. */
@@ -766,7 +773,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const value = new TextEncoder().encode(this.options.k3s.clusterHash)
     const held = node.lookup(`node/${node.nodeId}/${CLUSTER_HASH_ENTRY_NAME}`)
     if (held !== undefined && Buffer.from(held).equals(value)) return
-    this.driver?.input((nowMs) => { this.driver?.node.publish(CLUSTER_HASH_ENTRY_NAME, value, nowMs) })
+    this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(CLUSTER_HASH_ENTRY_NAME, value, nowMs, wallMs) })
   }
 
   private setPhase (phase: AgentPhase): void {
@@ -784,7 +791,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.phase = phase
     this.announcedWaitingFor = waitingFor
     const value = encodePublishedStatus({ phase, epoch })
-    this.driver?.input((nowMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs) })
+    this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs, wallMs) })
     this.safeDispatchEvent('phase', { detail: { phase, waitingFor } })
   }
 
