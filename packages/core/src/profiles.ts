@@ -106,8 +106,6 @@ export function testProfile (): TimingProfile {
     antiEntropyIntervalMs: 500,
     gatherTimeoutMs: 1_000,
     settleWindowMs: 1_000,
-    ballotTimeoutMs: 800,
-    proposerBackoffMsMax: 500,
     failoverDelayMs: 3_000
   }
 }

@@ -24,6 +24,9 @@ describe('stalls scenario (CPU starvation)', () => {
       expect(result.violations, `seed ${result.seed}`).toEqual([])
       expect(result.commitTimeMs, `seed ${result.seed}`).not.toBeNull()
       expect(result.falseDeaths, `seed ${result.seed}: live nodes declared dead`).toBe(0)
+      // The first plan is the one there is: all ten were found, so it has the 3 control planes asked for.
+      expect(result.latestPlan?.epoch, `seed ${result.seed}`).toBe(1)
+      expect(result.latestPlan?.controlPlanes, `seed ${result.seed}`).toHaveLength(3)
     }
   }, SUITE_TIMEOUT_MS)
 

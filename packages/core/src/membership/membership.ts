@@ -169,7 +169,8 @@ export class Membership {
    * deadline we run is moved on by that much, so the time we could not read our inbox is not
    * counted against others (Lifeguard). Without this a one-second stall fails the probe whose ack
    * sits unread in our own inbox and runs out suspicions their refutations would have ended.
-   * Being stalled is also evidence of our own trouble: local health goes up, as for a failed probe.
+   * A stall long enough to have failed a probe is evidence of our own trouble: local health goes
+   * up, as for a failed probe (shorter ones, frequent on a busy machine, would pin it at its maximum).
    */
   resumed (frozenMs: number, nowMs: number): void {
     this.advanceClock(nowMs)
@@ -177,7 +178,7 @@ export class Membership {
     if (this.probe !== null) this.probe.startedMs += frozenMs
     this.nextProbeAtMs += frozenMs
     for (const suspicion of this.suspicions.values()) suspicion.postpone(frozenMs)
-    this.adjustHealth(1)
+    if (frozenMs >= this.profile.probeTimeoutMs) this.adjustHealth(1)
   }
 
   /** Announces that this node leaves for good (at this incarnation) and stops probing. */
