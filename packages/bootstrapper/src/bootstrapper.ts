@@ -43,6 +43,8 @@ export interface BootstrapperEvents {
   'peer:join': CustomEvent<{ nodeId: string }>
   /** A member was declared dead by failure detection, or left. */
   'peer:leave': CustomEvent<{ nodeId: string, reason: 'dead' | 'left' }>
+  /** A member that was declared dead or had left is alive again. */
+  'peer:back': CustomEvent<{ nodeId: string }>
   /** This node's phase changed; `waitingFor` says what it waits for and why. */
   'phase': CustomEvent<{ phase: AgentPhase, waitingFor: string }>
   /** A plan was committed (or restored from disk). */
@@ -142,6 +144,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private leftEpoch: number | null = null
   /** Monotonic for the core's timers (S7), wall for its HLC and for what people read. */
   private readonly clock: DriverClock
+  /** Members declared dead or left, so their return is announced once ('peer:back'). */
+  private readonly gone = new Set<string>()
 
   constructor (options: BootstrapperOptions) {
     super()
@@ -291,6 +295,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     await this.starting?.catch(() => {})
     const driver = this.driver
     if (driver?.running === true) {
+      // Peers are told we leave (they log it as such, not as a death) before the transport closes.
+      driver.input((nowMs, wallMs) => { driver.node.shutdown(nowMs, wallMs) })
       await driver.settled()
       await this.applying
       await this.applier?.stop()
@@ -609,10 +615,15 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     for (const event of events) {
       switch (event.type) {
         case 'member:join':
-          this.safeDispatchEvent('peer:join', { detail: { nodeId: event.nodeId } })
+        case 'member:alive':
+          // A member declared gone that answers again is back (after a restart, a healed cut, or a
+          // death that was wrong): said once, so an operator who saw it go sees it return.
+          if (this.gone.delete(event.nodeId)) this.safeDispatchEvent('peer:back', { detail: { nodeId: event.nodeId } })
+          if (event.type === 'member:join') this.safeDispatchEvent('peer:join', { detail: { nodeId: event.nodeId } })
           break
         case 'member:dead':
         case 'member:left':
+          this.gone.add(event.nodeId)
           this.safeDispatchEvent('peer:leave', { detail: { nodeId: event.nodeId, reason: event.type === 'member:dead' ? 'dead' : 'left' } })
           this.applier?.poke() // a Ready server that died is no longer a join target
           break

@@ -1,7 +1,7 @@
 // Goal: a wall-clock step neither stops the agent nor shortens a fail-over delay (issue 15, S7).
 // The agent's timers read only its monotonic clock; its wall clock feeds the ledger's HLC only.
 // Method: four real bootstrappers on loopback (3 control planes, 1 worker) with an injected clock
-// each. After the plan, one control plane stops (a reboot); once it is declared dead, every
+// each. After the plan, one control plane stops (a reboot); once it is seen gone, every
 // survivor's wall clock jumps an hour ahead, then back 70 minutes (below where it was).
 // With a fail-over delay of 2 minutes, no replacement may commit and no agent may fail. The same
 // fleet with timers on the wall clock (as the agent had them) replaces the node within seconds of
@@ -61,8 +61,12 @@ async function rebootUnderClockSteps (wallTimers: boolean): Promise<Outcome> {
     const clock = clocks[index]
     if (index !== victim && clock !== undefined) survivors.push({ node, step: clock.step })
   }
-  await waitFor(() => survivors.every(({ node }) => node.status().members.find(member => member.nodeId === victimId)?.state === 'dead'), {
-    timeoutMs: 30_000, what: 'every survivor to see the stopped control plane dead'
+  const gone = (node: Bootstrapper): boolean => {
+    const state = node.status().members.find(member => member.nodeId === victimId)?.state
+    return state === 'left' || state === 'dead'
+  }
+  await waitFor(() => survivors.every(({ node }) => gone(node)), {
+    timeoutMs: 30_000, what: 'every survivor to see the stopped control plane gone (left or dead)'
   })
   // A replacement under a wrong clock commits within a ballot or two of the step (loopback).
   const replaced = async (): Promise<void> => {

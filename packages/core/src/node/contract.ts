@@ -194,6 +194,13 @@ export interface CoreNode {
    * its role over (a server's to a live worker) and lists it as retired; `status().leaving` is set.
    */
   leave: (nowMs: number, wallMs?: number) => void
+  /**
+   * The process stops cleanly (a reboot, a service stop): peers are told this node left, so they
+   * log a clean goodbye rather than a death, and take it back when it returns with its next
+   * incarnation. Nothing else changes: a control plane that stays away is still replaced after
+   * the fail-over delay. Optional.
+   */
+  shutdown?: (nowMs: number, wallMs?: number) => void
   status: () => NodeStatus
   inspect: () => NodeInspection
 }

@@ -226,6 +226,13 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.updatePhase()
   }
 
+  /** See the contract: the membership says goodbye (SWIM's leave), the rest stays as it is. */
+  shutdown (monotonicMs: number, wallMs?: number): void {
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
+    this.membership.leave(nowMs)
+    this.drainMembership(nowMs)
+  }
+
   /** See the contract: our own frozen time is not held against others (Lifeguard). */
   resumed (frozenMs: number, monotonicMs: number): void {
     if (Number.isSafeInteger(monotonicMs)) this.nowMs = Math.max(this.nowMs, monotonicMs)
