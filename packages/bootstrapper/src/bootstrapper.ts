@@ -354,6 +354,28 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   }
 
   /**
+   * Resolves once every other node of the latest plan, and every other live member, holds the
+   * plan: it published a status of the plan's epoch (committed or beyond), or it left (an agent
+   * run with `--once` says goodbye as it exits, its output written). What `--once` waits for
+   * before it exits: no node is left without a peer to learn the plan from (L2), and nothing waits
+   * on a node that applied the plan and went. A member declared dead is waited for (the death may
+   * be a slow node's); the caller bounds the wait.
+   */
+  async waitForPeersHoldPlan (options: AbortOptions = {}): Promise<void> {
+    await this.waitFor(() => {
+      const plan = this.latestPlan
+      const node = this.driver?.node
+      if (plan === null || node === undefined) return false
+      const members = node.status().members
+      const stateOf = new Map(members.map(member => [member.nodeId, member.state]))
+      const live = members.filter(member => member.state === 'alive' || member.state === 'suspect').map(member => member.nodeId)
+      const others = new Set([...plan.controlPlanes, ...plan.workers, ...live])
+      others.delete(node.nodeId)
+      return [...others].every(id => stateOf.get(id) === 'left' || hasReached(publishedStatusOf(node, id), 'committed', plan.epoch))
+    }, options)
+  }
+
+  /**
    * Takes this node out of the cluster: asks the control plane to retire it (the core writes
    * `node/<self>/leaving`, on disk before it is sent), waits for a committed epoch that retires it
    * (a worker at once; a control plane once a live worker can take its role over, which it hands

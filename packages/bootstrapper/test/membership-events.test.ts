@@ -34,4 +34,20 @@ describe('membership events', () => {
     await waitFor(() => stateOfThird().every(state => state === 'alive'), { timeoutMs: 15_000, what: 'both peers to show node 2 alive again' })
     expect(news).toEqual(['left', 'left', 'back', 'back'])
   }, 60_000)
+
+  it('peers hold the plan once each published it, and a peer that left is not waited for', async () => {
+    fleet = await makeFleet({ expect: 3, controlPlanes: 1 })
+    for (let index = 0; index < 3; index++) await fleet.start(index)
+    const [first, second, third] = fleet.nodes
+    if (first === undefined || second === undefined || third === undefined) throw new Error('three nodes')
+    await first.waitForPeersHoldPlan({ signal: AbortSignal.timeout(30_000) })
+    const plan = await first.waitForPlan()
+    const peers = first.status().members.filter(member => member.nodeId !== first.nodeId)
+    expect(peers.map(member => member.phase === 'committed' || member.phase === 'applied' || member.phase === 'ready')).toEqual([true, true])
+    expect(plan.epoch).toBe(1)
+    await second.stop()
+    await third.stop()
+    // Gone, and said so: nothing left to wait for.
+    await first.waitForPeersHoldPlan({ signal: AbortSignal.timeout(5_000) })
+  }, 60_000)
 })

@@ -63,6 +63,8 @@ export class ProgressReporter {
   private readonly commandWait: WaitReminders
   /** Members declared dead, each with the cancel of its lasting-death warning. */
   private readonly deaths = new Map<string, () => void>()
+  /** After the command's last record, member news (peers leaving as they exit too) is not logged. */
+  private finished = false
 
   constructor (
     private readonly source: ProgressSource,
@@ -79,6 +81,7 @@ export class ProgressReporter {
     const options = { signal: this.listening.signal }
     source.addEventListener('peer:join', () => { this.found() }, options)
     source.addEventListener('peer:leave', (event) => {
+      if (this.finished) return
       const { nodeId, reason } = event.detail
       // The words are the member states `status` shows: dead, left, alive.
       if (reason === 'left') {
@@ -96,6 +99,7 @@ export class ProgressReporter {
       this.found()
     }, options)
     source.addEventListener('peer:back', (event) => {
+      if (this.finished) return
       const { nodeId } = event.detail
       this.deaths.get(nodeId)?.()
       this.deaths.delete(nodeId)
@@ -167,7 +171,10 @@ export class ProgressReporter {
   finish (line: ProgressLine, words: string): void {
     this.phaseWait.stop()
     this.commandWait.stop()
+    for (const cancel of this.deaths.values()) cancel()
+    this.deaths.clear()
     this.emit(line, words)
+    this.finished = true
   }
 
   /** No more records: listeners removed, reminders cancelled. */
@@ -203,6 +210,7 @@ export class ProgressReporter {
 
   /** "found 3/5 nodes": this node and the alive members, against `expect` when it is known. */
   private found (): void {
+    if (this.finished) return
     const status = this.source.status()
     const alive = status.members.filter(member => member.state === 'alive' || member.state === 'self').length
     if (alive === this.lastFound) return
