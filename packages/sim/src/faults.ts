@@ -124,6 +124,18 @@ export function randomStalls (prng: Prng, nodeCount: number, count: number, from
 }
 
 /**
+ * A slow node (a weak CPU, or one shared with k3s as it starts): from `fromMs` to `toMs` it is
+ * busy `busyMs` out of every `busyMs + idleMs`, as a train of short stalls; in between it reads
+ * what queued. Everything it does takes longer, and nothing it says arrives on time.
+ */
+export function slowNodeStalls (node: number, fromMs: number, toMs: number, busyMs: number, idleMs: number): StallFault[] {
+  assert(busyMs >= 1 && idleMs >= 1, 'a slow node is busy and idle in turn')
+  const stalls: StallFault[] = []
+  for (let atMs = fromMs; atMs < toMs; atMs += busyMs + idleMs) stalls.push({ node, atMs, durationMs: busyMs })
+  return stalls
+}
+
+/**
  * Drops each stall that begins while an earlier one of the same node still runs: two drawn
  * stalls would otherwise chain into one longer than STALL_MS_MAX, which is no longer a slow
  * node but a dead one for a while (a failure detector is right to say so).

@@ -28,7 +28,7 @@ export type {
 } from './faults.js'
 export {
   STALL_MS_MAX, STALL_MS_MIN, boundedViews, connectedViews, correlatedStartStalls, groupViews, randomClockSteps, randomGroups, randomStalls,
-  randomTickIntervals, separateStalls, spreadStarts
+  randomTickIntervals, separateStalls, slowNodeStalls, spreadStarts
 } from './faults.js'
 export { SafetyChecker, compareBallots } from './checkers.js'
 export type { BallotTuple, Property, Violation } from './checkers.js'

@@ -5,7 +5,7 @@ import type { ClusterShape } from './core-types.js'
 import { SimError } from './errors.js'
 import {
   STALL_MS_MAX, connectedViews, correlatedStartStalls, groupViews, randomClockSteps, randomGroups, randomStalls, randomTickIntervals,
-  separateStalls, spreadStarts
+  separateStalls, slowNodeStalls, spreadStarts
 } from './faults.js'
 import type {
   CrashFault, CrashOnSendFault, CrashPoint, DiscoveryFault, FaultPlan, NodeStart, PartitionFault
@@ -295,15 +295,18 @@ const CLOCK_STEP_MS_MAX = 3_600_000
 
 const stalls: Scenario = {
   name: 'stalls',
-  description: 'CPU starvation: every node frozen 0.1–1.5 s as it starts (all at once, shared cores), then random 0.1–5 s stalls; nobody live may be declared dead (L1 checked)',
+  description: 'CPU starvation: every node frozen 0.1–1.5 s as it starts (all at once, shared cores), then random 0.1–5 s stalls, and one slow node busy half the time for 10 s; nobody live may be declared dead (L1 checked)',
   nodesMin: 1,
   build: (prng, nodeCount) => {
     const base = basePlan(prng, nodeCount)
+    const slowFromMs = prng.intInclusive(0, 10_000)
+    const busyMs = prng.intInclusive(50, 400)
     return {
       ...base,
       stalls: separateStalls([
         ...correlatedStartStalls(prng, base.starts, START_STALL_WINDOW_MS, START_STALL_MS_MAX),
-        ...randomStalls(prng, nodeCount, prng.intInclusive(1, Math.max(1, nodeCount)), 0, 20_000, STALL_MS_MAX)
+        ...randomStalls(prng, nodeCount, prng.intInclusive(1, Math.max(1, nodeCount)), 0, 20_000, STALL_MS_MAX),
+        ...slowNodeStalls(prng.intInclusive(0, nodeCount - 1), slowFromMs, slowFromMs + 10_000, busyMs, busyMs)
       ]),
       liveness: { kind: 'last-start' },
       holdUntilMs: 25_000
