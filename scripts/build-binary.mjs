@@ -4,7 +4,12 @@
 // Node 24). The result needs no node_modules and no Node at run time. docs/binary.md says what
 // it holds and its limits. Run after `tsc -b` (the `build:binary` script does both):
 //
-//   node scripts/build-binary.mjs [--out <file>]   (default: dist-bin/p2p-bootstrap)
+//   node scripts/build-binary.mjs [--out <file>] [--node <file> --arch <arch>] [--strip <tool>]
+//
+// (default out: dist-bin/p2p-bootstrap). `--node` embeds another Node binary of the same version
+// (another CPU architecture, for scripts/build-release.mjs); its blob then carries no code cache,
+// which only the running Node's own V8 could use. `--strip` removes the symbols and debug
+// information of the copied Node with that tool (strip or llvm-strip) before the blob goes in.
 import { execFileSync } from 'node:child_process'
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -46,6 +51,7 @@ async function main () {
     throw new BuildError(`this is Node ${process.versions.node}, and the binary would embed it; the CLI needs Node ${NODE_MAJOR_MIN} or later: ` +
       'run `npm run build:binary`, which uses the project\'s pinned Node')
   }
+  const target = targetOf(values)
   const startedMs = Date.now()
   const work = await mkdtemp(join(tmpdir(), 'p2pb-build-binary-'))
   try {
@@ -58,12 +64,12 @@ async function main () {
       return result
     }
     await timed('bundle', async () => { await bundleCli(bundlePath) })
-    const blobPath = await timed('blob', async () => await seaBlob(work, bundlePath))
-    await timed('inject', async () => { await injectInto(out, blobPath) })
+    const blobPath = await timed('blob', async () => await seaBlob(work, bundlePath, target.codeCache))
+    await timed('inject', async () => { await injectInto(out, blobPath, target.node, values.strip) })
     const bundleBytes = (await stat(bundlePath)).size
     const binaryBytes = (await stat(out)).size
     process.stdout.write(`${relative(process.cwd(), out) || out}: ${mebibytes(binaryBytes)} MiB ` +
-      `(Node ${process.versions.node} linux-${process.arch} + a ${mebibytes(bundleBytes)} MiB bundle), ` +
+      `(Node ${process.versions.node} linux-${target.arch}${values.strip === undefined ? '' : ', stripped'} + a ${mebibytes(bundleBytes)} MiB bundle), ` +
       `built in ${seconds(Date.now() - startedMs)} (${phases.join(', ')})\n`)
   } finally {
     await rm(work, { recursive: true, force: true })
@@ -72,10 +78,24 @@ async function main () {
 
 function parseFlags () {
   try {
-    return parseArgs({ options: { out: { type: 'string' } }, strict: true }).values
+    return parseArgs({ options: { out: { type: 'string' }, node: { type: 'string' }, arch: { type: 'string' }, strip: { type: 'string' } }, strict: true }).values
   } catch (err) {
-    throw new BuildError(`${err.message}; usage: node scripts/build-binary.mjs [--out <file>]`, { cause: err })
+    throw new BuildError(`${err.message}; usage: node scripts/build-binary.mjs [--out <file>] [--node <file> --arch <arch>] [--strip <tool>]`, { cause: err })
   }
+}
+
+/**
+ * The Node to embed: this one (with a code cache), or `--node` for `--arch`. The blob format
+ * belongs to one Node version, so the other binary must be this very version: the caller
+ * (build-release.mjs) takes it from the npm package of that version.
+ */
+function targetOf (values) {
+  if (values.node === undefined) {
+    if (values.arch !== undefined && values.arch !== process.arch) throw new BuildError(`--arch ${values.arch} needs --node <a Node ${process.versions.node} binary for linux-${values.arch}>`)
+    return { node: process.execPath, arch: process.arch, codeCache: true }
+  }
+  if (values.arch === undefined) throw new BuildError('--node needs --arch <its CPU architecture> (x64 or arm64)')
+  return { node: resolve(values.node), arch: values.arch, codeCache: false }
 }
 
 /** Bundles the compiled CLI (packages/cli/dist) and everything it imports into one CommonJS file. */
@@ -134,15 +154,16 @@ function inlineVersion () {
 }
 
 /** Has this Node turn the bundle into a SEA preparation blob. */
-async function seaBlob (work, bundlePath) {
+async function seaBlob (work, bundlePath, codeCache) {
   const blobPath = join(work, 'sea-prep.blob')
   const configPath = join(work, 'sea-config.json')
   await writeFile(configPath, JSON.stringify({
     main: bundlePath,
     output: blobPath,
     disableExperimentalSEAWarning: true,
-    // A V8 code cache made by this same Node: start-up compiles less.
-    useCodeCache: true,
+    // A V8 code cache made by this same Node: start-up compiles less. Only for this Node's own
+    // platform: another architecture's V8 would reject it.
+    useCodeCache: codeCache,
     useSnapshot: false
   }))
   try {
@@ -154,14 +175,23 @@ async function seaBlob (work, bundlePath) {
   return blobPath
 }
 
-/** Copies this Node binary next to `out`, injects the blob, and renames it into place. */
-async function injectInto (out, blobPath) {
+/** Copies the Node binary `node` next to `out`, strips it if asked, injects the blob, and renames it into place. */
+async function injectInto (out, blobPath, node, stripTool) {
   await mkdir(dirname(out), { recursive: true })
   // Written beside the target and renamed, so a failed build never leaves a half-made binary at `out`.
   const partial = `${out}.partial-${process.pid}`
   try {
-    await copyFile(process.execPath, partial)
+    await copyFile(node, partial)
     await chmod(partial, 0o755)
+    if (stripTool !== undefined) {
+      // Before the blob goes in: the symbols and debug information are for debuggers, and nothing
+      // at run time reads them (the sentinel fuse is in read-only data, which strip keeps).
+      try {
+        execFileSync(stripTool, ['--strip-all', partial], { stdio: 'pipe', encoding: 'utf8' })
+      } catch (err) {
+        throw new BuildError(`${stripTool} --strip-all failed on the copied Node: ${String(err.stderr ?? err.message).trim()}`, { cause: err })
+      }
+    }
     await postject.inject(partial, SEA_RESOURCE, await readFile(blobPath), { sentinelFuse: SEA_SENTINEL_FUSE })
     await rename(partial, out)
   } finally {

@@ -30,7 +30,7 @@ export interface NodeAgentSettings {
   readonly root: string
   /** libp2p listen addresses; a port of 0 picks a free one. */
   readonly listen: readonly string[]
-  /** Static peers (`/ip4/…/tcp/…/p2p/<id>`); one is enough, the rest are learnt from it. */
+  /** Static peers (`192.168.1.10`, `host:port` or a multiaddr; no peer id needed); one is enough, the rest are learnt from it. */
   readonly peers: readonly string[]
   /** k3s' node-ip; default: the host's first IPv4 (or the listen address, when it names one). */
   readonly nodeIp?: string

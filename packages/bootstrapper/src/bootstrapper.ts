@@ -10,6 +10,7 @@ import {
 import type {
   CoreEvent, CoreMessage, CoreNodeMachine, Envelope, EpochRecord, NodeFacts, NodeId, NodeKey, Plan, PlannerMember, Role
 } from '@p2p-bootstrap/core'
+import { nodeNameFor } from '@p2p-bootstrap/k3s'
 import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { PeerMessenger, createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import type { Overlay } from '@p2p-bootstrap/overlay'
@@ -527,6 +528,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const role = roleOf(plan, node.nodeId)
     const self: MemberReport = {
       nodeId: node.nodeId,
+      hostname: this.options.node.hostname,
+      nodeName: nodeNameFor(node.nodeId, this.options.node.hostname),
       address: this.addressOf(node.nodeId),
       state: 'self',
       role,
@@ -537,6 +540,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     }
     const members: MemberReport[] = core.members.filter(member => member.nodeId !== node.nodeId).map(member => ({
       nodeId: member.nodeId,
+      ...this.namesOf(member.nodeId),
       address: this.addressOf(member.nodeId),
       state: member.state,
       role: member.role,
@@ -548,6 +552,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     return {
       nodeId: node.nodeId,
       clusterId: core.clusterId,
+      clusterName: plan?.name ?? this.options.shape.name ?? null,
+      hostname: this.options.node.hostname,
+      nodeName: nodeNameFor(node.nodeId, this.options.node.hostname),
       phase: this.phase,
       // Before a plan the core knows best ("2 more nodes to reach a quorum"); it changes without a phase change.
       waitingFor: plan === null ? core.waitingFor : this.currentWaitingFor(),
@@ -833,6 +840,13 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     if (node === undefined || nodeId === node.nodeId) return
     const addresses = node.factsOf(nodeId)?.addresses
     if (addresses !== undefined && addresses.length > 0) await this.messenger?.addPeerAddresses(nodeId, addresses)
+  }
+
+  /** A member's host name and k3s node name as its published facts give them; null before they arrive. */
+  private namesOf (nodeId: string): { hostname: string | null, nodeName: string | null } {
+    const facts = this.driver?.node.factsOf(nodeId) ?? null
+    if (facts === null) return { hostname: null, nodeName: null }
+    return { hostname: facts.hostname ?? null, nodeName: nodeNameFor(nodeId, facts.hostname) }
   }
 
   private addressOf (nodeId: string): string | null {

@@ -20,7 +20,7 @@ export interface BootstrapperOptions {
   root?: string
   /** libp2p listen multiaddrs. Default `/ip4/0.0.0.0/tcp/4001`. */
   listen?: string[]
-  /** Static peers: TCP multiaddrs ending in `/p2p/<peer id>`. */
+  /** Static peers: `192.168.1.10` (port 4001), `host:port`, or a TCP multiaddr, with or without `/p2p/<peer id>`. */
   peers?: string[]
   /** mDNS discovery on the LAN. Default true. */
   mdns?: boolean

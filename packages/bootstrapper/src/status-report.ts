@@ -5,6 +5,12 @@ import type { NodePart, PlanView } from './plan-view.js'
 /** One member as this node sees it, for `p2p-bootstrap status`. */
 export interface MemberReport {
   readonly nodeId: string
+  /**
+   * The host name the node published, and the k3s node name derived from it (`edge-1-951eca0d`:
+   * what `kubectl get nodes` shows); null until its facts arrive here. Absent from older agents.
+   */
+  readonly hostname?: string | null
+  readonly nodeName?: string | null
   /** The node's `node-ip`, else its first published listen address, else null. */
   readonly address: string | null
   /** SWIM's view: alive, suspect, dead or left. */
@@ -29,6 +35,11 @@ export interface MemberReport {
 export interface StatusReport {
   readonly nodeId: string
   readonly clusterId: string
+  /** The cluster's name (token or options), or null when it has none. Absent from older agents. */
+  readonly clusterName?: string | null
+  /** This node's host name and k3s node name (see MemberReport). Absent from older agents. */
+  readonly hostname?: string
+  readonly nodeName?: string
   readonly phase: AgentPhase
   /** What the node waits for and why, in one sentence. */
   readonly waitingFor: string

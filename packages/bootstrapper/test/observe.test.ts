@@ -130,7 +130,9 @@ function assertGaugesMatch (exposition: Exposition, status: StatusReport): true 
   check('ledger bytes', valueOf(exposition, 'p2pb_ledger_bytes'), status.ledgerBytes)
   check('peers', valueOf(exposition, 'p2pb_libp2p_peers'), status.connections)
   check('plan control planes', valueOf(exposition, 'p2pb_plan_nodes', { role: 'control-plane' }), status.plan?.controlPlanes.length ?? 0)
-  check('node info', valueOf(exposition, 'p2pb_node_info', { node_id: status.nodeId, cluster_id: status.clusterId }), 1)
+  check('node info', valueOf(exposition, 'p2pb_node_info', {
+    node_id: status.nodeId, cluster_id: status.clusterId, hostname: status.hostname ?? '', node_name: status.nodeName ?? '', cluster_name: status.clusterName ?? ''
+  }), 1)
   if (mismatches.length > 0) throw new Error(mismatches.join('; '))
   return true
 }
@@ -269,6 +271,15 @@ describe('observe listener of a 3-node fleet', () => {
         expect(await countOf(page, '#scene [data-link="join"]')).toBe(plan.controlPlanes.length - 1)
         expect(await textOf(page, '#sum-node')).toBe(node.nodeId)
         expect(await textOf(page, '#sum-waiting')).toBe(fresh.waitingFor)
+        // Names operators know, and times that read the same everywhere (24-hour ISO 8601, UTC).
+        expect(await textOf(page, '#sum-names')).toBe(`k3s node ${fresh.nodeName ?? ''}, host ${fresh.hostname ?? ''}`)
+        expect(await textOf(page, '#sum-updated')).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
+        const nameCells = z.array(z.array(z.string())).parse(await page.evaluate(`Array.from(document.querySelectorAll('#members tr')).map(r => [r.getAttribute('data-node-id'), r.cells[1].textContent, r.cells[2].textContent])`))
+        for (const [id, nodeName, host] of nameCells) {
+          const member = fresh.members.find(candidate => candidate.nodeId === id)
+          expect([nodeName, host]).toEqual([member?.nodeName ?? '\u2014', member?.hostname ?? '\u2014'])
+          expect(nodeName).toMatch(/-[0-9a-f]{8}$/)
+        }
         expect(await countOf(page, '#members tr')).toBe(3)
 
         const screenshot = join(dir, 'status-page.png')

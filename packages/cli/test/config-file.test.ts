@@ -157,8 +157,12 @@ describe('Kairos spelling', () => {
   it('reads a cloud-config unchanged into the same options as the equivalent native file', () => {
     const kairos = parseConfigText(kairosText, SOURCE)
     const native = parseConfigText(equivalentNativeText, SOURCE)
-    const { k3s, ...kairosRest } = kairos
+    const { k3s, warnings, ...kairosRest } = kairos
     expect(kairosRest).toStrictEqual(native)
+    // Each key it accepts but does not act on is named, in file order, with what to do instead.
+    expect(warnings?.map(warning => /^config \S+ line (\d+): (\S+) /.exec(warning)?.slice(1))).toEqual([
+      ['22', 'k3s.env'], ['29', 'kubevip.manifest_url'], ['36', 'p2p.dns'], ['37', 'p2p.loglevel'], ['41', 'p2p.vpn.env']
+    ])
     const { k3s: _k3s, ...kairosOptions } = resolveRunSettings({}, kairos, {}).options
     expect(kairosOptions).toStrictEqual(resolveRunSettings({}, native, {}).options)
     // Only the args of the Kairos k3s blocks are read; enabled and env are ignored.
@@ -243,8 +247,8 @@ describe('errors name the file, the line, the key and the fix', () => {
       `config ${SOURCE} line 2: cluster.expect must be a whole number from 1 to 1000, got "five"`],
     ['a bad VIP', '\n\ncluster: { vip: 192.168.1 }\n',
       `config ${SOURCE} line 3: cluster.vip must be an IPv4 or IPv6 address, got "192.168.1"`],
-    ['a peer without a peer id', `peers:\n  - ${PEER}\n  - /ip4/10.0.0.2/tcp/4001\n`,
-      `config ${SOURCE} line 3: peers[1] must be a multiaddr ending in /p2p/<peer id>, such as /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW…, got "/ip4/10.0.0.2/tcp/4001"`],
+    ['a peer address with a bad port', `peers:\n  - ${PEER}\n  - 10.0.0.2:70000\n`,
+      `config ${SOURCE} line 3: peers[1] must be an address such as 192.168.1.10, 192.168.1.10:4001, [fd00::10]:4001, node-1.lan:4001, or a multiaddr such as /ip4/192.168.1.10/tcp/4001 (optionally ending in /p2p/<peer id>), got "10.0.0.2:70000"`],
     ['a label value that is a number', 'node:\n  labels:\n    zone: a\n    rack: 7\n',
       /^config \S+ line 4: node\.labels\.rack must be a Kubernetes label value .*, got 7 \(quote it: "7"\)$/],
     ['a bad label key', 'node:\n  labels:\n    "bad key": a\n',

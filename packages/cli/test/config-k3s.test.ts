@@ -183,7 +183,12 @@ admin-keys: [${ADMIN_KEY}]
 
 describe('Kairos k3s blocks', () => {
   it('reads k3s.args for servers and k3s-agent.args for workers, ignoring enabled and the rest', () => {
-    const config = parseConfigText(kairosText, SOURCE)
+    const { warnings, ...config } = parseConfigText(kairosText, SOURCE)
+    // What is not read is said, key by key.
+    expect(warnings?.map(warning => /^config \S+ line \d+: (\S+ is \S+ \S+)/.exec(warning)?.[1])).toEqual([
+      'k3s.enabled is false, but', 'k3s.replace_args is not read:', 'k3s.env is not read:', 'k3s-agent.enabled is false, but',
+      'k3s-agent.embedded_registry is not read:', 'kubevip.image is not read:'
+    ])
     expect(config).toStrictEqual({
       source: SOURCE,
       token: 'some-token-text',

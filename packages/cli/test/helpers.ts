@@ -34,9 +34,9 @@ export interface BinResult {
   readonly stderr: string
 }
 
-/** Runs the bin with `args`, feeding `stdin`, and resolves when the process has closed. */
-export async function runBin (args: readonly string[], stdin = ''): Promise<BinResult> {
-  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+/** Runs the bin with `args`, feeding `stdin`, in environment `env`, and resolves when the process has closed. */
+export async function runBin (args: readonly string[], stdin = '', env: Record<string, string | undefined> = process.env): Promise<BinResult> {
+  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })

@@ -248,7 +248,8 @@ describe('run logs every committed epoch', () => {
     expect(line).toMatchObject({ level: 30, event: 'epoch', ...record })
     // The time is local (its digits depend on the zone): everything after it is checked.
     expect(human.map(text => text.slice(13))).toEqual([
-      'INFO  epoch 4 committed: epoch 4: control plane …DEADNODE dead for 301 s (fail-over delay 300 s); …WORKER03 replaces it ' +
+      // The note's own "epoch 4:" is not repeated after "epoch 4 committed:".
+      'INFO  epoch 4 committed: control plane …DEADNODE dead for 301 s (fail-over delay 300 s); …WORKER03 replaces it ' +
       `(proposed by …PROPOSER, 2 votes; control planes …PROPOSER, …VOTER002, …WORKER03) event=epoch epoch=4 proposer=${proposer}\n`
     ])
   })

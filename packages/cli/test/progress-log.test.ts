@@ -206,6 +206,27 @@ describe('run log: JSON lines', () => {
     expect(h.records().map(record => record.msg)).toEqual(['found 2 nodes (this one included)'])
   })
 
+  it('says the count and the first boot\'s expect apart once more nodes than expected are found (not "found 4/3")', () => {
+    const h = harness()
+    const FOURTH = '12D3KooWFourthFourthFourthFourthFourthFourthFou9Zq1'
+    h.source.current = { ...h.source.current, expect: 3, members: [member(SELF, 'self'), member(OTHER, 'alive'), member(THIRD, 'alive'), member(FOURTH, 'alive')] }
+    h.source.fire('peer:join', { nodeId: FOURTH })
+    expect(h.records().map(record => record.msg)).toEqual(['found 4 nodes (this one included; 3 expected at first boot)'])
+  })
+
+  it('says what a phase that waits for nothing has done, without "nothing:" after the phase', () => {
+    const h = harness()
+    h.source.fire('phase', { phase: 'applied', waitingFor: 'nothing: this node\'s output for plan epoch 1 is written and started' })
+    h.source.fire('phase', { phase: 'ready', waitingFor: 'nothing: k3s is Ready on this node (worker, plan epoch 1)' })
+    const records = h.records()
+    expect(records.map(record => record.msg)).toEqual([
+      'applied: this node\'s output for plan epoch 1 is written and started',
+      'ready: k3s is Ready on this node (worker, plan epoch 1)'
+    ])
+    // The JSON field keeps the agent's words, for scripts that match on them.
+    expect(records[0]?.waitingFor).toBe('nothing: this node\'s output for plan epoch 1 is written and started')
+  })
+
   it('a member that left is info; a death is info, and a warning only once it has lasted', () => {
     const h = harness()
     h.source.fire('peer:leave', { nodeId: OTHER, reason: 'left' })
@@ -261,12 +282,20 @@ describe('run log: human form', () => {
   })
 
   it.each([
-    [false, true, {}, 'human', true],
-    [false, true, { NO_COLOR: '1' }, 'human', false],
-    [true, true, {}, 'json', false],
-    [false, false, {}, 'json', false]
-  ])('--json=%s on a terminal=%s (env %j) gives the %s form, colour %s', (json, tty, env, format, colour) => {
-    expect(chooseLogFormat(json, tty, env)).toEqual({ format, colour })
+    [{ json: false }, true, {}, 'human', true],
+    [{ json: false }, true, { NO_COLOR: '1' }, 'human', false],
+    [{ json: true }, true, {}, 'json', false],
+    // Not a terminal (a pipe, journald): still text, without colour; JSON only when asked for.
+    [{ json: false }, false, {}, 'human', false],
+    [{ json: false, logFormat: 'text' }, false, {}, 'human', false],
+    [{ json: false, logFormat: 'json' }, true, {}, 'json', false],
+    [{ json: true, logFormat: 'json' }, false, {}, 'json', false]
+  ])('flags %j on a terminal=%s (env %j) give the %s form, colour %s', (flags, tty, env, format, colour) => {
+    expect(chooseLogFormat(flags, tty, env)).toEqual({ format, colour })
+  })
+
+  it('refuses --json with --log-format text', () => {
+    expect(() => chooseLogFormat({ json: true, logFormat: 'text' }, false, {})).toThrow(/--json and --log-format text contradict each other/)
   })
 })
 

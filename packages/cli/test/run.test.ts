@@ -6,9 +6,10 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
+import { nodeNameFor } from '@p2p-bootstrap/k3s'
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -136,7 +137,15 @@ describe('p2p-bootstrap run', () => {
 
     const json = await runBin(['status', '--state-dir', stateDir, '--json'])
     expect(json.status).toBe(0)
-    const report = JSON.parse(json.stdout) as { phase: string, role: string, plan: { name: string, init: string }, nodeId: string }
+    const report = JSON.parse(json.stdout) as {
+      phase: string, role: string, plan: { name: string, init: string }, nodeId: string, clusterName: string,
+      hostname: string, nodeName: string, members: Array<{ hostname: string, nodeName: string }>
+    }
+    // The names operators know: the host name, and the k3s node name `kubectl get nodes` lists.
+    expect(report.hostname).toBe(hostname())
+    expect(report.nodeName).toBe(nodeNameFor(report.nodeId, hostname()))
+    expect(report.members[0]).toMatchObject({ hostname: hostname(), nodeName: report.nodeName })
+    expect(report.clusterName).toBe('solo')
     expect(report.phase).toBe('applied')
     expect(report.role).toBe('control-plane')
     expect(report.plan.init).toBe(report.nodeId)
@@ -144,8 +153,11 @@ describe('p2p-bootstrap run', () => {
 
     const table = await runBin(['status', '--state-dir', stateDir])
     expect(table.status).toBe(0)
-    expect(table.stdout).toMatch(/^node\s+address\s+state\s+role\s+phase\s+last seen$/m)
-    expect(table.stdout).toMatch(/\(this\)\s+127\.0\.0\.2\s+self\s+control-plane\s+applied/)
+    expect(table.stdout).toMatch(/^node\s+k3s node\s+host\s+address\s+state\s+role\s+phase\s+last seen$/m)
+    expect(table.stdout).toContain(`(k3s node ${report.nodeName}, host ${hostname()})`)
+    expect(table.stdout).toMatch(new RegExp(`\\(this\\)\\s+${report.nodeName}\\s+${hostname().replace(/[.]/g, '\\.')}\\s+127\\.0\\.0\\.2\\s+self\\s+control-plane\\s+applied`))
+    expect(table.stdout).toContain('cluster c')
+    expect(table.stdout).toContain(' (solo): applied')
     expect(table.stdout).toContain('plan epoch 1')
 
     agent.child.kill('SIGTERM')

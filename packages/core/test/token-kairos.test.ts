@@ -79,18 +79,33 @@ describe('Kairos/EdgeVPN token import', () => {
 
   const full: EdgevpnSecrets = { dhtKey: 'DHTKEY', cryptoKey: 'CRYPTOKEY', room: 'room', rendezvous: 'rdv', mdns: 'mdns' }
   it.each([
-    ['otp.dht.key', edgevpnYaml(full).replace('key: DHTKEY', 'other: x')],
-    ['otp.crypto.key', edgevpnYaml(full).replace('key: CRYPTOKEY', 'key: ""')],
-    ['room', edgevpnYaml(full).replace('room: room\n', '')],
-    ['rendezvous', edgevpnYaml(full).replace('rendezvous: rdv\n', '')],
-    ['mdns', edgevpnYaml(full).replace('mdns: mdns\n', '')],
-    ['otp', edgevpnYaml(full).replace(/^otp:[\s\S]*?room:/, 'room:')]
-  ])('refuses a token lacking %s with TOKEN_KAIROS naming it', (field, yaml) => {
+    ['otp.dht.key', edgevpnYaml(full).replace('key: DHTKEY', 'other: x'), 'lacks otp.dht.key'],
+    ['otp.crypto.key', edgevpnYaml(full).replace('key: CRYPTOKEY', 'key: ""'), 'has an empty otp.crypto.key'],
+    ['room', edgevpnYaml(full).replace('room: room\n', ''), 'lacks room'],
+    ['rendezvous', edgevpnYaml(full).replace('rendezvous: rdv\n', ''), 'lacks rendezvous'],
+    ['mdns', edgevpnYaml(full).replace('mdns: mdns\n', ''), 'lacks mdns'],
+    ['otp', edgevpnYaml(full).replace(/^otp:[\s\S]*?room:/, 'room:'), 'lacks otp'],
+    ['otp.dht', edgevpnYaml(full).replace(/^ {2}dht:\n(?: {4}.*\n)+/m, '  dht: text\n'), 'has the wrong kind of value at otp\\.dht']
+  ])('refuses a token with a bad %s with TOKEN_KAIROS naming it in its own words', (_field, yaml, words) => {
     let error: unknown
     try { parseToken(edgevpnToken(yaml)) } catch (err) { error = err }
     expect(error).toBeInstanceOf(TokenError)
     expect((error as TokenError).code).toBe('TOKEN_KAIROS')
-    expect((error as TokenError).message).toContain(`lacks ${field}`)
+    expect((error as TokenError).message).toMatch(new RegExp(`^Kairos/EdgeVPN token ${words}; it needs otp\\.dht\\.key`))
+    // No schema library's text ("Invalid input: expected object, received undefined").
+    expect((error as TokenError).message).not.toMatch(/Invalid input|expected \w+, received/)
+  })
+
+  it.each([
+    ['wrapped at 76 columns, as base64 prints it', (token: string) => token.replace(/(.{76})/g, '$1\n'), 'line breaks'],
+    ['split by a space', (token: string) => `${token.slice(0, 20)} ${token.slice(20)}`, 'spaces']
+  ])('refuses a Kairos token %s, saying so', (_label, damage, what) => {
+    const token = edgevpnToken(edgevpnYaml(full))
+    expect(token.length).toBeGreaterThan(76)
+    let error: unknown
+    try { parseToken(damage(token)) } catch (err) { error = err }
+    expect((error as TokenError).code).toBe('TOKEN_MALFORMED')
+    expect((error as TokenError).message).toMatch(new RegExp(`^token contains ${what}: it was probably wrapped or split when copied; join it into one line`))
   })
 
   it.each([

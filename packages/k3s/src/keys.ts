@@ -44,9 +44,9 @@ export function isCriticalKey (key: string): boolean {
 
 /** Reserved keys and what to do instead of setting them. */
 export const RESERVED_KEYS: Readonly<Record<string, string>> = {
-  'agent-token': 'the agent token comes from the committed plan (S3)',
-  'agent-token-file': 'the agent token comes from the committed plan (S3)',
-  'cluster-init': 'only the plan\'s init node runs cluster-init (S1)',
+  'agent-token': 'the agent token comes from the committed plan, so every node holds the same one',
+  'agent-token-file': 'the agent token comes from the committed plan, so every node holds the same one',
+  'cluster-init': 'only the plan\'s init node runs cluster-init, so exactly one cluster forms',
   'cluster-reset': 'a reset forgets every other server; run `k3s server --cluster-reset` by hand if you mean it',
   'cluster-reset-restore-path': 'restoring a snapshot is a manual operation, not a boot-time setting',
   config: 'the config file cannot name another config file',
@@ -58,8 +58,8 @@ export const RESERVED_KEYS: Readonly<Record<string, string>> = {
   'node-ip': 'set the node\'s address in the p2p-bootstrap config (it is published as the node\'s node-ip fact)',
   'node-name': 'the node name is derived from the host name and the node id, so it is unique and stable',
   server: 'the join address follows the plan\'s join order and readiness',
-  token: 'the server token comes from the committed plan (S3)',
-  'token-file': 'the tokens come from the committed plan (S3)',
+  token: 'the server token comes from the committed plan, so every server holds the same one',
+  'token-file': 'the tokens come from the committed plan, so every node holds the same ones',
   'with-node-id': 'the node name already carries a suffix of the node id',
   'write-kubeconfig-mode': 'the admin kubeconfig holds cluster-admin credentials and stays 0600'
 }

@@ -11,6 +11,7 @@ import {
 import { profileByName } from './profiles.js'
 import type { OverlayProfile, OverlayProfileName } from './profiles.js'
 import { validateKeys } from './keys.js'
+import { STATIC_PEER_FORMS, staticPeerMultiaddr } from './static-peer-address.js'
 import type { OverlayKeys } from './keys.js'
 
 /** Connection limits that override the profile's. */
@@ -31,7 +32,12 @@ export interface OverlayOptions {
   identity: PrivateKey
   /** Listen multiaddrs; default `/ip4/0.0.0.0/tcp/0`. */
   listen?: string[]
-  /** Static peers: TCP multiaddrs ending in `/p2p/<peer id>`, dialled at start and kept. */
+  /**
+   * Static peers, dialled at start and kept connected: `192.168.1.10` (port 4001),
+   * `192.168.1.10:4001`, `[fd00::10]:4001`, `host:port`, or a TCP multiaddr. With `/p2p/<peer id>`
+   * the peer must answer with that id; without, its id is learned in the handshake (the private
+   * network keeps nodes without the token out).
+   */
   peers?: string[]
   /**
    * mDNS discovery on the LAN; `{ intervalMs }` overrides the profile's initial query interval
@@ -55,10 +61,11 @@ export interface OverlayOptions {
   tuning?: Partial<OverlayProfile>
 }
 
-/** A static peer: its address and the peer id it must answer with. */
+/** A static peer: its address, and the peer id it must answer with when the address names one. */
 export interface StaticPeer {
   readonly address: Multiaddr
-  readonly peerId: string
+  /** Absent for a peer given by address alone: its id is learned when the dial completes. */
+  readonly peerId?: string
 }
 
 /** Options after validation: every default filled in, limits folded into the profile. */
@@ -103,11 +110,14 @@ function parseTcpAddress (option: string, value: unknown): Multiaddr {
 }
 
 function parseStaticPeer (option: string, value: unknown, ownPeerId: string): StaticPeer {
-  const address = parseTcpAddress(option, value)
-  const peerId = address.getComponents().findLast(component => component.name === 'p2p')?.value
-  if (peerId === undefined) {
-    throw badOption(option, `${address.toString()} has no /p2p/<peer id>: add the peer id the node prints at start, so a stranger cannot answer in its place`)
+  const text = typeof value === 'string' ? staticPeerMultiaddr(value.trim()) : undefined
+  if (typeof value === 'string' && text === undefined) {
+    throw badOption(option, `${JSON.stringify(value)} is not a peer address: write ${STATIC_PEER_FORMS}`)
   }
+  const address = parseTcpAddress(option, text ?? value)
+  const peerId = address.getComponents().findLast(component => component.name === 'p2p')?.value
+  // By address alone: the private network keeps strangers out, and the id comes with the handshake.
+  if (peerId === undefined) return { address }
   try {
     peerIdFromString(peerId)
   } catch {

@@ -5,6 +5,17 @@ import { KNOWN_PEERS_MAX } from './limits.js'
 import type { StaticPeer } from './options.js'
 import type { OverlayProfile } from './profiles.js'
 
+/** A static peer given by address alone; its id is learned from the first connection. */
+interface AddressPeer {
+  readonly address: StaticPeer['address']
+  /** The id that answered at this address (it may change if the machine was reinstalled). */
+  peerId: PeerId | undefined
+  /** The address is one of this node's own (a fleet-wide list includes every node): never dialled. */
+  isSelf: boolean
+  failures: number
+  nextAttemptAtMs: number
+}
+
 interface KnownPeer {
   readonly peerId: PeerId
   /** Set for static peers: dialled by this address, kept connected regardless of the target. */
@@ -16,10 +27,12 @@ interface KnownPeer {
 /**
  * Keeps the node connected: libp2p v3 does not dial the peers it discovers, so this dials them
  * (bounded concurrency, up to `targetConnections`), keeps static peers connected, and re-dials
- * with back-off from a reconcile loop. It holds no protocol logic.
+ * with back-off from a reconcile loop. A static peer given by address alone is dialled by that
+ * address and kept connected under the id that answered. It holds no protocol logic.
  */
 export class PeerDialer {
   private readonly known = new Map<string, KnownPeer>()
+  private readonly byAddress: AddressPeer[] = []
   private readonly dialling = new Set<string>()
   /** Peers the application wants connected whatever the target (the control plane). */
   private kept = new Set<string>()
@@ -32,7 +45,11 @@ export class PeerDialer {
     staticPeers: readonly StaticPeer[]
   ) {
     for (const peer of staticPeers) {
-      this.known.set(peer.peerId, { peerId: peerIdFromString(peer.peerId), address: peer.address, failures: 0, nextAttemptAtMs: 0 })
+      if (peer.peerId === undefined) {
+        this.byAddress.push({ address: peer.address, peerId: undefined, isSelf: false, failures: 0, nextAttemptAtMs: 0 })
+      } else {
+        this.known.set(peer.peerId, { peerId: peerIdFromString(peer.peerId), address: peer.address, failures: 0, nextAttemptAtMs: 0 })
+      }
     }
   }
 
@@ -141,9 +158,57 @@ export class PeerDialer {
     }
   }
 
+  /**
+   * Dials a peer known by address only, unless it is connected under the id learned there. Its
+   * own addresses are skipped: one list for the whole fleet names this node too.
+   */
+  private dialAddressIfWanted (peer: AddressPeer): void {
+    if (peer.isSelf) return
+    if (peer.peerId !== undefined && this.isConnected(peer.peerId)) return
+    const key = `address:${peer.address.toString()}`
+    if (this.dialling.has(key) || this.dialling.size >= this.profile.discoveryDialConcurrency) return
+    if (performance.now() < peer.nextAttemptAtMs) return
+    if (this.isOwnAddress(peer.address.toString())) {
+      peer.isSelf = true
+      return
+    }
+    void this.dialAddress(peer, key)
+  }
+
+  private isOwnAddress (address: string): boolean {
+    const own = this.libp2p.peerId.toString()
+    return this.libp2p.getMultiaddrs().some(candidate => candidate.toString().replace(`/p2p/${own}`, '') === address)
+  }
+
+  private async dialAddress (peer: AddressPeer, key: string): Promise<void> {
+    const signal = this.controller?.signal
+    if (signal === undefined) return
+    this.dialling.add(key)
+    try {
+      const connection = await this.libp2p.dial(peer.address, { signal })
+      if (connection.remotePeer.equals(this.libp2p.peerId)) {
+        // This node answered at an address it does not list as its own (a NAT, a second name).
+        peer.isSelf = true
+        await connection.close()
+        return
+      }
+      peer.peerId = connection.remotePeer
+      peer.failures = 0
+      peer.nextAttemptAtMs = 0
+    } catch {
+      // As for any static peer: down, not yet booted, or without the token; back-off bounds the cost.
+      peer.failures += 1
+      peer.nextAttemptAtMs = performance.now() +
+        redialDelayMs(peer.failures, this.profile.redialBackoffInitialMs, this.profile.redialBackoffMaxMs)
+    } finally {
+      this.dialling.delete(key)
+    }
+  }
+
   /** One pass: static peers first (always wanted), then known peers up to the target. */
   private reconcile (): void {
     if (this.controller === undefined) return
+    for (const peer of this.byAddress) this.dialAddressIfWanted(peer)
     const ordered = [...this.known.values()]
       .sort((a, b) => Number(this.isPinned(b)) - Number(this.isPinned(a)) || a.nextAttemptAtMs - b.nextAttemptAtMs)
     for (const peer of ordered) {

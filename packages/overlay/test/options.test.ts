@@ -26,7 +26,8 @@ async function refusal (options: Partial<OverlayOptions>): Promise<OverlayError>
 describe('createOverlay option validation', () => {
   it.each<[string, Partial<OverlayOptions>, RegExp]>([
     ['a bad multiaddr in peers[2]', { peers: [goodPeer, goodPeer, '/ip4/300.1.1.1/tcp/1/p2p/x'] }, /peers\[2\]/],
-    ['a static peer without a peer id', { peers: ['/ip4/127.0.0.1/tcp/4001'] }, /peers\[0\].*\/p2p\//],
+    ['a static peer that is no address', { peers: ['node 1:4001'] }, /peers\[0\]: "node 1:4001" is not a peer address: write an address such as 192\.168\.1\.10/],
+    ['a static peer address with a bad port', { peers: ['127.0.0.2:0'] }, /peers\[0\]: "127\.0\.0\.2:0" is not a peer address/],
     ['a static peer with a bad peer id', { peers: ['/ip4/127.0.0.1/tcp/4001/p2p/QmNotAPeerId'] }, /peers\[0\]/],
     ['a static peer without TCP', { peers: [`/ip4/127.0.0.1/udp/4001/p2p/${otherPeer}`] }, /peers\[0\].*tcp/],
     ['this node as its own static peer', { peers: [`/ip4/127.0.0.1/tcp/1/p2p/${identity.publicKey.toString()}`] }, /peers\[0\].*itself/],

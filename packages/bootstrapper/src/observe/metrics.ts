@@ -80,9 +80,19 @@ export class ObserveMetrics {
   }
 
   private defineAgent (): void {
-    this.gauge('p2pb_node_info', 'This node: its id and cluster id as labels; always 1.', ['node_id', 'cluster_id'], (gauge, { status }) => {
-      gauge.set({ node_id: status.nodeId, cluster_id: status.clusterId }, 1)
-    })
+    // One series per agent, so names cost no cardinality here; per-member series carry none.
+    this.gauge('p2pb_node_info', 'This node: its id, cluster id, host name, k3s node name and cluster name as labels; always 1.',
+      ['node_id', 'cluster_id', 'hostname', 'node_name', 'cluster_name'], (gauge, { status }) => {
+        // A name can arrive later (the cluster name with the plan): drop the old series first.
+        gauge.reset()
+        gauge.set({
+          node_id: status.nodeId,
+          cluster_id: status.clusterId,
+          hostname: status.hostname ?? '',
+          node_name: status.nodeName ?? '',
+          cluster_name: status.clusterName ?? ''
+        }, 1)
+      })
     this.gauge('p2pb_members', 'Members this node knows, by SWIM state (this node itself is state "self").', ['state'], (gauge, { status }) => {
       for (const state of MEMBER_STATES) gauge.set({ state }, status.members.filter(member => member.state === state).length)
     })

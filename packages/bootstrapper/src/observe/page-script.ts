@@ -66,6 +66,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
         phase: phase === null ? 'unknown' : known(PHASES, phase),
         state: member ? known(STATES, member.state) : 'unknown',
         address: member && typeof member.address === 'string' ? member.address : null,
+        nodeName: member && typeof member.nodeName === 'string' ? member.nodeName : null,
+        hostname: member && typeof member.hostname === 'string' ? member.hostname : null,
         connected: member ? member.connected === true : false,
         lastSeenAgoMs: member ? member.lastSeenAgoMs : null,
         waits: id === status.nodeId ? String(status.waitingFor) : (phase === null ? 'nothing published yet' : (WAITS[known(PHASES, phase)] || 'unknown'))
@@ -132,6 +134,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       'state: ' + node.state + (node.connected && !node.self ? ', connected to this node' : ''),
       'phase: ' + node.phase,
       'waiting for: ' + node.waits,
+      'k3s node: ' + (node.nodeName || 'unknown') + ', host: ' + (node.hostname || 'unknown'),
       'address: ' + (node.address || 'unknown')
     ].join('\n')));
     if (node.self) group.append(svg('circle', { r: NODE_R + 8, class: 'self-ring' }));
@@ -140,7 +143,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       group.append(svg('path', { d: 'M -14 -30 L -14 -42 L -7 -36 L 0 -46 L 7 -36 L 14 -42 L 14 -30 Z', class: 'crown', 'data-marker': 'init' }));
     }
     group.append(svg('text', { y: 5, class: 'glyph-label' }, node.role === 'control-plane' ? 'CP' : (node.role === 'worker' ? 'W' : (node.role === 'retired' ? 'R' : '?'))));
-    group.append(svg('text', { y: NODE_R + 20, class: 'name' }, shortId(node.id) + (node.self ? ' (this node)' : '')));
+    // The k3s node name when known: what kubectl get nodes lists, so the two can be matched.
+    group.append(svg('text', { y: NODE_R + 20, class: 'name' }, (node.nodeName || shortId(node.id)) + (node.self ? ' (this node)' : '')));
     var badge = svg('g', { class: 'badge', transform: 'translate(0 ' + (NODE_R + 36) + ')' });
     badge.append(svg('rect', { x: -44, y: -11, width: 88, height: 18, rx: 9 }));
     badge.append(svg('text', { y: 3, class: 'phase-text' }, node.phase));
@@ -187,7 +191,9 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     var alive = status.members.filter(function (member) { return member.state === 'self' || member.state === 'alive'; }).length;
     var values = {
       'sum-node': status.nodeId,
+      'sum-names': typeof status.nodeName === 'string' ? 'k3s node ' + status.nodeName + ', host ' + String(status.hostname) : 'unknown',
       'sum-cluster': status.clusterId,
+      'sum-cluster-name': typeof status.clusterName === 'string' ? status.clusterName : '\u2014',
       'sum-phase': status.phase,
       'sum-waiting': status.waitingFor,
       'sum-role': describePart(status),
@@ -197,7 +203,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       'sum-members': alive + ' alive of ' + status.members.length + ' known' + (status.expect === null ? '' : ', ' + status.expect + ' expected'),
       'sum-connections': String(status.connections),
       'sum-ledger': String(status.ledgerEntries) + ' entries',
-      'sum-updated': new Date(status.reportedAtMs).toLocaleTimeString()
+      'sum-updated': isoTime(status.reportedAtMs)
     };
     Object.keys(values).forEach(function (id) { byId(id).textContent = values[id]; });
     var rows = nodes.map(function (node) {
@@ -207,6 +213,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       name.title = node.id;
       row.append(
         name,
+        html('td', node.nodeName || '\u2014'),
+        html('td', node.hostname || '\u2014'),
         html('td', node.role + (node.init ? ' (init)' : '') + (node.leaving ? ' (leaving)' : '')),
         html('td', node.state),
         html('td', node.phase),
@@ -219,6 +227,12 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     });
     byId('members').replaceChildren.apply(byId('members'), rows);
     drawEpochs(status);
+  }
+
+  /** ISO 8601 in UTC to the second (2026-12-07T20:22:24Z): 24-hour, and read the same everywhere. */
+  function isoTime (ms) {
+    var date = new Date(ms);
+    return isNaN(date.getTime()) ? '\u2014' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
   function seconds (ms) {
@@ -246,7 +260,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       proposer.title = String(record.proposer);
       row.append(
         html('td', String(record.epoch)),
-        html('td', new Date(Number(record.decidedAtMs)).toLocaleString()),
+        html('td', isoTime(Number(record.decidedAtMs))),
         proposer,
         html('td', String(Array.isArray(record.voters) ? record.voters.length : 0)),
         html('td', ids(record.controlPlanes)),

@@ -90,7 +90,9 @@ const PAGE_HTML = `<!doctype html>
 <p id="problem" role="alert" hidden></p>
 <dl class="summary">
   <dt>this node</dt><dd id="sum-node">…</dd>
+  <dt>names</dt><dd id="sum-names">…</dd>
   <dt>cluster</dt><dd id="sum-cluster">…</dd>
+  <dt>cluster name</dt><dd id="sum-cluster-name">…</dd>
   <dt>phase</dt><dd id="sum-phase">…</dd>
   <dt>waiting for</dt><dd id="sum-waiting">…</dd>
   <dt>role</dt><dd id="sum-role">…</dd>
@@ -110,7 +112,7 @@ const PAGE_HTML = `<!doctype html>
 </div>
 <h2>Members</h2>
 <table>
-<thead><tr><th>node</th><th>role</th><th>state</th><th>phase</th><th>waits for</th><th>connected</th><th>address</th><th>last heard</th></tr></thead>
+<thead><tr><th>node</th><th>k3s node</th><th>host</th><th>role</th><th>state</th><th>phase</th><th>waits for</th><th>connected</th><th>address</th><th>last heard</th></tr></thead>
 <tbody id="members"></tbody>
 </table>
 <h2>Epochs</h2>
@@ -118,7 +120,7 @@ const PAGE_HTML = `<!doctype html>
 changes roles (grow, replace a dead control plane, hand over or retire a node that left), proposed
 by the lowest live control plane and voted by the previous epoch's control planes.</p>
 <table>
-<thead><tr><th>epoch</th><th>committed</th><th>proposer</th><th>votes</th><th>control planes</th><th>replaced</th><th>retired</th><th>why</th></tr></thead>
+<thead><tr><th>epoch</th><th>committed (UTC)</th><th>proposer</th><th>votes</th><th>control planes</th><th>replaced</th><th>retired</th><th>why</th></tr></thead>
 <tbody id="epochs"></tbody>
 </table>
 <script>${PAGE_SCRIPT}</script>

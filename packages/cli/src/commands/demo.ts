@@ -121,7 +121,12 @@ function startNode (node: DemoNode, all: readonly DemoNode[], token: string, rep
     '--listen', node.address.replace(/\/p2p\/.*$/, ''), ...peers,
     '--node-ip', node.ip,
     '--no-mdns', '--no-dht', '--profile', 'test'
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token } })
+  ], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // An empty config: without one, `run` reads this machine's /etc/p2p-bootstrap/config.yaml when
+    // it exists, and its token and settings would win over the demo's.
+    env: { ...process.env, P2PB_TOKEN: token, P2PB_CONFIG_FILE: '/dev/null' }
+  })
   let pending = ''
   child.stdout?.setEncoding('utf8').on('data', (text: string) => {
     pending += text

@@ -1,4 +1,5 @@
 import type { CommandModule } from './command.js'
+import { configCommand } from './config.js'
 import { demoCommand } from './demo.js'
 import { kubeconfigCommand } from './kubeconfig.js'
 import { leaveCommand } from './leave.js'
@@ -11,6 +12,7 @@ export const commandModules: readonly CommandModule[] = [
   runCommand,
   statusCommand,
   leaveCommand,
+  configCommand,
   tokenCommand,
   kubeconfigCommand,
   demoCommand

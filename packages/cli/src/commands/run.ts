@@ -2,13 +2,16 @@ import { createBootstrapper } from '@p2p-bootstrap/bootstrapper'
 import type { Bootstrapper } from '@p2p-bootstrap/bootstrapper'
 import { Option } from 'commander'
 import type { Command } from 'commander'
+import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/default-path.js'
 import { loadConfigFile, resolveRunSettings } from '../config/index.js'
+import { checkTokenAndShape } from '../config/token-source.js'
 import type { RunFlags, RunSettings } from '../config/index.js'
 import { CliError } from '../errors.js'
-import { chooseLogFormat, createRunLogger, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
+import { chooseLogFormat, createRunLogger, LOG_FORMATS, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
+import { noDiscoveryProblem } from '../run/discovery.js'
 import { ProgressReporter } from '../run/progress.js'
 import { timerScheduler } from '../run/wait-reminder.js'
-import type { LogLevel } from '../run/log.js'
+import type { LogFormat, LogLevel } from '../run/log.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 /** How long at most `--once` waits, after its own output, for the rest of the plan's nodes to hold the plan. */
@@ -34,12 +37,12 @@ export const runCommand: CommandModule = {
   register (program, context) {
     program.command('run')
       .description('join the overlay, agree on the cluster plan, write this node\'s output, keep serving')
-      .option('--config <file>', 'YAML config file (native, or a Kairos cloud-config with p2p: and kubevip: blocks)')
+      .option('--config <file>', `YAML config file (native, or a Kairos cloud-config with p2p: and kubevip: blocks); default ${CONFIG_FILE_DEFAULT} when it exists, or ${CONFIG_FILE_ENV}`)
       .option('--token <token>', 'the network token; \'-\' reads it from standard input (also P2PB_TOKEN)')
       .option('--state-dir <dir>', 'identity, votes and ledger (default /var/lib/p2p-bootstrap)')
       .option('--root <dir>', 'write output under this directory (default /)')
       .option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/4001)', collect)
-      .option('--peer <multiaddr>', 'static peer /ip4/…/tcp/…/p2p/<id>, repeatable', collect)
+      .option('--peer <address>', 'static peer: 192.168.1.10 (port 4001), host:port, or a multiaddr; no peer id needed; repeatable', collect)
       .option('--expect <n>', 'nodes expected at first boot (quorum is a majority of it)')
       .option('--control-planes <m>', 'control-plane nodes: 1, 3, 5 or 7')
       .option('--vip <ip>', 'kube-vip virtual IP')
@@ -54,28 +57,32 @@ export const runCommand: CommandModule = {
       .option('--no-dht', 'do not use the private DHT rendezvous')
       .option('--dry-run', 'render and write output only; start nothing')
       .option('--once', 'exit 0 once the plan is committed and applied')
-      .option('--json', 'log one JSON object per line, each with an `event` field (the default when stdout is not a terminal)')
+      .addOption(new Option('--log-format <format>', 'text: one readable line per record (the default, on a terminal or not); json: one JSON object per line, each with an `event` field').choices(LOG_FORMATS))
+      .option('--json', 'the same as --log-format json')
       .addOption(new Option('--log-level <level>', `least severe records logged (default info; also ${LOG_LEVEL_ENV})`).choices(LOG_LEVELS))
-      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean, logLevel?: string }) => {
-        const { logLevel, ...runFlags } = flags
+      .action(async (flags: RunFlags & { mdns: boolean, dht: boolean, logLevel?: string, logFormat?: string }) => {
+        const { logLevel, logFormat, ...runFlags } = flags
         // commander sets --no-x flags to true by default; only an explicit --no-x may override the file.
         const explicit: RunFlags = { ...runFlags }
         if (flags.mdns) delete explicit.mdns
         if (flags.dht) delete explicit.dht
-        await run(explicit, resolveLogLevel(logLevel, process.env), context)
+        const format = chooseLogFormat({ json: flags.json === true, ...(logFormat === undefined ? {} : { logFormat }) }, context.io.stdoutIsTty === true, process.env)
+        await run(explicit, resolveLogLevel(logLevel, process.env), format, context)
       })
   }
 }
 
-async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext): Promise<void> {
-  const file = flags.config === undefined ? undefined : await loadConfigFile(flags.config)
+async function run (flags: RunFlags, logLevel: LogLevel, logFormat: { format: LogFormat, colour: boolean }, { io }: CommandContext): Promise<void> {
+  const configPath = await configFilePath(flags.config, process.env)
+  const file = configPath === undefined ? undefined : await loadConfigFile(configPath)
   let settings: RunSettings = resolveRunSettings(flags, file, process.env)
   if (settings.tokenFromStdin) {
     settings = { ...settings, options: { ...settings.options, token: (await io.readIn()).trim() } }
   }
+  checkTokenAndShape(settings, flags)
   const bootstrapper = createBootstrapper(settings.options)
   const log = createRunLogger({
-    ...chooseLogFormat(settings.json, io.stdoutIsTty === true, process.env),
+    ...logFormat,
     level: logLevel,
     nowMs: io.nowMs,
     writeOut: io.writeOut,
@@ -83,6 +90,7 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
   })
   const reporter = new ProgressReporter(bootstrapper, log, { nowMs: io.nowMs, scheduler: timerScheduler })
   reporter.attach()
+  for (const warning of file?.warnings ?? []) reporter.emit({ event: 'config:warning', source: file?.source, message: warning }, `warning: ${warning}`, 'warn')
   const shutdown = io.shutdownSignal()
   const fatal = new Promise<never>((resolve, reject) => {
     bootstrapper.addEventListener('error', (event) => { if (event.detail.fatal) reject(event.detail) })
@@ -98,6 +106,8 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
     const { nodeId, options } = bootstrapper
     reporter.emit({ event: 'start', nodeId, clusterId: options.keys.clusterId, addresses: bootstrapper.addresses() },
       `node ${nodeId} of cluster ${options.keys.clusterId}, listening on ${bootstrapper.addresses().join(' ')}`)
+    const noDiscovery = noDiscoveryProblem(bootstrapper.options)
+    if (noDiscovery !== undefined) reporter.emit({ event: 'discovery:none' }, noDiscovery, 'error')
     const observed = bootstrapper.observeAddress()
     if (observed !== null) {
       reporter.emit({ event: 'observe', address: observed }, `metrics at http://${observed}/metrics, status page at http://${observed}/`)
@@ -127,6 +137,11 @@ async function run (flags: RunFlags, logLevel: LogLevel, { io }: CommandContext)
     await stopWithin(bootstrapper, STOP_BOUND_MS, () => {
       log.warn({ event: 'stop-slow', boundMs: STOP_BOUND_MS }, `stopping took over ${STOP_BOUND_MS / 1000} s; leaving the rest to the process exit`)
     })
+    if (shutdown.aborted) {
+      // A stop by a signal says so: a silent end in the journal reads like a crash.
+      const reason = shutdown.reason instanceof Error ? shutdown.reason.message : 'stopped by a signal'
+      reporter.finish({ event: 'stopped', reason }, `${reason}; the state dir is kept and the next start carries on from it`)
+    }
     reporter.stop()
   }
 }

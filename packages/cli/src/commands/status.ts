@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { DEFAULT_STATE_DIR, STATUS_SOCKET_NAME, fetchStatus } from '@p2p-bootstrap/bootstrapper'
+import { withJsonErrors } from '../json-error.js'
 import { formatStatus } from '../run/status-view.js'
 import type { CommandContext, CommandModule } from './command.js'
 
@@ -21,6 +22,8 @@ export const statusCommand: CommandModule = {
 }
 
 async function showStatus (flags: StatusFlags, { io }: CommandContext): Promise<void> {
-  const report = await fetchStatus(join(flags.stateDir, STATUS_SOCKET_NAME), { signal: AbortSignal.any([io.shutdownSignal(), AbortSignal.timeout(10_000)]) })
-  io.writeOut(flags.json === true ? `${JSON.stringify(report)}\n` : formatStatus(report))
+  await withJsonErrors(flags.json === true, io, async () => {
+    const report = await fetchStatus(join(flags.stateDir, STATUS_SOCKET_NAME), { signal: AbortSignal.any([io.shutdownSignal(), AbortSignal.timeout(10_000)]) })
+    io.writeOut(flags.json === true ? `${JSON.stringify(report)}\n` : formatStatus(report))
+  })
 }

@@ -2,6 +2,7 @@ import { formatToken, generateToken, parseToken, TokenError } from '@p2p-bootstr
 import { InvalidArgumentError } from 'commander'
 import type { Command } from 'commander'
 import { CliError } from '../errors.js'
+import { withJsonErrors } from '../json-error.js'
 import { formatTokenView, tokenView } from '../token-view.js'
 import type { CommandContext, CommandModule } from './command.js'
 
@@ -48,6 +49,11 @@ function registerGenerate (token: Command, { io }: CommandContext): void {
         throw err
       }
       io.writeOut(`${text}\n`)
+      if (flags.expect === undefined) {
+        // On stderr, so `token generate | …` still carries the token alone.
+        io.writeErr('p2p-bootstrap: note: this token sets no --expect, so the first boot is best effort: two groups of machines that ' +
+          'cannot see each other for a few seconds may each form a cluster; pass --expect N (the machines at first boot) for one cluster, never two\n')
+      }
     })
 }
 
@@ -57,9 +63,11 @@ function registerInspect (token: Command, { io }: CommandContext): void {
     .argument('<token>', `the token text, or '${STDIN_TOKEN}' to read it from standard input`)
     .option('--json', 'print one JSON object: version, clusterId, name, expect, controlPlanes, vip, created, origin')
     .action(async (tokenText: string, flags: InspectFlags) => {
-      const text = tokenText === STDIN_TOKEN ? await io.readIn() : tokenText
-      const view = tokenView(parseToken(text))
-      io.writeOut(flags.json === true ? `${JSON.stringify(view)}\n` : formatTokenView(view))
+      await withJsonErrors(flags.json === true, io, async () => {
+        const text = tokenText === STDIN_TOKEN ? await io.readIn() : tokenText
+        const view = tokenView(parseToken(text))
+        io.writeOut(flags.json === true ? `${JSON.stringify(view)}\n` : formatTokenView(view))
+      })
     })
 }
 

@@ -23,14 +23,18 @@
  * `enable` is Kairos' deprecated spelling of `enabled`; both at once is an error, as in Kairos.
  * Booleans also take the YAML 1.1 words Kairos takes (yes, no, on, off).
  *
- * Accepted and ignored (EdgeVPN or Kairos features p2p-bootstrap does without): p2p.dns,
- * p2p.vpn (create, use, env), p2p.loglevel, p2p.dynamic_roles, p2p.hybrid, every other
- * kubevip key (manifest_url, static_pod, version, args and kube-vip's own settings), and
- * kubevip.image (Kairos reads it differently; set the native kube-vip.image instead), and every
- * other key of the k3s and k3s-agent blocks (env, replace_args, replace_env, embedded_registry,
- * …). k3s.enabled and k3s-agent.enabled are ignored too, even when false: the committed plan, not
- * the file, decides whether this node runs k3s (a server) or k3s-agent (a worker).
- * p2p.auto.ha.external_db is refused when HA is on: p2p-bootstrap runs k3s with embedded etcd.
+ * An empty text (`role: ""`, `network_token: ""`, `network_id: ""`) is not set, as in Kairos.
+ *
+ * Accepted and not acted on, each with a warning naming the key and what to provide instead
+ * (kairos-warnings.ts), when it asks for something: p2p.vpn.create and p2p.vpn.use (EdgeVPN's
+ * data plane: k3s then needs direct reachability), p2p.vpn.env, p2p.dns, p2p.loglevel,
+ * p2p.dynamic_roles, p2p.hybrid, every other kubevip key (manifest_url, static_pod, version,
+ * args, image: set the native kube-vip.image instead), and every other key of the k3s and
+ * k3s-agent blocks (env, replace_args, replace_env, embedded_registry, …). k3s.enabled and
+ * k3s-agent.enabled are not read, even when false: the committed plan, not the file, decides
+ * whether this node runs k3s (a server) or k3s-agent (a worker). p2p.ha, which Kairos' parser
+ * ignores, is ignored too. p2p.auto.ha.external_db is refused when HA is on: p2p-bootstrap runs
+ * k3s with embedded etcd.
  * Unknown keys inside p2p, p2p.auto and p2p.auto.ha are errors (they are most likely typos).
  *
  * A cloud-config may also carry the native keys (kube-vip, apply, admin-keys, node.subnet, …; see
@@ -46,7 +50,7 @@ import {
   controlPlanesRule, interfaceRule, ipAddressRule, kairosArgRule, kairosRoleRule, listOr,
   masterNodesRule, minimumNodesRule, networkIdRule, tokenTextRule
 } from './rules.js'
-import { choice, kairosFlag, list, text, wholeNumber } from './schema-kit.js'
+import { choice, emptyIsUnset, kairosFlag, list, text, wholeNumber } from './schema-kit.js'
 import { formatPath, setting } from './settings.js'
 import type { Setting, Settings } from './settings.js'
 import type { KeyPath } from './yaml-source.js'
@@ -55,9 +59,9 @@ const enableKeys = { enable: kairosFlag().optional(), enabled: kairosFlag().opti
 const ignored = z.unknown().optional()
 
 const p2pSchema = z.strictObject({
-  network_token: text(tokenTextRule).optional(),
-  network_id: text(networkIdRule).optional(),
-  role: choice(kairosRoleRule).optional(),
+  network_token: emptyIsUnset(text(tokenTextRule)),
+  network_id: emptyIsUnset(text(networkIdRule)),
+  role: emptyIsUnset(choice(kairosRoleRule)),
   minimum_nodes: wholeNumber(minimumNodesRule).optional(),
   disable_dht: kairosFlag().optional(),
   auto: z.strictObject({
@@ -68,6 +72,8 @@ const p2pSchema = z.strictObject({
       external_db: ignored
     }).optional()
   }).optional(),
+  // Shown in Kairos' installation docs, ignored by Kairos' parser: ignored here too, with a warning.
+  ha: ignored,
   dns: ignored,
   vpn: ignored,
   loglevel: ignored,

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { kairosDocumentSchema, kairosSettings } from './kairos.js'
+import { kairosWarnings } from './kairos-warnings.js'
 import type { Fail } from './kairos.js'
 import { CONFIG_FILE_BYTES_MAX } from './limits.js'
 import { nativeDocumentSchema, nativeSettings } from './native.js'
@@ -47,10 +48,18 @@ function readKairos (data: object, source: string, yaml: YamlSource, fail: Fail)
   if (!parsed.success) throw firstProblem(parsed.error.issues, kairosDocumentSchema, yaml, fail, '')
   const native = nativeSettings(parsed.data)
   const kairos = kairosSettings(parsed.data, fail)
+  const found: Array<{ line: number, text: string }> = []
+  kairosWarnings(parsed.data, (path, message) => {
+    const line = yaml.lineOf(path)
+    found.push({ line, text: `config ${source} line ${line}: ${formatPath(path)} ${message}` })
+  })
+  // In file order, like the errors (stable: keys on one line keep the order they were found in).
+  const warnings = found.sort((a, b) => a.line - b.line).map(warning => warning.text)
   if (kairos.vipOff !== undefined && native.vip !== undefined) {
     throw fail(native.vip.path, `is set but ${formatPath(kairos.vipOff)} (line ${yaml.lineOf(kairos.vipOff)}) is false, which turns the VIP off: remove one of them`)
   }
-  return fileConfigOf(mergeSpellings(native, kairos.settings, yaml, fail), source)
+  const file = fileConfigOf(mergeSpellings(native, kairos.settings, yaml, fail), source)
+  return warnings.length === 0 ? file : { ...file, warnings }
 }
 
 /** A file may use both spellings only where they agree; a conflict names both keys. */

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX } from '@p2p-bootstrap/core'
 import { isPinnedImage } from '@p2p-bootstrap/k3s'
+import { STATIC_PEER_FORMS, staticPeerMultiaddr } from '@p2p-bootstrap/overlay'
 import {
   COMMAND_ARGUMENT_CHARS_MAX, COMMAND_TIMEOUT_SECONDS_MAX, FAILOVER_DELAY_SECONDS_MAX, FAILOVER_DELAY_SECONDS_MIN,
   INTERFACE_CHARS_MAX, MULTIADDR_CHARS_MAX, PATH_CHARS_MAX, TOKEN_TEXT_CHARS_MAX
@@ -168,9 +169,14 @@ export const listenRule: Rule<string> = {
   accepts: (value) => value.length <= MULTIADDR_CHARS_MAX && multiaddrPattern.test(value)
 }
 
+/** A static peer by address (the peer id is learned in the handshake) or by multiaddr. */
 export const peerRule: Rule<string> = {
-  wants: 'a multiaddr ending in /p2p/<peer id>, such as /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW…',
-  accepts: (value) => value.length <= MULTIADDR_CHARS_MAX && multiaddrPattern.test(value) && /\/p2p\/[^/]+$/.test(value)
+  wants: STATIC_PEER_FORMS,
+  accepts: (value) => {
+    if (value.length > MULTIADDR_CHARS_MAX) return false
+    const address = staticPeerMultiaddr(value)
+    return address !== undefined && multiaddrPattern.test(address)
+  }
 }
 
 const listenAddressPattern = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/

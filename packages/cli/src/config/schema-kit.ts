@@ -45,6 +45,20 @@ const goYamlBooleans: Readonly<Record<string, boolean>> = {
   yes: true, on: true, true: true, y: true, no: false, off: false, false: false, n: false
 }
 
+/** Whether a raw value is a Kairos "true" (true, or yes/on/true/y in any case), for keys read only to warn. */
+export function isKairosTrue (value: unknown): boolean {
+  if (typeof value === 'boolean') return value
+  return typeof value === 'string' && goYamlBooleans[value.toLowerCase()] === true
+}
+
+/**
+ * Kairos' reading of an empty text: not set. Its reference configuration writes `role: ""` and its
+ * examples `network_token: ""`, and Kairos' parser treats both as absent.
+ */
+export function emptyIsUnset<T> (schema: z.ZodType<T, unknown>): z.ZodPreprocess<z.ZodOptional<z.ZodType<T, unknown>>, unknown> {
+  return z.preprocess((value) => value === '' ? undefined : value, schema.optional())
+}
+
 /** A Kairos boolean: true/false, or the YAML 1.1 words Kairos also takes (yes, no, on, off). */
 export function kairosFlag (): z.ZodType<boolean, unknown> {
   return leaf(flagRule, (value) => {

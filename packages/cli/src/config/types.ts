@@ -44,6 +44,12 @@ export interface RunFlags {
 export interface FileConfig extends Omit<Partial<BootstrapperOptions>, 'token' | 'dryRun' | 'statusSocket' | 'apply'> {
   /** The path (or name) it was read from, for messages. */
   source: string
+  /**
+   * Accepted, but worth a line to the operator: a key Kairos itself ignores, or a feature this
+   * file asks for that p2p-bootstrap does not provide. `run` logs each at start; `config check`
+   * prints them. Absent when there is none.
+   */
+  warnings?: readonly string[]
   /** Token text; parsed by the bootstrapper, not here. */
   token?: string
   /** The commands and their timeout; an installer callback cannot come from a file. */

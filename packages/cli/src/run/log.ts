@@ -44,13 +44,26 @@ export function resolveLogLevel (flag: string | undefined, env: Readonly<Record<
   throw new CliError('CLI_USAGE', `${from} is not a log level: use one of ${LOG_LEVELS.join(', ')}`)
 }
 
+/** What `--log-format` accepts: `text` for people (the human form), `json` for programs. */
+export const LOG_FORMATS = ['text', 'json'] as const
+
 /**
- * JSON lines unless a person is watching: `--json`, or standard output that is not a terminal (a
- * pipe, a file, journald), gives JSON; a terminal gets the human form, in colour unless NO_COLOR is set.
+ * Text unless JSON is asked for (`--log-format json`, or `--json`), whether or not standard output
+ * is a terminal. Why text for a pipe or journald too: the reader of `journalctl -u p2p-bootstrap`
+ * is a person, and journald adds its own time, host and unit to every line; programs that parse
+ * the log ask for JSON by name, so the format never changes with where standard output points.
+ * Colour only on a terminal, unless NO_COLOR is set.
  */
-export function chooseLogFormat (json: boolean, stdoutIsTty: boolean, env: Readonly<Record<string, string | undefined>>): { format: LogFormat, colour: boolean } {
-  if (json || !stdoutIsTty) return { format: 'json', colour: false }
-  return { format: 'human', colour: env.NO_COLOR === undefined || env.NO_COLOR === '' }
+export function chooseLogFormat (
+  flags: { readonly json: boolean, readonly logFormat?: string },
+  stdoutIsTty: boolean,
+  env: Readonly<Record<string, string | undefined>>
+): { format: LogFormat, colour: boolean } {
+  if (flags.json && flags.logFormat === 'text') {
+    throw new CliError('CLI_USAGE', '--json and --log-format text contradict each other: --json is short for --log-format json; give one')
+  }
+  if (flags.json || flags.logFormat === 'json') return { format: 'json', colour: false }
+  return { format: 'human', colour: stdoutIsTty && (env.NO_COLOR === undefined || env.NO_COLOR === '') }
 }
 
 /**

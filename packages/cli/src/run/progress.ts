@@ -143,7 +143,9 @@ export class ProgressReporter {
    */
   private epoch (record: EpochRecord): void {
     // The notes say whom this epoch replaced or retired; the record's lists hold every epoch's.
-    const why = record.notes.length > 0 ? record.notes.join('; ') : record.epoch === 1 ? 'the bootstrap plan' : 'no notes'
+    // A note may open with its own "epoch N:"; the line already says which epoch it is.
+    const notes = record.notes.map(note => note.replace(new RegExp(`^epoch ${record.epoch}: `), ''))
+    const why = notes.length > 0 ? notes.join('; ') : record.epoch === 1 ? 'the bootstrap plan' : 'no notes'
     const words = `epoch ${record.epoch} committed: ${why} (proposed by ${shortId(record.proposer)}, ${record.voters.length} vote${record.voters.length === 1 ? '' : 's'}; ` +
       `control planes ${record.controlPlanes.map(shortId).join(', ')})`
     this.emit({ event: 'epoch', ...record }, words)
@@ -195,7 +197,9 @@ export class ProgressReporter {
     const sinceMs = this.clock.nowMs()
     const level: LogLevel = phase === this.lastPhase ? 'debug' : 'info'
     this.lastPhase = phase
-    const words = phase === 'voting' ? `voting${ballot === null ? '' : ` (ballot ${ballot})`}: ${waitingFor}` : `${phase}: ${waitingFor}`
+    // "nothing: k3s is Ready here" reads as a wait for nothing after the phase: say only the news.
+    const news = waitingFor.replace(/^nothing: /, '')
+    const words = phase === 'voting' ? `voting${ballot === null ? '' : ` (ballot ${ballot})`}: ${news}` : `${phase}: ${news}`
     this.emit({ event: 'phase', phase, waitingFor, ballot, waitingSinceMs: sinceMs }, words, level)
     if (phase !== 'ready' && isWaiting(waitingFor)) this.phaseWait.begin({ phase, waitingFor, sinceMs })
     else this.phaseWait.end()
@@ -215,7 +219,12 @@ export class ProgressReporter {
     const alive = status.members.filter(member => member.state === 'alive' || member.state === 'self').length
     if (alive === this.lastFound) return
     this.lastFound = alive
-    const of = status.expect === null ? '' : `/${status.expect}`
-    this.emit({ event: 'peers', found: alive, expect: status.expect }, `found ${alive}${of} nodes (this one included)`)
+    // "found 4/3" reads as an error: past the first boot's count, say the two numbers apart.
+    const words = status.expect === null
+      ? `found ${alive} nodes (this one included)`
+      : alive <= status.expect
+        ? `found ${alive}/${status.expect} nodes (this one included)`
+        : `found ${alive} nodes (this one included; ${status.expect} expected at first boot)`
+    this.emit({ event: 'peers', found: alive, expect: status.expect }, words)
   }
 }

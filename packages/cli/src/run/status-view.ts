@@ -11,6 +11,11 @@ function ago (ms: number | null): string {
   return `${Math.round(ms / 3_600_000)} h ago`
 }
 
+/** A host name as a peer published it, made safe for a terminal: control characters become '?'. */
+function printable (text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}
+
 function table (header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map(row => row[column]?.length ?? 0)))
   const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()
@@ -74,19 +79,24 @@ function historyLines (report: StatusReport): string[] {
 export function formatStatus (report: StatusReport): string {
   const rows = report.members.map(member => [
     member.state === 'self' ? `${shortId(member.nodeId)} (this)` : shortId(member.nodeId),
+    member.nodeName ?? '-',
+    member.hostname === undefined || member.hostname === null ? '-' : printable(member.hostname),
     member.address ?? '-',
     member.state,
     roleWords(member),
     member.phase ?? '-',
     member.state === 'self' ? '-' : ago(member.lastSeenAgoMs)
   ])
+  const clusterName = report.clusterName ?? report.plan?.name ?? null
+  const names = report.nodeName === undefined ? '' : ` (k3s node ${report.nodeName}, host ${printable(report.hostname ?? '-')})`
   const lines = [
-    `node ${report.nodeId}`,
-    `cluster ${report.clusterId}${report.plan?.name === undefined ? '' : ` (${report.plan.name})`}: ${report.phase}`,
+    `node ${report.nodeId}${names}`,
+    `cluster ${report.clusterId}${clusterName === null ? '' : ` (${clusterName})`}: ${report.phase}`,
     `waiting for: ${report.waitingFor}`,
     ...leaveLines(report),
     '',
-    table(['node', 'address', 'state', 'role', 'phase', 'last seen'], rows),
+    // The k3s node name is what `kubectl get nodes` lists; the host name is what the machine calls itself.
+    table(['node', 'k3s node', 'host', 'address', 'state', 'role', 'phase', 'last seen'], rows),
     ''
   ]
   if (report.plan === null) {

@@ -67,8 +67,12 @@ export function importKairosDocument (document: Record<string, unknown>): Networ
   const parsed = edgevpnSchema.safeParse(document)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    const field = issue !== undefined && issue.path.length > 0 ? issue.path.join('.') : 'a field'
-    throw new TokenError('TOKEN_KAIROS', `Kairos/EdgeVPN token lacks ${field} (${issue?.message ?? 'invalid'}); it needs otp.dht.key, otp.crypto.key, room, rendezvous and mdns: regenerate it with 'edgevpn -g -b'`)
+    const path = issue?.path ?? []
+    const field = path.length > 0 ? path.join('.') : 'a field'
+    // Our own words, never the schema library's: say whether the field is missing, empty or the wrong kind.
+    const value = path.reduce<unknown>((at, key) => typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined, document)
+    const problem = value === undefined || value === null ? `lacks ${field}` : value === '' ? `has an empty ${field}` : `has the wrong kind of value at ${field}`
+    throw new TokenError('TOKEN_KAIROS', `Kairos/EdgeVPN token ${problem}; it needs otp.dht.key, otp.crypto.key, room, rendezvous and mdns: regenerate it with 'edgevpn -g -b'`)
   }
   const { otp, room, rendezvous, mdns } = parsed.data
   const material = encodeCanonical([otp.dht.key, otp.crypto.key, room, rendezvous, mdns])

@@ -18,6 +18,12 @@ export function parseToken (text: string): NetworkToken {
   if (trimmed.length > TOKEN_TEXT_CHARS_MAX) {
     throw new TokenError('TOKEN_MALFORMED', `token is ${trimmed.length} characters, over the limit of ${TOKEN_TEXT_CHARS_MAX}: is it really a token?`)
   }
+  const breaks = /[\r\n]/.test(trimmed) ? 'line breaks' : /\s/.test(trimmed) ? 'spaces' : undefined
+  if (breaks !== undefined) {
+    // base64 and some editors wrap long lines (at 76 columns); a token is one line of text.
+    throw new TokenError('TOKEN_MALFORMED', `token contains ${breaks}: it was probably wrapped or split when copied; join it into one line ` +
+      '(`base64 -w0` prints a Kairos/EdgeVPN token unwrapped; in YAML, write the token on one line)')
+  }
   if (hasNativePrefix(trimmed)) return parseNativeToken(trimmed)
   const kairosDocument = readKairosDocument(trimmed)
   if (kairosDocument !== undefined) return importKairosDocument(kairosDocument)
