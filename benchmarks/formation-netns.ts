@@ -190,7 +190,7 @@ const notes: string[] = [
 if (latencyReason !== undefined) {
   notes.push(`Link latency not emulated (0 ms added, netem unavailable): ${latencyReason}. The 1 ms and 50 ms rows run automatically on a kernel with sch_netem.`)
 } else {
-  notes.push('With 50 ms one-way (100 ms RTT) the lan profile\'s probeTimeoutMs (100 ms) no longer covers a round trip: direct probes time out and indirect probes carry detection; false deaths, if any, are counted in the table.')
+  notes.push(`With 50 ms one-way (100 ms RTT) the lan profile's probeTimeoutMs (${lanProfile().probeTimeoutMs} ms) covers a round trip with room to spare; false deaths, if any, are counted in the table.`)
 }
 const falseDeaths = runs.reduce((sum, run) => sum + run.falseDeaths, 0)
 if (falseDeaths > 0) {

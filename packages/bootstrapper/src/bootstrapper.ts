@@ -16,7 +16,8 @@ import { PeerMessenger, createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootst
 import type { Overlay } from '@p2p-bootstrap/overlay'
 import { CLUSTER_HASH_ENTRY_NAME, K3sApplier } from './apply/applier.js'
 import type { Backoff } from './apply/applier.js'
-import { NodeDriver } from './driver.js'
+import { NodeDriver, systemClock } from './driver.js'
+import type { DriverClock } from './driver.js'
 import { KUBECONFIG_ENTRY_NAME } from './kubeconfig/limits.js'
 import { adminKubeconfig } from './kubeconfig/admin-kubeconfig.js'
 import { sealKubeconfig } from './kubeconfig/sealed-kubeconfig.js'
@@ -45,6 +46,8 @@ export interface BootstrapperEvents {
   'peer:join': CustomEvent<{ nodeId: string }>
   /** A member was declared dead by failure detection, or left. */
   'peer:leave': CustomEvent<{ nodeId: string, reason: 'dead' | 'left' }>
+  /** A member that was declared dead or had left is alive again. */
+  'peer:back': CustomEvent<{ nodeId: string }>
   /** This node's phase changed; `waitingFor` says what it waits for and why. */
   'phase': CustomEvent<{ phase: AgentPhase, waitingFor: string }>
   /** A plan was committed (or restored from disk). */
@@ -154,10 +157,15 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private leaving: Promise<number> | undefined
   /** The epoch that retired this node, once its retirement was carried out. */
   private leftEpoch: number | null = null
+  /** Monotonic for the core's timers (S7), wall for its HLC and for what people read. */
+  private readonly clock: DriverClock
+  /** Members declared dead or left, so their return is announced once ('peer:back'). */
+  private readonly gone = new Set<string>()
 
   constructor (options: BootstrapperOptions) {
     super()
     this.options = resolveOptions(options)
+    this.clock = options.clock ?? systemClock()
   }
 
   /** The node id (libp2p peer id); known once started. */
@@ -179,7 +187,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
 
   private async startOnce ({ signal }: AbortOptions): Promise<void> {
     signal?.throwIfAborted()
-    this.startedAtMs = Date.now()
+    this.startedAtMs = this.clock.wallMs()
     try {
       await this.open(signal)
     } catch (err) {
@@ -235,7 +243,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       prng: new Prng(randomInt(0, 2 ** 31)),
       entropy: (length) => new Uint8Array(randomBytes(length)),
       restored: loaded.records,
-      nowMs: Date.now()
+      nowMs: this.clock.monotonicMs(),
+      wallMs: this.clock.wallMs()
     })
     // Superseded entries of earlier runs are dropped, so the log does not grow with restarts.
     await state.compact(node.ledgerRecords())
@@ -246,7 +255,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       send: (envelopes) => { this.send(envelopes) },
       events: (events) => { this.onCoreEvents(events) },
       fatal: (err) => { this.fail(err) },
-      now: () => Date.now()
+      clock: this.clock
     }, tickMs)
     this.driver = driver
     this.applier = await this.createApplier(state, nodeKeyFromPrivateKey(privateKey))
@@ -305,6 +314,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     await this.starting?.catch(() => {})
     const driver = this.driver
     if (driver?.running === true) {
+      // Peers are told we leave (they log it as such, not as a death) before the transport closes.
+      driver.input((nowMs, wallMs) => { driver.node.shutdown(nowMs, wallMs) })
       await driver.settled()
       await this.applying
       await this.applier?.stop()
@@ -364,6 +375,28 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   }
 
   /**
+   * Resolves once every other node of the latest plan, and every other live member, holds the
+   * plan: it published a status of the plan's epoch (committed or beyond), or it left (an agent
+   * run with `--once` says goodbye as it exits, its output written). What `--once` waits for
+   * before it exits: no node is left without a peer to learn the plan from (L2), and nothing waits
+   * on a node that applied the plan and went. A member declared dead is waited for (the death may
+   * be a slow node's); the caller bounds the wait.
+   */
+  async waitForPeersHoldPlan (options: AbortOptions = {}): Promise<void> {
+    await this.waitFor(() => {
+      const plan = this.latestPlan
+      const node = this.driver?.node
+      if (plan === null || node === undefined) return false
+      const members = node.status().members
+      const stateOf = new Map(members.map(member => [member.nodeId, member.state]))
+      const live = members.filter(member => member.state === 'alive' || member.state === 'suspect').map(member => member.nodeId)
+      const others = new Set([...plan.controlPlanes, ...plan.workers, ...live])
+      others.delete(node.nodeId)
+      return [...others].every(id => stateOf.get(id) === 'left' || hasReached(publishedStatusOf(node, id), 'committed', plan.epoch))
+    }, options)
+  }
+
+  /**
    * Takes this node out of the cluster: asks the control plane to retire it (the core writes
    * `node/<self>/leaving`, on disk before it is sent), waits for a committed epoch that retires it
    * (a worker at once; a control plane once a live worker can take its role over, which it hands
@@ -409,7 +442,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
 
   private async leaveOnce (driver: NodeDriver<CoreNodeMachine>): Promise<number> {
     const nodeId = driver.node.nodeId
-    driver.input((nowMs) => { driver.node.leave(nowMs) })
+    driver.input((nowMs, wallMs) => { driver.node.leave(nowMs, wallMs) })
     // S6: the request is on disk and on its way before anyone is told that the node is leaving.
     await driver.settled()
     this.announceWaitingFor()
@@ -505,7 +538,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const driver = this.requireDriver()
     const node = driver.node
     const core = node.status()
-    const nowMs = Date.now()
+    const nowMs = this.clock.wallMs()
+    // lastSeenMs is the core's monotonic time.
+    const monotonicMs = this.clock.monotonicMs()
     const connected = new Set(this.overlay?.connectedPeers() ?? [])
     const plan = this.latestPlan
     // The plan, role and epoch as this agent acts on them: the core learns a plan a moment before
@@ -530,7 +565,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       state: member.state,
       role: member.role,
       phase: publishedStatusOf(node, member.nodeId)?.phase ?? null,
-      lastSeenAgoMs: member.lastSeenMs === null ? null : Math.max(0, nowMs - member.lastSeenMs),
+      lastSeenAgoMs: member.lastSeenMs === null ? null : Math.max(0, monotonicMs - member.lastSeenMs),
       connected: connected.has(member.nodeId),
       ...this.leaveFlags(member.nodeId)
     }))
@@ -629,10 +664,15 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     for (const event of events) {
       switch (event.type) {
         case 'member:join':
-          this.safeDispatchEvent('peer:join', { detail: { nodeId: event.nodeId } })
+        case 'member:alive':
+          // A member declared gone that answers again is back (after a restart, a healed cut, or a
+          // death that was wrong): said once, so an operator who saw it go sees it return.
+          if (this.gone.delete(event.nodeId)) this.safeDispatchEvent('peer:back', { detail: { nodeId: event.nodeId } })
+          if (event.type === 'member:join') this.safeDispatchEvent('peer:join', { detail: { nodeId: event.nodeId } })
           break
         case 'member:dead':
         case 'member:left':
+          this.gone.add(event.nodeId)
           this.safeDispatchEvent('peer:leave', { detail: { nodeId: event.nodeId, reason: event.type === 'member:dead' ? 'dead' : 'left' } })
           this.applier?.poke() // a Ready server that died is no longer a join target
           break
@@ -734,7 +774,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           const node = this.driver?.node
           return node === undefined ? null : publishedStatusOf(node, nodeId)
         },
-        publish: (name, value) => { this.driver?.input((nowMs) => { this.driver?.node.publish(name, value, nowMs) }) },
+        publish: (name, value) => { this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(name, value, nowMs, wallMs) }) },
         alive: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect')) ?? false
       },
       reports: {
@@ -780,7 +820,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const host = plan.vip ?? node.nodeIp ?? '127.0.0.1'
     const server = `https://${isIP(host) === 6 ? `[${host}]` : host}:6443`
     const sealed = sealKubeconfig(adminKubeconfig(text, server), adminKeys, (length) => new Uint8Array(randomBytes(length)))
-    this.driver?.input((nowMs) => { this.driver?.node.publish(KUBECONFIG_ENTRY_NAME, sealed, nowMs) })
+    this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(KUBECONFIG_ENTRY_NAME, sealed, nowMs, wallMs) })
   }
 
   /** The sealed admin kubeconfig a control plane of the plan published; never a non-member's. */
@@ -803,7 +843,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const value = new TextEncoder().encode(this.options.k3s.clusterHash)
     const held = node.lookup(`node/${node.nodeId}/${CLUSTER_HASH_ENTRY_NAME}`)
     if (held !== undefined && Buffer.from(held).equals(value)) return
-    this.driver?.input((nowMs) => { this.driver?.node.publish(CLUSTER_HASH_ENTRY_NAME, value, nowMs) })
+    this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(CLUSTER_HASH_ENTRY_NAME, value, nowMs, wallMs) })
   }
 
   private setPhase (phase: AgentPhase): void {
@@ -821,7 +861,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     this.phase = phase
     this.announcedWaitingFor = waitingFor
     const value = encodePublishedStatus({ phase, epoch })
-    this.driver?.input((nowMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs) })
+    this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs, wallMs) })
     this.safeDispatchEvent('phase', { detail: { phase, waitingFor } })
   }
 

@@ -1,5 +1,32 @@
 import type { CoreEvent, CoreNode, Envelope, PersistBatch } from '@p2p-bootstrap/core'
 
+/**
+ * The two clocks a node runs on (the core contract's `nowMs` and `wallMs`). Injectable, so a test
+ * can step the wall clock or freeze time without touching the machine's.
+ */
+export interface DriverClock {
+  /** Whole milliseconds that never go back and do not follow wall-clock steps: timers, windows, the fail-over delay (S7). */
+  monotonicMs: () => number
+  /** Whole milliseconds of wall time (HLC stamps compare across nodes); NTP may step it either way. */
+  wallMs: () => number
+}
+
+/** The machine's clocks: `performance.now()` (monotonic since the process started) and `Date.now()`. */
+export function systemClock (): DriverClock {
+  return {
+    monotonicMs: () => Math.floor(performance.now()),
+    wallMs: () => Date.now()
+  }
+}
+
+/**
+ * A tick this much later than its interval means our own event loop was frozen (a busy CPU at
+ * boot, k3s starting, a long GC): the node is told before the late tick runs, so it does not hold
+ * its own lateness against its peers (Lifeguard). Below it, timer jitter is not worth a word: it
+ * is far inside the 500-ms probe timeout.
+ */
+export const STALL_GAP_MS = 100
+
 /** Where the driver puts what the node wants done. */
 export interface DriverPorts {
   /** Durable append; must resolve only once the batch is on disk (fsync when `sync`). */
@@ -10,11 +37,14 @@ export interface DriverPorts {
   events: (events: readonly CoreEvent[]) => void
   /** A persist failed: the driver has stopped and nothing after the failure was sent. */
   fatal: (error: unknown) => void
-  /** Wall-clock milliseconds (HLC stamps compare across nodes, so not a monotonic clock). */
-  now: () => number
+  /** The two clocks; `systemClock()` in production. */
+  clock: DriverClock
+  /** Our own event loop was frozen this long (a late tick); for the log. Optional. */
+  stalled?: (frozenMs: number) => void
 }
 
-type Input = (nowMs: number) => void
+/** One input, applied at the monotonic `nowMs`; `wallMs` is for the node's HLC only. */
+type Input = (nowMs: number, wallMs: number) => void
 
 /**
  * Peer messages waiting for the node, all peers together and per peer. The network delivers while
@@ -44,6 +74,8 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
   private pumping = false
   private stopped = false
   private timer: ReturnType<typeof setInterval> | undefined
+  /** Monotonic time of the last tick, to see our own stalls. */
+  private lastTickMs: number | undefined
   /** Inputs taken, and inputs whose output is persisted and sent: `settled()` waits on the second. */
   private taken = 0
   private finished = 0
@@ -85,7 +117,16 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
   }
 
   tick (): void {
-    this.input((nowMs) => { this.node.tick(nowMs) })
+    const tickMs = this.ports.clock.monotonicMs()
+    const frozenMs = this.lastTickMs === undefined ? 0 : tickMs - this.lastTickMs - this.tickIntervalMs
+    this.lastTickMs = tickMs
+    if (frozenMs >= STALL_GAP_MS && this.node.resumed !== undefined) {
+      // First, before the late tick and the messages that queued meanwhile (Lifeguard).
+      const resumed = this.node.resumed.bind(this.node)
+      this.input((nowMs) => { resumed(frozenMs, nowMs) })
+      this.ports.stalled?.(frozenMs)
+    }
+    this.input((nowMs, wallMs) => { this.node.tick(nowMs, wallMs) })
   }
 
   /** Queues a peer's message for the node; false (dropped, counted) when too many already wait. */
@@ -99,9 +140,9 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
     }
     this.stepsWaitingByPeer.set(from, fromPeer + 1)
     this.stepsWaiting++
-    this.input((nowMs) => {
+    this.input((nowMs, wallMs) => {
       this.stepTaken(from)
-      this.node.step(envelope, nowMs)
+      this.node.step(envelope, nowMs, wallMs)
     })
     return true
   }
@@ -114,7 +155,7 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
   }
 
   discover (peer: string): void {
-    this.input((nowMs) => { this.node.discover(peer, nowMs) })
+    this.input((nowMs, wallMs) => { this.node.discover(peer, nowMs, wallMs) })
   }
 
   /** Any other change of the node's state (a publish), applied in order with the rest. */
@@ -148,8 +189,9 @@ export class NodeDriver<Node extends CoreNode = CoreNode> {
       while (!this.stopped) {
         const inputs = this.inbox
         this.inbox = []
-        const nowMs = this.ports.now()
-        for (const apply of inputs) apply(nowMs)
+        const nowMs = this.ports.clock.monotonicMs()
+        const wallMs = this.ports.clock.wallMs()
+        for (const apply of inputs) apply(nowMs, wallMs)
         const ready = this.node.ready()
         if (ready.persist.records.length > 0) await this.ports.persist(ready.persist)
         if (ready.send.length > 0) this.ports.send(ready.send)

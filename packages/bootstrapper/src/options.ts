@@ -1,6 +1,7 @@
 import type { NetworkToken, Role, TimingProfile } from '@p2p-bootstrap/core'
 import type { OverlayProfile } from '@p2p-bootstrap/overlay'
 import type { ApplyOptions, K3sOptions } from './apply/apply-options.js'
+import type { DriverClock } from './driver.js'
 
 /** Timing profile names shared by the core and the overlay. */
 export type ProfileName = 'lan' | 'wan' | 'test'
@@ -69,6 +70,12 @@ export interface BootstrapperOptions {
    * of a fleet should run the same ones. Applied last, over `profile` and `failoverDelayMs`.
    */
   tuning?: TuningOptions
+  /**
+   * The clocks the agent runs on; the machine's (`systemClock()`) by default. Tests inject one to
+   * step the wall clock or freeze the loop: timers and the fail-over delay read only the monotonic
+   * clock, the ledger's HLC only the wall clock.
+   */
+  clock?: DriverClock
 }
 
 /** Overrides of a named profile's fields; unknown fields and non-whole numbers are refused. */

@@ -112,7 +112,11 @@ const optionsSchema = z.strictObject({
     listen: z.string().refine(value => parseObserveListen(value) !== null, `must be ${OBSERVE_LISTEN_WANTS}`)
   }).optional(),
   // Checked by tuningOf, whose messages name the field and the fix.
-  tuning: z.unknown().optional()
+  tuning: z.unknown().optional(),
+  clock: z.strictObject({
+    monotonicMs: z.custom<() => number>(value => typeof value === 'function', 'must be a function'),
+    wallMs: z.custom<() => number>(value => typeof value === 'function', 'must be a function')
+  }).optional()
 })
 
 /** The first issue zod found, as "option shape.controlPlanes: must be one of 1, 3, 5, 7". */

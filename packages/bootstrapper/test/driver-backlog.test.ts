@@ -34,7 +34,7 @@ describe('the driver under a flood', () => {
       send: () => {},
       events: () => {},
       fatal: (err) => { throw err },
-      now: () => 1_000
+      clock: { monotonicMs: () => 1_000, wallMs: () => 1_000 }
     }, 60_000, LIMITS)
     driver.start()
     // The first round (construction's boot record) is now waiting on the held persist.

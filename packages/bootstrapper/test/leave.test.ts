@@ -102,11 +102,12 @@ describe('leave', () => {
       expect(record?.notes.join(' ')).toMatch(/left as a worker and will not be counted again/)
       expect(seen[index]?.map(entry => entry.epoch)).toEqual([next])
     }
-    // It is gone and stays uncounted: once failure detection calls it dead, still no new epoch.
+    // It is gone and stays uncounted: once membership shows it gone (it said goodbye as it
+    // stopped, or failure detection calls it dead), still no new epoch.
     const survivor = others[0]
     if (survivor === undefined) throw new Error('no survivor')
-    await waitFor(() => survivor.status().members.some(member => member.nodeId === worker.nodeId && member.state === 'dead'),
-      { timeoutMs: 10_000, what: 'the retired node to be declared dead' })
+    await waitFor(() => survivor.status().members.some(member => member.nodeId === worker.nodeId && (member.state === 'dead' || member.state === 'left')),
+      { timeoutMs: 10_000, what: 'the retired node to be gone (left or dead)' })
     await survivor.waitForApplied({ signal: AbortSignal.timeout(10_000) })
     expect(survivor.status().epoch).toBe(next)
   }, 60_000)

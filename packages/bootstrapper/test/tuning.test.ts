@@ -38,7 +38,7 @@ describe('bootstrapper tuning: refusals', () => {
     ['a negative core value', { core: { antiEntropyIntervalMs: -1 } }, /^option tuning\.core\.antiEntropyIntervalMs: must be a whole number of 0 or more.*got -1/],
     ['a fractional core value', { core: { pushFanout: 2.5 } }, /^option tuning\.core\.pushFanout: must be a whole number .*got 2\.5/],
     ['a core value as text', { core: { gatherTimeoutMs: '100' } }, /^option tuning\.core\.gatherTimeoutMs: .*got "100"/],
-    ['a core profile the core refuses', { core: { probeTimeoutMs: 300 } }, /^option tuning\.core: over the lan profile, probeTimeoutMs must be below probeIntervalMs .*change the tuned values/],
+    ['a core profile the core refuses', { core: { probeTimeoutMs: 1_000 } }, /^option tuning\.core: over the lan profile, probeTimeoutMs must be below probeIntervalMs .*change the tuned values/],
     ['an unknown overlay field', { overlay: { mdnsIntervalMs: 1_000 } }, /^option tuning\.overlay\.mdnsIntervalMs: is not a field of the overlay profile/],
     ['an overlay value below its floor', { overlay: { mdnsIntervalInitialMs: 10 } }, /^option tuning\.overlay\.mdnsIntervalInitialMs: must be a whole number from 100 /],
     ['an overlay part that is null', { overlay: null }, /^option tuning\.overlay: must be an object .*got null/]
@@ -51,8 +51,8 @@ describe('bootstrapper tuning: refusals', () => {
 
 describe('bootstrapper tuning: tuned values reach the resolved profiles', () => {
   it('merges core fields over the named profile, which is then called custom', () => {
-    const resolved = resolveOptions({ token, profile: 'test', tuning: { core: { ledgerRebroadcastIntervalMs: 10_000, probeIntervalMs: 400 } } })
-    expect(resolved.coreProfile).toEqual({ ...testProfile(), name: 'custom', ledgerRebroadcastIntervalMs: 10_000, probeIntervalMs: 400 })
+    const resolved = resolveOptions({ token, profile: 'test', tuning: { core: { ledgerRebroadcastIntervalMs: 10_000, probeIntervalMs: 2_000 } } })
+    expect(resolved.coreProfile).toEqual({ ...testProfile(), name: 'custom', ledgerRebroadcastIntervalMs: 10_000, probeIntervalMs: 2_000 })
   })
 
   it('is applied over failoverDelayMs', () => {

@@ -56,9 +56,23 @@ describe('p2p-bootstrap demo', () => {
     expect(clusterInits).toBe(1)
     expect(manifests.size).toBe(1)
     expect(result.stdout).not.toMatch(/warning|error/)
+    // Nobody was declared dead for long, or came back from a false death (issue 16).
+    expect(result.stdout).not.toMatch(/still dead|is back/)
     // No node process outlives the demo.
     const leftovers = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter(line => line.includes(dir))
     expect(leftovers).toEqual([])
+  }, 90_000)
+
+  it('with --nodes 3 the first plan has all three as control planes (no later epoch promotes workers)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pb-demo-test-'))
+    const result = await runBin(['demo', '--nodes', '3', '--dir', dir, '--timeout', '60'])
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    const table = result.stdout.split('committed plan (epoch 1):')[1] ?? ''
+    const rows = table.split('\n').filter(line => /^node \d/.test(line))
+    expect(rows).toHaveLength(3)
+    expect(rows.filter(row => /\scontrol-plane\s/.test(row))).toHaveLength(3)
+    expect(result.stdout).not.toMatch(/still dead|is back|warning|error/)
   }, 90_000)
 
   it.each([['--nodes', '1'], ['--nodes', 'ten'], ['--timeout', '0']])('rejects %s %s with a usage error', async (flag, value) => {

@@ -11,7 +11,7 @@ import type { Plan } from '@p2p-bootstrap/core'
 import { describe, expect, it } from 'vitest'
 import { chooseLogFormat, createRunLogger, resolveLogLevel } from '../src/run/log.js'
 import type { LogFormat, LogLevel } from '../src/run/log.js'
-import { ProgressReporter } from '../src/run/progress.js'
+import { LASTING_DEATH_MS, ProgressReporter } from '../src/run/progress.js'
 import type { ProgressSource } from '../src/run/progress.js'
 import { REMINDER_EVERY_MS, reminderDelayMs } from '../src/run/wait-reminder.js'
 import type { Scheduler } from '../src/run/wait-reminder.js'
@@ -172,7 +172,7 @@ describe('run log: JSON lines', () => {
       ['ready', LEVEL.info],
       ['notice', LEVEL.warn],
       ['error', LEVEL.warn], // survived
-      ['peer:leave', LEVEL.warn], // a member died
+      ['peer:leave', LEVEL.info], // a member died: a warning only if it lasts
       ['peers', LEVEL.info],
       ['error', LEVEL.error] // fatal
     ])
@@ -187,7 +187,7 @@ describe('run log: JSON lines', () => {
     expect(ready).toMatchObject({ epoch: 1, controlPlanes: 1, workers: 2 })
     expect(notice).toMatchObject({ message: 'ledger.log: cut after a torn write at byte 4096' })
     expect(survived).toMatchObject({ code: 'BOOTSTRAP_FRAME_REJECTED', fatal: false })
-    expect(lost).toMatchObject({ nodeId: THIRD, reason: 'dead', msg: `lost …${THIRD.slice(-8)} (dead)` })
+    expect(lost).toMatchObject({ nodeId: THIRD, reason: 'dead', msg: `…${THIRD.slice(-8)} is dead (no answer to probes)` })
     expect(fatal).toMatchObject({ code: 'BOOTSTRAP_STORAGE_FAILED', fatal: true })
   })
 
@@ -227,11 +227,30 @@ describe('run log: JSON lines', () => {
     expect(records[0]?.waitingFor).toBe('nothing: this node\'s output for plan epoch 1 is written and started')
   })
 
-  it('a member that left is info, one that died is a warning', () => {
+  it('a member that left is info; a death is info, and a warning only once it has lasted', () => {
     const h = harness()
     h.source.fire('peer:leave', { nodeId: OTHER, reason: 'left' })
     h.source.fire('peer:leave', { nodeId: THIRD, reason: 'dead' })
-    expect(h.records().filter(record => record.event === 'peer:leave').map(record => record.level)).toEqual([LEVEL.info, LEVEL.warn])
+    h.scheduler.advance(LASTING_DEATH_MS - 1)
+    const memberRecords = (): Array<Record<string, unknown>> => h.records().filter(record => String(record.event).startsWith('peer:'))
+    expect(memberRecords().map(record => [record.event, record.level, record.msg])).toEqual([
+      ['peer:leave', LEVEL.info, `…${OTHER.slice(-8)} left (it stopped or left cleanly)`],
+      ['peer:leave', LEVEL.info, `…${THIRD.slice(-8)} is dead (no answer to probes)`]
+    ])
+    h.scheduler.advance(1)
+    expect(memberRecords().at(-1)).toMatchObject({ event: 'peer:dead', nodeId: THIRD, level: LEVEL.warn, msg: `…${THIRD.slice(-8)} is still dead after 30 s` })
+  })
+
+  it('a member that comes back is said to be back, and its death is no longer warned about', () => {
+    const h = harness()
+    h.source.fire('peer:leave', { nodeId: THIRD, reason: 'dead' })
+    h.scheduler.advance(5_000)
+    h.source.fire('peer:back', { nodeId: THIRD })
+    h.scheduler.advance(LASTING_DEATH_MS)
+    expect(h.records().filter(record => String(record.event).startsWith('peer:')).map(record => [record.event, record.level, record.msg])).toEqual([
+      ['peer:leave', LEVEL.info, `…${THIRD.slice(-8)} is dead (no answer to probes)`],
+      ['peer:back', LEVEL.info, `…${THIRD.slice(-8)} is back (alive)`]
+    ])
   })
 })
 

@@ -12,7 +12,12 @@ export interface TimingProfile {
   readonly probeTimeoutMs: number
   /** How many members are asked to probe indirectly when a direct probe fails. More resists loss; costs k messages. */
   readonly indirectProbes: number
-  /** How long a member stays suspect before it is declared dead, unless it refutes. Lower detects faster, but risks false deaths under loss. */
+  /**
+   * How long an unconfirmed suspicion lasts before the member is declared dead, unless it refutes;
+   * scaled by log10(N) above ten members. Each independent confirmation (another node's own probe
+   * failed too) shrinks it, down to a third with two (Lifeguard; memberlist's minimum is
+   * SuspicionMult 4 probe periods). Lower detects faster, but declares slow and stalled nodes dead.
+   */
   readonly suspicionTimeoutMs: number
   /** How long a dead member is remembered before it is forgotten from the member list. */
   readonly deadRetentionMs: number
@@ -46,14 +51,19 @@ export interface TimingProfile {
   readonly ledgerRebroadcastIntervalMs: number
 }
 
-/** A LAN: sub-millisecond RTT; a dead node is declared dead in about 1.5 s. */
+/**
+ * A LAN, with memberlist's LAN timing (config.go, DefaultLANConfig): a dead node at ten members
+ * is declared dead in about 5 s (a probe period, then a suspicion confirmed by two others). The
+ * earlier 250-ms probe and 1-s suspicion declared live nodes dead by the hundred while Node
+ * processes started together on shared cores froze for a second or more.
+ */
 export function lanProfile (): TimingProfile {
   return {
     name: 'lan',
-    probeIntervalMs: 250, // 4 probes/s: small packets, constant per node whatever the size
-    probeTimeoutMs: 100, // LAN RTT is < 5 ms; leaves room for a busy event loop
+    probeIntervalMs: 1_000, // one probe a second (memberlist): small packets, constant per node whatever the size
+    probeTimeoutMs: 500, // memberlist's: LAN RTT is < 5 ms, the rest is room for a busy event loop
     indirectProbes: 3, // as memberlist: survives one or two lossy paths
-    suspicionTimeoutMs: 1_000, // with probe period 250 ms, dead in ≈ 1.5 s worst typical
+    suspicionTimeoutMs: 12_000, // unconfirmed; 4 s (memberlist's 4 probe periods) once two others confirm
     deadRetentionMs: 24 * 3600_000, // remember the dead for a day: status shows them
     antiEntropyIntervalMs: 2_000, // repair only: pushes carry new entries at once
     pushFanout: 3, // epidemic push: log-N rounds reach everyone
@@ -73,9 +83,9 @@ export function wanProfile (): TimingProfile {
   return {
     ...lanProfile(),
     name: 'wan',
-    probeIntervalMs: 1_000,
-    probeTimeoutMs: 500,
-    suspicionTimeoutMs: 5_000,
+    probeIntervalMs: 5_000, // memberlist's WAN: slower probing, 3-s timeout for a long, lossy RTT
+    probeTimeoutMs: 3_000,
+    suspicionTimeoutMs: 90_000, // memberlist's WAN suspicion is 6 × 5 s: 30 s once confirmed
     antiEntropyIntervalMs: 5_000,
     gatherTimeoutMs: 10_000,
     settleWindowMs: 15_000,
@@ -84,19 +94,18 @@ export function wanProfile (): TimingProfile {
   }
 }
 
-/** Tests on loopback: fast, but tolerant of a loaded CI machine. */
+/**
+ * Tests on loopback: the LAN's failure detector unchanged (a faster one declares live nodes dead
+ * on a loaded CI machine, and would hide that bug from the tests), only shorter operator waits:
+ * gather and settle windows, repair, and the fail-over delay.
+ */
 export function testProfile (): TimingProfile {
   return {
     ...lanProfile(),
     name: 'test',
-    probeIntervalMs: 200,
-    probeTimeoutMs: 150,
-    suspicionTimeoutMs: 1_000,
     antiEntropyIntervalMs: 500,
     gatherTimeoutMs: 1_000,
     settleWindowMs: 1_000,
-    ballotTimeoutMs: 800,
-    proposerBackoffMsMax: 500,
     failoverDelayMs: 3_000
   }
 }

@@ -73,6 +73,91 @@ export interface FaultPlan {
   readonly leaves?: readonly LeaveFault[]
   /** Keep the run going at least until then (a fail-over delay must pass before anything happens). */
   readonly holdUntilMs?: number
+  /** Event-loop stalls (CPU starvation). */
+  readonly stalls?: readonly StallFault[]
+  /** Wall-clock steps; timers run on the monotonic clock and must not notice them. */
+  readonly clockSteps?: readonly ClockStepFault[]
+}
+
+/**
+ * CPU starvation: the node's event loop is frozen from `atMs` for `durationMs` (a Node process
+ * loading, generating keys, or sharing cores with k3s). Messages to it queue and are read after;
+ * its timers fire late, first thing when it wakes, as Node runs timers before I/O.
+ */
+export interface StallFault {
+  readonly node: number
+  readonly atMs: number
+  readonly durationMs: number
+}
+
+/** The node's wall clock is stepped by `stepMs` (NTP correcting late, either way); its monotonic clock goes on. */
+export interface ClockStepFault {
+  readonly node: number
+  readonly atMs: number
+  readonly stepMs: number
+}
+
+/** Stalls of 0.1–5 s, as a busy edge box shows. */
+export const STALL_MS_MIN = 100
+export const STALL_MS_MAX = 5_000
+
+/**
+ * Every node starting at once on shared cores: each is frozen for a while early on (0.1 to
+ * `maxMs`), within its first `windowMs`, the stalls overlapping as they do when all load at once.
+ */
+export function correlatedStartStalls (prng: Prng, starts: readonly NodeStart[], windowMs: number, maxMs: number): StallFault[] {
+  const stalls: StallFault[] = []
+  for (const start of starts) {
+    if (!('atMs' in start)) continue
+    stalls.push({ node: start.node, atMs: start.atMs + prng.intInclusive(0, windowMs), durationMs: prng.intInclusive(STALL_MS_MIN, maxMs) })
+  }
+  return stalls
+}
+
+/** `count` stalls of random nodes at random times in [fromMs, toMs], 0.1 to `maxMs` long each. */
+export function randomStalls (prng: Prng, nodeCount: number, count: number, fromMs: number, toMs: number, maxMs: number): StallFault[] {
+  return Array.from({ length: count }, () => ({
+    node: prng.intInclusive(0, nodeCount - 1),
+    atMs: prng.intInclusive(fromMs, toMs),
+    durationMs: prng.intInclusive(STALL_MS_MIN, maxMs)
+  }))
+}
+
+/**
+ * A slow node (a weak CPU, or one shared with k3s as it starts): from `fromMs` to `toMs` it is
+ * busy `busyMs` out of every `busyMs + idleMs`, as a train of short stalls; in between it reads
+ * what queued. Everything it does takes longer, and nothing it says arrives on time.
+ */
+export function slowNodeStalls (node: number, fromMs: number, toMs: number, busyMs: number, idleMs: number): StallFault[] {
+  assert(busyMs >= 1 && idleMs >= 1, 'a slow node is busy and idle in turn')
+  const stalls: StallFault[] = []
+  for (let atMs = fromMs; atMs < toMs; atMs += busyMs + idleMs) stalls.push({ node, atMs, durationMs: busyMs })
+  return stalls
+}
+
+/**
+ * Drops each stall that begins while an earlier one of the same node still runs: two drawn
+ * stalls would otherwise chain into one longer than STALL_MS_MAX, which is no longer a slow
+ * node but a dead one for a while (a failure detector is right to say so).
+ */
+export function separateStalls (stalls: readonly StallFault[]): StallFault[] {
+  const endOf = new Map<number, number>()
+  const kept: StallFault[] = []
+  for (const stall of [...stalls].sort((a, b) => a.atMs - b.atMs || a.node - b.node)) {
+    if (stall.atMs <= (endOf.get(stall.node) ?? -1)) continue
+    endOf.set(stall.node, stall.atMs + stall.durationMs)
+    kept.push(stall)
+  }
+  return kept
+}
+
+/** `count` wall-clock steps of up to ±`maxStepMs` on random nodes in [fromMs, toMs]. */
+export function randomClockSteps (prng: Prng, nodeCount: number, count: number, fromMs: number, toMs: number, maxStepMs: number): ClockStepFault[] {
+  return Array.from({ length: count }, () => ({
+    node: prng.intInclusive(0, nodeCount - 1),
+    atMs: prng.intInclusive(fromMs, toMs),
+    stepMs: prng.chance(1, 2) ? prng.intInclusive(1, maxStepMs) : -prng.intInclusive(1, maxStepMs)
+  }))
 }
 
 /** An operator runs `leave` on a node. */

@@ -24,9 +24,12 @@ export type { ManyOptions, ManySummary } from './many.js'
 export { SCENARIOS, SCENARIO_NAMES, scenarioByName } from './scenarios.js'
 export type { Scenario, ScenarioPlan } from './scenarios.js'
 export type {
-  CrashFault, CrashOnSendFault, CrashPoint, DiscoveryFault, FaultPlan, LivenessStart, NodeStart, PartitionFault
+  ClockStepFault, CrashFault, CrashOnSendFault, CrashPoint, DiscoveryFault, FaultPlan, LivenessStart, NodeStart, PartitionFault, StallFault
 } from './faults.js'
-export { boundedViews, connectedViews, groupViews, randomGroups, randomTickIntervals, spreadStarts } from './faults.js'
+export {
+  STALL_MS_MAX, STALL_MS_MIN, boundedViews, connectedViews, correlatedStartStalls, groupViews, randomClockSteps, randomGroups, randomStalls,
+  randomTickIntervals, separateStalls, slowNodeStalls, spreadStarts
+} from './faults.js'
 export { SafetyChecker, compareBallots } from './checkers.js'
 export type { BallotTuple, Property, Violation } from './checkers.js'
 export { Network, QUIET_LINKS, PER_MILLE, cborCodec, coreWireCodec } from './network.js'

@@ -109,6 +109,11 @@ export interface SimulationResult {
   readonly latestPlan: Plan | null
   /** Indexes (into `nodeIds`) of the nodes that were down at the end. */
   readonly downAtEnd: readonly number[]
+  /**
+   * Times a node declared a member dead while that member's process was running and the network
+   * joined the two (it was slow or stalled, not gone): the failure detector lied.
+   */
+  readonly falseDeaths: number
 }
 
 type SimEvent =
@@ -122,6 +127,9 @@ type SimEvent =
   | { readonly type: 'liveness' }
   | { readonly type: 'leave', readonly node: number }
   | { readonly type: 'hold' }
+  | { readonly type: 'stall', readonly node: number, readonly durationMs: number }
+  | { readonly type: 'resume', readonly node: number, readonly incarnation: number }
+  | { readonly type: 'clock-step', readonly node: number, readonly stepMs: number }
 
 /** Ticks of one node wobble by up to this much around its interval, so nodes do not lock step. */
 const TICK_JITTER_MS_MAX = 2
@@ -167,6 +175,7 @@ class Simulation {
   private trafficToAllCommitted: TrafficPerNode | null = null
   private readonly eventsMax: number
   private stopReason: StopReason = 'idle'
+  private falseDeaths = 0
 
   constructor (private readonly options: SimulationOptions) {
     const { seed, nodes } = options
@@ -262,6 +271,8 @@ class Simulation {
     for (const discovery of plan.discoveries) this.schedule(discovery.atMs, { type: 'discover', node: discovery.node, peer: discovery.peer }, true)
     for (const leave of plan.leaves ?? []) this.schedule(leave.atMs, { type: 'leave', node: leave.node }, true)
     if (plan.holdUntilMs !== undefined) this.schedule(plan.holdUntilMs, { type: 'hold' }, true)
+    for (const stall of plan.stalls ?? []) this.schedule(stall.atMs, { type: 'stall', node: stall.node, durationMs: stall.durationMs }, true)
+    for (const step of plan.clockSteps ?? []) this.schedule(step.atMs, { type: 'clock-step', node: step.node, stepMs: step.stepMs }, true)
     for (const fault of plan.crashesOnSend) this.slotAt(fault.node).armedCrashes.push(armedFromFault(fault))
     if (plan.liveness?.kind === 'at') this.queue.push(plan.liveness.atMs + this.commitBoundMs, { type: 'liveness' })
   }
@@ -305,12 +316,23 @@ class Simulation {
         return
       case 'hold':
         this.pending -= 1
+        return
+      case 'stall':
+        this.pending -= 1
+        this.stall(this.slotAt(event.node), event.durationMs)
+        return
+      case 'resume':
+        this.resume(this.slotAt(event.node), event.incarnation)
+        return
+      case 'clock-step':
+        this.pending -= 1
+        this.stepClock(this.slotAt(event.node), event.stepMs)
     }
   }
 
   private handle (event: SimEvent): void {
     this.dispatch(event)
-    if (event.type !== 'tick' && event.type !== 'deliver') this.maybeSettle()
+    if (event.type !== 'tick' && event.type !== 'deliver' && event.type !== 'resume') this.maybeSettle()
   }
 
   /** First start or restart: a new process on the machine's disk, then mDNS finds its peers. */
@@ -328,6 +350,7 @@ class Simulation {
       entropy: slot.entropy,
       restored: slot.store.restore() satisfies PersistRecord[],
       nowMs: slot.clock.nowMs(this.nowMs),
+      wallMs: this.wallOf(slot),
       verify: sharedSignatureCheck
     }))
     if (node === undefined) return
@@ -379,7 +402,11 @@ class Simulation {
     for (const [self, other] of [[a, b], [b, a]] as const) {
       const node = self.node
       if (node === null || !this.checker.ok) return
-      this.guard(self, () => node.discover(other.nodeId, self.clock.nowMs(this.nowMs)))
+      if (this.isStalled(self)) {
+        self.missedDiscovery = true
+        continue
+      }
+      this.guard(self, () => node.discover(other.nodeId, self.clock.nowMs(this.nowMs), this.wallOf(self)))
       this.cycle(self)
     }
   }
@@ -395,8 +422,13 @@ class Simulation {
   private tick (slot: NodeSlot, incarnation: number): void {
     const node = slot.node
     if (node === null || incarnation !== slot.incarnation) return
+    if (this.isStalled(slot)) {
+      // The timer fires late, first thing when the loop wakes (after the 'resume' queued at the stall).
+      this.queue.push(slot.stalledUntilMs, { type: 'tick', node: slot.index, incarnation })
+      return
+    }
     this.queue.push(this.nowMs + this.tickDelayMs(slot), { type: 'tick', node: slot.index, incarnation })
-    this.guard(slot, () => node.tick(slot.clock.nowMs(this.nowMs)))
+    this.guard(slot, () => node.tick(slot.clock.nowMs(this.nowMs), this.wallOf(slot)))
     this.cycle(slot)
   }
 
@@ -405,7 +437,7 @@ class Simulation {
     const node = slot.node
     if (node === null) return
     this.trace.add(this.nowMs, 'leave', slot.index, -1, '')
-    this.guard(slot, () => node.leave(slot.clock.nowMs(this.nowMs)))
+    this.guard(slot, () => node.leave(slot.clock.nowMs(this.nowMs), this.wallOf(slot)))
     this.cycle(slot)
   }
 
@@ -414,6 +446,12 @@ class Simulation {
   }
 
   private deliver (delivery: Delivery): void {
+    const stalled = this.slotOfNodeId.get(delivery.to)
+    if (stalled !== undefined && stalled.node !== null && this.isStalled(stalled)) {
+      // Read when the loop wakes, in arrival order, after its late timers.
+      this.queue.push(stalled.stalledUntilMs, { type: 'deliver', delivery })
+      return
+    }
     this.network.landed()
     const target = this.slotOfNodeId.get(delivery.to)
     const node = target?.node ?? null
@@ -426,7 +464,7 @@ class Simulation {
     }
     this.trace.add(this.nowMs, 'deliver', source.index, target.index, delivery.duplicate ? `${delivery.kind} (duplicate)` : delivery.kind)
     const message = this.network.decode(delivery.bytes)
-    this.guard(target, () => node.step({ from: delivery.from, to: delivery.to, message }, target.clock.nowMs(this.nowMs)))
+    this.guard(target, () => node.step({ from: delivery.from, to: delivery.to, message }, target.clock.nowMs(this.nowMs), this.wallOf(target)))
     this.cycle(target)
   }
 
@@ -451,6 +489,7 @@ class Simulation {
         // Two certified decisions with different values for one epoch: agreement is broken.
         this.checker.fail('S2', this.nowMs, [slot.nodeId, event.from], `${this.label(slot.nodeId)} holds a decision that conflicts with one from ${this.label(event.from)}`)
       }
+      if (event.type === 'member:dead') this.noteDeath(slot, event.nodeId)
       if (event.type !== 'plan:committed') continue
       this.checker.committed(slot.nodeId, event.plan.epoch)
       this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
@@ -538,10 +577,66 @@ class Simulation {
     const lost = slot.store.crash(loseUnsynced)
     slot.node = null
     slot.incarnation += 1
+    slot.stalledUntilMs = 0
+    slot.frozenSinceMs = null
+    slot.missedDiscovery = false
     slot.armedCrashes = slot.armedCrashes.filter((armed) => armed.kind !== null)
     this.notePlan(slot, false)
     this.trace.add(this.nowMs, 'crash', slot.index, -1, `${point}${loseUnsynced ? `, power loss: ${lost} un-synced records lost` : ''}`)
     if (restartAfterMs !== null) this.schedule(this.nowMs + restartAfterMs, { type: 'restart', node: slot.index }, true)
+  }
+
+  private isStalled (slot: NodeSlot): boolean {
+    return this.nowMs < slot.stalledUntilMs
+  }
+
+  /** The node's wall clock: its skewed, drifting clock plus every step so far (never below 0). */
+  private wallOf (slot: NodeSlot): number {
+    return Math.max(0, slot.clock.nowMs(this.nowMs) + slot.wallStepMs)
+  }
+
+  /** Freezes the node's event loop; a stall that overlaps one running extends it. */
+  private stall (slot: NodeSlot, durationMs: number): void {
+    if (slot.node === null) return
+    if (!this.isStalled(slot)) slot.frozenSinceMs = this.nowMs
+    slot.stalledUntilMs = Math.max(slot.stalledUntilMs, this.nowMs + durationMs)
+    this.trace.add(this.nowMs, 'stall', slot.index, -1, `${durationMs} ms`)
+    this.queue.push(slot.stalledUntilMs, { type: 'resume', node: slot.index, incarnation: slot.incarnation })
+  }
+
+  /**
+   * The loop wakes: as the agent's driver does on a gap between its ticks, the node is told how
+   * long it was frozen (before its late timers and queued messages run), then gets what it missed.
+   */
+  private resume (slot: NodeSlot, incarnation: number): void {
+    const node = slot.node
+    // A stall extended by another wakes at the later resume only.
+    if (node === null || incarnation !== slot.incarnation || this.isStalled(slot) || slot.frozenSinceMs === null) return
+    const frozenMs = this.nowMs - slot.frozenSinceMs
+    slot.frozenSinceMs = null
+    this.trace.add(this.nowMs, 'resume', slot.index, -1, `after ${frozenMs} ms`)
+    if (node.resumed !== undefined) {
+      const resumed = node.resumed.bind(node)
+      this.guard(slot, () => { resumed(frozenMs, slot.clock.nowMs(this.nowMs)) })
+    }
+    this.cycle(slot)
+    if (slot.missedDiscovery) {
+      slot.missedDiscovery = false
+      this.connect(slot)
+    }
+  }
+
+  private stepClock (slot: NodeSlot, stepMs: number): void {
+    slot.wallStepMs += stepMs
+    this.trace.add(this.nowMs, 'clock-step', slot.index, -1, `${stepMs > 0 ? '+' : ''}${stepMs} ms`)
+  }
+
+  /** Counts a death declared while the member's process runs and the network joins the two. */
+  private noteDeath (slot: NodeSlot, deadId: NodeId): void {
+    const dead = this.slotOfNodeId.get(deadId)
+    if (dead === undefined || dead.node === null || !this.network.connected(slot.nodeId, deadId)) return
+    this.falseDeaths += 1
+    this.trace.add(this.nowMs, 'false-death', slot.index, dead.index, '')
   }
 
   private repartition (groups: readonly (readonly number[])[] | null): void {
@@ -638,7 +733,8 @@ class Simulation {
       trafficToAllCommitted: this.trafficToAllCommitted,
       dropped: { ...this.network.dropped },
       latestPlan: this.latestPlanHeld(),
-      downAtEnd: this.slots.filter((slot) => slot.node === null).map((slot) => slot.index)
+      downAtEnd: this.slots.filter((slot) => slot.node === null).map((slot) => slot.index),
+      falseDeaths: this.falseDeaths
     }
   }
 

@@ -4,7 +4,8 @@ import type { ClockSettings } from './clock.js'
 import type { ClusterShape } from './core-types.js'
 import { SimError } from './errors.js'
 import {
-  connectedViews, groupViews, randomGroups, randomTickIntervals, spreadStarts
+  STALL_MS_MAX, connectedViews, correlatedStartStalls, groupViews, randomClockSteps, randomGroups, randomStalls, randomTickIntervals,
+  separateStalls, slowNodeStalls, spreadStarts
 } from './faults.js'
 import type {
   CrashFault, CrashOnSendFault, CrashPoint, DiscoveryFault, FaultPlan, NodeStart, PartitionFault
@@ -286,6 +287,33 @@ const bestEffort: Scenario = {
   }
 }
 
+/** Stalls of every node as it starts: the first 2 s of a Node process on shared cores, up to 1.5 s frozen. */
+const START_STALL_WINDOW_MS = 2_000
+const START_STALL_MS_MAX = 1_500
+/** Wall-clock steps of the random mix: NTP correcting a box that booted an hour off, either way. */
+const CLOCK_STEP_MS_MAX = 3_600_000
+
+const stalls: Scenario = {
+  name: 'stalls',
+  description: 'CPU starvation: every node frozen 0.1–1.5 s as it starts (all at once, shared cores), then random 0.1–5 s stalls, and one slow node busy half the time for 10 s; nobody live may be declared dead (L1 checked)',
+  nodesMin: 1,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const slowFromMs = prng.intInclusive(0, 10_000)
+    const busyMs = prng.intInclusive(50, 400)
+    return {
+      ...base,
+      stalls: separateStalls([
+        ...correlatedStartStalls(prng, base.starts, START_STALL_WINDOW_MS, START_STALL_MS_MAX),
+        ...randomStalls(prng, nodeCount, prng.intInclusive(1, Math.max(1, nodeCount)), 0, 20_000, STALL_MS_MAX),
+        ...slowNodeStalls(prng.intInclusive(0, nodeCount - 1), slowFromMs, slowFromMs + 10_000, busyMs, busyMs)
+      ]),
+      liveness: { kind: 'last-start' },
+      holdUntilMs: 25_000
+    }
+  }
+}
+
 const random: Scenario = {
   name: 'random',
   description: 'everything at once, at seeded rates: loss, duplication, partitions, crashes, power loss, skew, late joiners',
@@ -311,8 +339,20 @@ const random: Scenario = {
       views: prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300),
       partitions: randomPartitions(prng, nodeCount),
       crashes: randomCrashes(prng, nodeCount),
-      crashesOnSend: prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : []
+      crashesOnSend: prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : [],
+      ...randomTimeFaults(prng.fork(), nodeCount)
     }
+  }
+}
+
+/**
+ * Stalls and wall-clock steps for the random mix, drawn from their own generator (forked last) so
+ * the other faults of a seed are what they were before these existed.
+ */
+function randomTimeFaults (prng: Prng, nodeCount: number): Pick<ScenarioPlan, 'stalls' | 'clockSteps'> {
+  return {
+    stalls: prng.chance(1, 2) ? separateStalls(randomStalls(prng, nodeCount, prng.intInclusive(1, nodeCount), 0, 15_000, STALL_MS_MAX)) : [],
+    clockSteps: prng.chance(1, 3) ? randomClockSteps(prng, nodeCount, prng.intInclusive(1, 2), 0, 15_000, CLOCK_STEP_MS_MAX) : []
   }
 }
 
@@ -364,7 +404,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire
+  grow, replaceDead, retire, stalls
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

@@ -35,6 +35,14 @@ export interface NodeSlot {
   holdsPlan: boolean
   firstPlanMs: number | null
   armedCrashes: ArmedCrash[]
+  /** The process's event loop is frozen until then (0: not stalled); a crash ends the stall. */
+  stalledUntilMs: number
+  /** When the running stall began; null when not stalled. */
+  frozenSinceMs: number | null
+  /** A discovery reached this node while it was frozen: it is handed over when the node wakes. */
+  missedDiscovery: boolean
+  /** Sum of the wall-clock steps so far (NTP corrections); the monotonic clock never steps. */
+  wallStepMs: number
 }
 
 /**
@@ -67,7 +75,11 @@ export function makeSlots (
       started: false,
       holdsPlan: false,
       firstPlanMs: null,
-      armedCrashes: []
+      armedCrashes: [],
+      stalledUntilMs: 0,
+      frozenSinceMs: null,
+      missedDiscovery: false,
+      wallStepMs: 0
     }
   })
 }

@@ -61,7 +61,7 @@ describe('report', () => {
 
   it('summarises counts, violations by property and commit times', () => {
     const base = {
-      seed: 1, nodes: 3, messagesPerNode: 10, bytesPerNode: 100, traffic: [], nodeIds: [], endTimeMs: 0, events: 0, stopReason: 'settled' as const, fingerprint: '', trace: [],
+      seed: 1, nodes: 3, messagesPerNode: 10, bytesPerNode: 100, traffic: [], nodeIds: [], endTimeMs: 0, events: 0, stopReason: 'settled' as const, fingerprint: '', trace: [], falseDeaths: 0,
       firstStartMs: 0, firstCommitMs: null, allCommittedMs: null, trafficToAllCommitted: null, dropped: { loss: 0, partition: 0, overflow: 0, down: 0 }, latestPlan: null, downAtEnd: []
     }
     const summary = summarise('x', [

@@ -56,6 +56,8 @@ interface DemoNode {
   readonly stateDir: string
   readonly root: string
   done?: DoneLine
+  /** The node holds the plan: peer counts that fall as the others exit are no news from here on. */
+  planned?: boolean
   stderr: string
 }
 
@@ -149,9 +151,15 @@ function describeLine (node: DemoNode, line: string): string | null {
   }
   switch (event.event) {
     case 'start': return `started as ${shortId(String(event.nodeId))} on ${node.ip}`
-    case 'peers': return `found ${String(event.found)}/${String(event.expect)} nodes`
+    case 'peers': return node.planned === true ? null : `found ${String(event.found)}/${String(event.expect)} nodes`
     case 'phase': return event.phase === 'voting' ? `voting (ballot ${String(event.ballot)})` : null
-    case 'plan': return `plan committed: ${String((event.part as { role?: string } | null)?.role ?? 'unlisted')}`
+    case 'plan':
+      node.planned = true
+      return `plan committed: ${String((event.part as { role?: string } | null)?.role ?? 'unlisted')}`
+    // A death that lasts and a return are news; a clean leave (a node done with --once) is not.
+    case 'peer:dead':
+    case 'peer:back':
+      return String(event.msg)
     case 'applied': return `output written: ${(event.files as string[]).join(', ')}`
     case 'done':
       node.done = event as unknown as DoneLine

@@ -14,7 +14,7 @@ import { timerScheduler } from '../run/wait-reminder.js'
 import type { LogFormat, LogLevel } from '../run/log.js'
 import type { CommandContext, CommandModule } from './command.js'
 
-/** How long `--once` waits, after its own output, for the rest of the plan's nodes to apply theirs. */
+/** How long at most `--once` waits, after its own output, for the rest of the plan's nodes to hold the plan. */
 const ONCE_LINGER_MS = 30_000
 
 /** How long `run` waits for the agent to stop cleanly (connections closed, state flushed) before exiting anyway. */
@@ -28,7 +28,8 @@ function collect (value: string, previous: string[] | undefined): string[] {
 /**
  * `run`: the agent. Joins the private overlay, forms (or rejoins) the cluster, writes this node's
  * output, and keeps serving the ledger to late joiners until stopped (SIGINT/SIGTERM); with
- * `--once` it exits 0 once the plan is committed and applied here and by the plan's other nodes.
+ * `--once` it exits 0 once the plan is committed and applied here and every other node holds it
+ * (or left, its own output written).
  * It also exits 0 once this node left the cluster (`p2p-bootstrap leave`): an epoch retired it.
  */
 export const runCommand: CommandModule = {
@@ -114,7 +115,7 @@ async function run (flags: RunFlags, logLevel: LogLevel, logFormat: { format: Lo
     if (settings.once) {
       await Promise.race([bootstrapper.waitForApplied({ signal: shutdown }), fatal, left])
       if (leaving.epoch === null) {
-        const lingered = reporter.waitFor(`the plan's other nodes to apply it (up to ${ONCE_LINGER_MS / 1000} s), so none is left without a peer to learn from`,
+        const lingered = reporter.waitFor(`the plan's other nodes to hold it (up to ${ONCE_LINGER_MS / 1000} s), so none is left without a peer to learn from`,
           { timeoutMs: ONCE_LINGER_MS })
         await lingerForFleet(bootstrapper, shutdown).finally(lingered)
         reporter.finish(doneLine(bootstrapper), `done: ${doneWords(bootstrapper)}`)
@@ -157,11 +158,15 @@ async function stopWithin (bootstrapper: Bootstrapper, boundMs: number, onSlow: 
   }
 }
 
-/** Waits (bounded) until every node of the plan has applied it, so none is left without a peer to learn from. */
+/**
+ * Waits (bounded) until every other node holds the plan or left, so none is left without a peer to
+ * learn from; a node that holds it needs nothing more from this one, so there is no waiting for
+ * the others' own output.
+ */
 async function lingerForFleet (bootstrapper: Bootstrapper, shutdown: AbortSignal): Promise<void> {
   const signal = AbortSignal.any([shutdown, AbortSignal.timeout(ONCE_LINGER_MS)])
   try {
-    await bootstrapper.waitForFleet('applied', { signal })
+    await bootstrapper.waitForPeersHoldPlan({ signal })
   } catch (err) {
     if (shutdown.aborted) throw err
     // The others may be down; this node's own output is written, which is what --once promises.

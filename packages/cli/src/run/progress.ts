@@ -25,6 +25,13 @@ export interface ProgressClock {
 }
 
 /**
+ * How long a member must stay dead before its death is a warning. A death on a busy machine can
+ * be a false one that ends in "is back" moments later; a lasting one is what an operator must see
+ * (the fail-over delay starts at the death).
+ */
+export const LASTING_DEATH_MS = 30_000
+
+/**
  * The agent's waitingFor texts that start with "nothing" ("nothing: k3s is Ready on this node")
  * say that it waits for nothing: no reminders for those.
  */
@@ -54,6 +61,10 @@ export class ProgressReporter {
   private readonly phaseWait: WaitReminders
   /** A wait of the command itself (`--once` lingering for the fleet). */
   private readonly commandWait: WaitReminders
+  /** Members declared dead, each with the cancel of its lasting-death warning. */
+  private readonly deaths = new Map<string, () => void>()
+  /** After the command's last record, member news (peers leaving as they exit too) is not logged. */
+  private finished = false
 
   constructor (
     private readonly source: ProgressSource,
@@ -70,9 +81,29 @@ export class ProgressReporter {
     const options = { signal: this.listening.signal }
     source.addEventListener('peer:join', () => { this.found() }, options)
     source.addEventListener('peer:leave', (event) => {
+      if (this.finished) return
       const { nodeId, reason } = event.detail
-      // A dead member is a failure the cluster survives; one that left said goodbye.
-      this.emit({ event: 'peer:leave', nodeId, reason }, `lost ${shortId(nodeId)} (${reason})`, reason === 'dead' ? 'warn' : 'info')
+      // The words are the member states `status` shows: dead, left, alive.
+      if (reason === 'left') {
+        this.emit({ event: 'peer:leave', nodeId, reason }, `${shortId(nodeId)} left (it stopped or left cleanly)`)
+      } else {
+        // Info now; a warning only if it lasts (a busy machine's false death ends in "is back").
+        this.emit({ event: 'peer:leave', nodeId, reason }, `${shortId(nodeId)} is dead (no answer to probes)`)
+        this.deaths.get(nodeId)?.()
+        this.deaths.set(nodeId, this.clock.scheduler.schedule(LASTING_DEATH_MS, () => {
+          this.deaths.delete(nodeId)
+          this.emit({ event: 'peer:dead', nodeId, deadForMs: LASTING_DEATH_MS },
+            `${shortId(nodeId)} is still dead after ${formatDuration(LASTING_DEATH_MS)}`, 'warn')
+        }))
+      }
+      this.found()
+    }, options)
+    source.addEventListener('peer:back', (event) => {
+      if (this.finished) return
+      const { nodeId } = event.detail
+      this.deaths.get(nodeId)?.()
+      this.deaths.delete(nodeId)
+      this.emit({ event: 'peer:back', nodeId }, `${shortId(nodeId)} is back (alive)`)
       this.found()
     }, options)
     source.addEventListener('phase', (event) => { this.phase(event.detail.phase, event.detail.waitingFor) }, options)
@@ -142,7 +173,10 @@ export class ProgressReporter {
   finish (line: ProgressLine, words: string): void {
     this.phaseWait.stop()
     this.commandWait.stop()
+    for (const cancel of this.deaths.values()) cancel()
+    this.deaths.clear()
     this.emit(line, words)
+    this.finished = true
   }
 
   /** No more records: listeners removed, reminders cancelled. */
@@ -150,6 +184,8 @@ export class ProgressReporter {
     this.listening.abort()
     this.phaseWait.stop()
     this.commandWait.stop()
+    for (const cancel of this.deaths.values()) cancel()
+    this.deaths.clear()
   }
 
   /**
@@ -178,6 +214,7 @@ export class ProgressReporter {
 
   /** "found 3/5 nodes": this node and the alive members, against `expect` when it is known. */
   private found (): void {
+    if (this.finished) return
     const status = this.source.status()
     const alive = status.members.filter(member => member.state === 'alive' || member.state === 'self').length
     if (alive === this.lastFound) return

@@ -164,6 +164,23 @@ export class Membership {
     }
   }
 
+  /**
+   * Our own event loop was frozen for `frozenMs` (the driver saw a gap between its ticks): every
+   * deadline we run is moved on by that much, so the time we could not read our inbox is not
+   * counted against others (Lifeguard). Without this a one-second stall fails the probe whose ack
+   * sits unread in our own inbox and runs out suspicions their refutations would have ended.
+   * A stall long enough to have failed a probe is evidence of our own trouble: local health goes
+   * up, as for a failed probe (shorter ones, frequent on a busy machine, would pin it at its maximum).
+   */
+  resumed (frozenMs: number, nowMs: number): void {
+    this.advanceClock(nowMs)
+    if (!Number.isSafeInteger(frozenMs) || frozenMs <= 0) return
+    if (this.probe !== null) this.probe.startedMs += frozenMs
+    this.nextProbeAtMs += frozenMs
+    for (const suspicion of this.suspicions.values()) suspicion.postpone(frozenMs)
+    if (frozenMs >= this.profile.probeTimeoutMs) this.adjustHealth(1)
+  }
+
   /** Announces that this node leaves for good (at this incarnation) and stops probing. */
   leave (nowMs: number): void {
     this.advanceClock(nowMs)
@@ -303,8 +320,20 @@ export class Membership {
   private suspectAfterProbe (target: NodeId, nowMs: number): void {
     const record = this.list.get(target)
     if (record === undefined || !isLiveState(record.state)) return
+    const wasSuspect = record.state === 'suspect'
     // Already suspect: our failed probe is an independent confirmation (Lifeguard).
     this.applyUpdate({ nodeId: target, state: 'suspect', incarnation: record.incarnation, by: this.self }, nowMs, record.heard)
+    // Lifeguard's buddy system: the suspect is told at once (the ping carries our suspicion of it,
+    // see gossipFor), so a live one refutes within a round trip instead of waiting to be probed.
+    if (!wasSuspect) this.tellSuspect(target)
+  }
+
+  /** Pings a suspect once per suspicion; the ping carries the suspicion, so a live one refutes. */
+  private tellSuspect (nodeId: NodeId): void {
+    const suspicion = this.suspicions.get(nodeId)
+    if (suspicion === undefined || suspicion.told) return
+    suspicion.told = true
+    this.sendPing(nodeId)
   }
 
   /** Heals partitions: two sides that declared each other dead would otherwise never talk again. */
@@ -365,6 +394,10 @@ export class Membership {
     this.list.markSeen(from, nowMs)
     // Known only from addPeer until now: tell the others, as for any join.
     if (!wasHeard && record.state === 'alive') this.gossip.enqueue(updateOf(record))
+    // A member we suspect talks to us without having refuted (say it answers a ping sent before
+    // it stalled): it does not know, so tell it; its refutation then reaches us directly rather
+    // than by gossip that may come too late.
+    if (record.state === 'suspect') this.tellSuspect(from)
   }
 
   private onAck (seq: number): void {

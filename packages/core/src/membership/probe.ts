@@ -36,7 +36,8 @@ export class ProbeOrder {
 export interface Probe {
   readonly target: NodeId
   readonly seq: number
-  readonly startedMs: number
+  /** Moved on by the time our own event loop was frozen (Membership.resumed). */
+  startedMs: number
   indirectSent: boolean
   acked: boolean
 }

@@ -26,7 +26,9 @@ export function confirmedTimeoutMs (maxMs: number, confirmations: number, expect
   assert(Number.isSafeInteger(confirmations) && confirmations >= 0, 'confirmations are counted')
   assert(Number.isSafeInteger(expected) && expected >= 0, 'expected confirmations are counted')
   const minMs = Math.round(maxMs / SUSPICION_MIN_DIVISOR)
-  if (expected === 0 || confirmations === 0) return maxMs
+  // No other node can confirm (two members): start at the minimum, as memberlist does (k < 1).
+  if (expected === 0) return minMs
+  if (confirmations === 0) return maxMs
   const fraction = Math.min(1, Math.log(confirmations + 1) / Math.log(expected + 1))
   return Math.max(minMs, Math.round(maxMs - (maxMs - minMs) * fraction))
 }
@@ -41,13 +43,26 @@ export function expectedConfirmations (liveCount: number): number {
 
 /** One running suspicion: when it started and which nodes raised or confirmed it. */
 export class Suspicion {
-  readonly startedMs: number
+  /** Moved on by the time our own event loop was frozen (`postpone`). */
+  private startedAtMs: number
+  /** The suspect was pinged with this suspicion (Lifeguard's buddy system): once is enough. */
+  told = false
   /** Distinct suspecters; bounded, since counting past the expected number changes nothing. */
   private readonly suspecters = new Set<NodeId>()
 
   constructor (startedMs: number, by: NodeId | undefined) {
-    this.startedMs = startedMs
+    this.startedAtMs = startedMs
     if (by !== undefined) this.suspecters.add(by)
+  }
+
+  get startedMs (): number {
+    return this.startedAtMs
+  }
+
+  /** Our own event loop was frozen this long: that time does not count towards the deadline. */
+  postpone (frozenMs: number): void {
+    assert(Number.isSafeInteger(frozenMs) && frozenMs >= 0, 'a postponement is a whole number of ms')
+    this.startedAtMs += frozenMs
   }
 
   /** Counts `by` if it is new; true if that shortened the suspicion. */
@@ -63,6 +78,6 @@ export class Suspicion {
   }
 
   deadlineMs (maxMs: number, expected: number): number {
-    return this.startedMs + confirmedTimeoutMs(maxMs, this.confirmations, expected)
+    return this.startedAtMs + confirmedTimeoutMs(maxMs, this.confirmations, expected)
   }
 }

@@ -16,6 +16,14 @@ import type { ClusterShape, NodeFacts, Plan, Role } from '../types.js'
  *
  * The caller must persist before it sends: a promise or accept that reached a proposer but not
  * the disk could be contradicted after a restart.
+ *
+ * Two clocks come in. `nowMs` is a monotonic clock (the agent's `performance.now()`): every
+ * timer, suspicion, listen and gather window and the fail-over delay run on it, so a wall-clock
+ * step can neither shorten a fail-over delay (S7) nor stop the node. `wallMs` is the wall clock
+ * (`Date.now()`), used only by the ledger's hybrid logical clock, whose stamps compare across
+ * nodes; the HLC never goes back when the wall clock does. Without `wallMs`, `nowMs` serves as
+ * both (the simulator's plain runs, tests). A `nowMs` below one already given is taken as the
+ * one already given: a caller's bad clock never throws.
  */
 
 /** A message between two nodes. `message` is one of the core's wire messages (`kind` names it). */
@@ -100,7 +108,10 @@ export interface CoreNodeInit {
   readonly verify?: (nodeId: NodeId, message: Uint8Array, signature: Uint8Array) => boolean
   /** Records from a previous run, in order (empty on first start). */
   readonly restored: readonly PersistRecord[]
+  /** Monotonic time at construction (see the contract's two clocks above). */
   readonly nowMs: number
+  /** Wall time at construction, for the HLC only; `nowMs` when absent. */
+  readonly wallMs?: number
 }
 
 /** One member as this node sees it. */
@@ -171,18 +182,32 @@ export interface NodeInspection {
 export interface CoreNode {
   readonly nodeId: NodeId
   /** Advances time: probes, timeouts, anti-entropy, proposals. */
-  tick: (nowMs: number) => void
+  tick: (nowMs: number, wallMs?: number) => void
   /** Feeds one received, already decoded message. */
-  step: (envelope: Envelope, nowMs: number) => void
+  step: (envelope: Envelope, nowMs: number, wallMs?: number) => void
   /** A peer became reachable (mDNS, static peer, DHT, an inbound connection). */
-  discover: (peer: NodeId, nowMs: number) => void
+  discover: (peer: NodeId, nowMs: number, wallMs?: number) => void
+  /**
+   * The caller saw this node's own event loop frozen for `frozenMs` (a gap between its ticks) and
+   * calls this before the late tick. The frozen time is not counted against others (Lifeguard):
+   * a probe whose ack sits unread in our own inbox did not fail. Optional: a node without it
+   * simply judges late.
+   */
+  resumed?: (frozenMs: number, nowMs: number) => void
   ready: () => Ready
   advance: (ready: Ready) => void
   /**
    * Asks the control plane to retire this node: writes `node/<self>/leaving`. A later epoch hands
    * its role over (a server's to a live worker) and lists it as retired; `status().leaving` is set.
    */
-  leave: (nowMs: number) => void
+  leave: (nowMs: number, wallMs?: number) => void
+  /**
+   * The process stops cleanly (a reboot, a service stop): peers are told this node left, so they
+   * log a clean goodbye rather than a death, and take it back when it returns with its next
+   * incarnation. Nothing else changes: a control plane that stays away is still replaced after
+   * the fail-over delay. Optional.
+   */
+  shutdown?: (nowMs: number, wallMs?: number) => void
   status: () => NodeStatus
   inspect: () => NodeInspection
 }
@@ -197,7 +222,7 @@ export interface NodeLedgerAccess {
    * persisted with `sync`, pushed like any entry. `name` is segments of [A-Za-z0-9._-]; `facts`
    * is reserved for the facts given at construction.
    */
-  publish: (name: string, value: Uint8Array, nowMs: number) => void
+  publish: (name: string, value: Uint8Array, nowMs: number, wallMs?: number) => void
   /** The value under a ledger key, or undefined if absent or deleted. */
   lookup: (key: string) => Uint8Array | undefined
   /** The facts a member published, or null if none (or unreadable). */

@@ -132,12 +132,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private lastPhase: Phase | null = null
   private clusterSecrets: ClusterSecrets | null = null
   private role: Role | null = null
+  /** Monotonic high-water mark: timers, windows and the fail-over delay run on it (S7). */
   private nowMs: number
+  /** The wall clock last given: only the ledger's HLC reads it (it stamps entries compared across nodes). */
+  private wallMs: number
 
   constructor (init: CoreNodeInit) {
     this.init = init
     this.nodeId = init.key.nodeId
     this.nowMs = init.nowMs
+    this.wallMs = init.wallMs ?? init.nowMs
     this.startedMs = init.nowMs
     validateShape(init.shape)
     this.verify = cachedSignatureVerifier(SIGNATURE_CACHE_ENTRIES, init.verify)
@@ -190,15 +194,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   // ---- inputs ----
 
-  tick (nowMs: number): void {
-    this.nowMs = Math.max(this.nowMs, nowMs)
+  tick (monotonicMs: number, wallMs?: number): void {
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
     if (nowMs >= this.membership.nextTickMs()) this.membership.tick(nowMs)
     this.drainMembership(nowMs)
     if (nowMs >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = nowMs + this.init.profile.antiEntropyIntervalMs
       const peer = this.randomPeers(1)[0]
       if (peer !== undefined) this.sendTo(peer, digestMessage(this.ledger))
-      this.ledger.reap(nowMs, this.init.profile.tombstoneHorizonMs)
+      // Tombstone stamps are HLC (wall) time: the horizon is measured on the same clock.
+      this.ledger.reap(this.wallMs, this.init.profile.tombstoneHorizonMs)
     }
     if (this.init.profile.ledgerRebroadcastIntervalMs > 0 && nowMs >= this.nextRebroadcastMs) this.rebroadcastLedger(nowMs)
     this.driveBootstrap(nowMs)
@@ -207,8 +212,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.updatePhase()
   }
 
-  step (envelope: Envelope, nowMs: number): void {
-    this.nowMs = Math.max(this.nowMs, nowMs)
+  step (envelope: Envelope, monotonicMs: number, wallMs?: number): void {
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
     const { from } = envelope
     if (from === this.nodeId) return
     const message = envelope.message as CoreMessage
@@ -224,7 +229,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.updatePhase()
   }
 
-  discover (peer: NodeId, nowMs: number): void {
+  discover (peer: NodeId, monotonicMs: number, wallMs?: number): void {
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
     if (peer === this.nodeId) return
     const known = this.membership.stateOf(peer) !== null
     this.membership.addPeer(peer, nowMs)
@@ -232,6 +238,19 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     if (!known) this.sendTo(peer, digestMessage(this.ledger))
     this.drainMembership(nowMs)
     this.updatePhase()
+  }
+
+  /** See the contract: the membership says goodbye (SWIM's leave), the rest stays as it is. */
+  shutdown (monotonicMs: number, wallMs?: number): void {
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
+    this.membership.leave(nowMs)
+    this.drainMembership(nowMs)
+  }
+
+  /** See the contract: our own frozen time is not held against others (Lifeguard). */
+  resumed (frozenMs: number, monotonicMs: number): void {
+    if (Number.isSafeInteger(monotonicMs)) this.nowMs = Math.max(this.nowMs, monotonicMs)
+    this.membership.resumed(frozenMs, this.nowMs)
   }
 
   // ---- outputs ----
@@ -281,17 +300,17 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
   }
 
-  leave (nowMs: number): void {
-    this.nowMs = Math.max(this.nowMs, nowMs)
+  leave (monotonicMs: number, wallMs?: number): void {
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
     if (this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined) return
     this.writeLocal(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME), new Uint8Array([1]), nowMs)
   }
 
-  publish (name: string, value: Uint8Array, nowMs: number): void {
+  publish (name: string, value: Uint8Array, monotonicMs: number, wallMs?: number): void {
     if (name === FACTS_KEY_NAME) {
       throw new P2pBootstrapError('NODE_RESERVED_NAME', `node/<id>/${FACTS_KEY_NAME} is written from the facts given at construction; publish under another name`)
     }
-    this.nowMs = Math.max(this.nowMs, nowMs)
+    const nowMs = this.advanceClocks(monotonicMs, wallMs)
     this.writeLocal(nodeEntryKey(this.nodeId, name), value, nowMs)
   }
 
@@ -558,7 +577,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private writeLocal (key: string, value: Uint8Array, nowMs: number): void {
     let result: MergeResult
     try {
-      result = this.ledger.write(key, value, nowMs, this.init.key)
+      // The stamp is HLC time from the wall clock; it never goes back when the wall clock does.
+      result = this.ledger.write(key, value, this.wallMs, this.init.key)
     } catch (err) {
       // A full ledger is an operating condition, not a bug: say so and go on (the write is not
       // made; a vote's accept was already persisted and answered, so consensus does not need it).
@@ -702,6 +722,18 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   // ---- plumbing ----
+
+  /**
+   * Takes one input's clocks: the monotonic one never goes back here (a caller's bad clock is
+   * read as no time passing, never as a throw), the wall one is kept as given for the HLC, which
+   * survives steps both ways. Returns the monotonic time to run this input at.
+   */
+  private advanceClocks (monotonicMs: number, wallMs: number | undefined): number {
+    if (Number.isSafeInteger(monotonicMs)) this.nowMs = Math.max(this.nowMs, monotonicMs)
+    const wall = wallMs ?? monotonicMs
+    if (Number.isSafeInteger(wall) && wall >= 0) this.wallMs = wall
+    return this.nowMs
+  }
 
   private drainMembership (nowMs: number): void {
     const { send, events } = this.membership.drain()

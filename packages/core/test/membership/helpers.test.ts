@@ -31,11 +31,11 @@ describe('suspicionTimeoutMs', () => {
 describe('confirmedTimeoutMs', () => {
   it.each([
     [1_000, 0, 2, 1_000], // unconfirmed: the full timeout
-    [1_000, 1, 2, 527], // one independent confirmation
-    [1_000, 2, 2, 250], // fully confirmed: max / SUSPICION_MIN_DIVISOR
-    [1_000, 5, 2, 250], // never below the minimum
-    [1_000, 3, 0, 1_000], // too few members to expect confirmations: stay conservative
-    [1_000, 1, 1, 250]
+    [1_000, 1, 2, 579], // one independent confirmation: max - (max - min) · log 2 / log 3
+    [1_000, 2, 2, 333], // fully confirmed: max / SUSPICION_MIN_DIVISOR (3)
+    [1_000, 5, 2, 333], // never below the minimum
+    [1_000, 3, 0, 333], // nobody else could confirm (two members): the minimum, as memberlist (k < 1)
+    [1_000, 1, 1, 333]
   ])('max %d ms, %d confirmations of %d expected → %d ms', (maxMs, confirmations, expected, timeoutMs) => {
     expect(confirmedTimeoutMs(maxMs, confirmations, expected)).toBe(timeoutMs)
   })
@@ -51,7 +51,14 @@ describe('confirmedTimeoutMs', () => {
     expect(suspicion.confirm('b')).toBe(true)
     expect(suspicion.confirm('b')).toBe(false)
     expect(suspicion.confirmations).toBe(1)
-    expect(suspicion.deadlineMs(1_000, 2)).toBe(100 + 527)
+    expect(suspicion.deadlineMs(1_000, 2)).toBe(100 + 579)
+  })
+
+  it('postpones its deadline by the time our own event loop was frozen', () => {
+    const suspicion = new Suspicion(100, 'a')
+    suspicion.postpone(2_000)
+    expect(suspicion.startedMs).toBe(2_100)
+    expect(suspicion.deadlineMs(1_000, 2)).toBe(2_100 + 1_000)
   })
 })
 

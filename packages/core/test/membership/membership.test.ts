@@ -8,8 +8,17 @@ import { InvariantError } from '../../src/assert.js'
 import { P2pBootstrapError } from '../../src/errors.js'
 import { Prng } from '../../src/prng.js'
 import { lanProfile, type TimingProfile } from '../../src/profiles.js'
+
+/**
+ * The protocol's rules do not depend on its numbers: these tests run them at a quick pace (the
+ * LAN timing before issue 16) so a few simulated seconds show each rule. cluster.test.ts checks
+ * the real LAN profile at scale.
+ */
+function quickProfile (): TimingProfile {
+  return { ...lanProfile(), probeIntervalMs: 250, probeTimeoutMs: 100, suspicionTimeoutMs: 1_000 }
+}
 import { MembershipError } from '../../src/membership/errors.js'
-import { LOCAL_HEALTH_MAX, META_BYTES_MAX } from '../../src/membership/limits.js'
+import { LOCAL_HEALTH_MAX, META_BYTES_MAX, SUSPICION_MIN_DIVISOR } from '../../src/membership/limits.js'
 import { Membership, type MembershipEvent } from '../../src/membership/membership.js'
 import type { MembershipMessage } from '../../src/membership/messages.js'
 
@@ -26,7 +35,7 @@ class Group {
   nowMs = 0
   drop: (from: string, to: string, message: MembershipMessage) => boolean = () => false
 
-  constructor (ids: readonly string[], seed = 1, profile: TimingProfile = lanProfile()) {
+  constructor (ids: readonly string[], seed = 1, profile: TimingProfile = quickProfile()) {
     const prng = new Prng(seed)
     for (const id of ids) this.nodes.set(id, new Membership({ self: id, profile, prng: prng.fork(), nowMs: 0 }))
   }
@@ -76,13 +85,13 @@ class Group {
 }
 
 describe('Membership configuration', () => {
-  const base = { self: 'a', profile: lanProfile(), prng: new Prng(1), nowMs: 0 }
+  const base = { self: 'a', profile: quickProfile(), prng: new Prng(1), nowMs: 0 }
 
   it.each<[string, Record<string, unknown>]>([
     ['an empty self id', { self: '' }],
     ['a negative initial incarnation', { initialIncarnation: -1 }],
     ['oversized meta', { meta: new Uint8Array(META_BYTES_MAX + 1) }],
-    ['too many indirect probes', { profile: { ...lanProfile(), indirectProbes: 100 } }]
+    ['too many indirect probes', { profile: { ...quickProfile(), indirectProbes: 100 } }]
   ])('refuses %s with MEMBERSHIP_BAD_CONFIG', (_what, override) => {
     let thrown: unknown = null
     try {
@@ -95,7 +104,7 @@ describe('Membership configuration', () => {
   })
 
   it('refuses a profile whose probe timeout is not below its interval', () => {
-    const profile = { ...lanProfile(), probeTimeoutMs: 300 }
+    const profile = { ...quickProfile(), probeTimeoutMs: 250 }
     expect(() => new Membership({ ...base, profile })).toThrow(P2pBootstrapError)
   })
 
@@ -109,8 +118,8 @@ describe('Membership protocol', () => {
   it('joins two nodes, gossips meta with alive, and never suspects a node that answers', () => {
     const group = new Group([])
     const prng = new Prng(2)
-    group.nodes.set('a', new Membership({ self: 'a', profile: lanProfile(), prng: prng.fork(), nowMs: 0, meta: Uint8Array.of(7) }))
-    group.nodes.set('b', new Membership({ self: 'b', profile: lanProfile(), prng: prng.fork(), nowMs: 0 }))
+    group.nodes.set('a', new Membership({ self: 'a', profile: quickProfile(), prng: prng.fork(), nowMs: 0, meta: Uint8Array.of(7) }))
+    group.nodes.set('b', new Membership({ self: 'b', profile: quickProfile(), prng: prng.fork(), nowMs: 0 }))
     group.node('b').addPeer('a', 0)
     group.run(3_000)
     expect(group.firstEvent('b', 'member:join', 'a')).toBe(STEP_MS)
@@ -122,7 +131,7 @@ describe('Membership protocol', () => {
     expect(group.node('a').live()).toEqual(['a', 'b'])
   })
 
-  it('suspects at the end of a failed probe period and declares dead exactly one suspicion timeout later', () => {
+  it('suspects at the end of a failed probe period and declares dead one confirmed suspicion timeout later', () => {
     const group = new Group(['a', 'b'])
     group.meshAll()
     group.run(1_000)
@@ -133,9 +142,11 @@ describe('Membership protocol', () => {
     const suspectAtMs = group.firstEvent('a', 'member:suspect', 'b')
     const deadAtMs = group.firstEvent('a', 'member:dead', 'b')
     expect(pingAtMs).toBeDefined()
-    expect(suspectAtMs).toBe((pingAtMs ?? 0) + lanProfile().probeIntervalMs)
-    // Two members: nobody can confirm, so the full (unscaled at N ≤ 10) timeout applies.
-    expect(deadAtMs).toBe((suspectAtMs ?? 0) + lanProfile().suspicionTimeoutMs)
+    expect(suspectAtMs).toBe((pingAtMs ?? 0) + quickProfile().probeIntervalMs)
+    // Two members: nobody else can confirm, so the suspicion runs its confirmed length (memberlist's k < 1).
+    // The first tick at or after the deadline (ticks come every STEP_MS).
+    const deadlineMs = (suspectAtMs ?? 0) + Math.round(quickProfile().suspicionTimeoutMs / SUSPICION_MIN_DIVISOR)
+    expect(deadAtMs).toBe(Math.ceil(deadlineMs / STEP_MS) * STEP_MS)
     expect(group.node('a').stateOf('b')).toBe('dead')
     expect(group.node('a').live()).toEqual(['a'])
   })
@@ -164,7 +175,7 @@ describe('Membership protocol', () => {
     // One batch of ping-reqs per failed probe: at the top score, probes are (LOCAL_HEALTH_MAX + 1) intervals apart.
     const batches = [...new Set(group.sent.filter((s) => s.atMs > starvedFromMs && s.from === 'a' && s.message.kind === 'swim/ping-req').map((s) => s.atMs))]
     const gaps = batches.slice(1).map((atMs, index) => atMs - (batches[index] ?? 0))
-    expect(gaps.at(-1)).toBe((LOCAL_HEALTH_MAX + 1) * lanProfile().probeIntervalMs)
+    expect(gaps.at(-1)).toBe((LOCAL_HEALTH_MAX + 1) * quickProfile().probeIntervalMs)
     expect(gaps[0]).toBeLessThan(gaps.at(-1) ?? 0)
     // Healthy peers never raised theirs: their probes of a were answered.
     for (const peer of ['b', 'c', 'd']) expect(group.node(peer).localHealth).toBe(0)
@@ -213,7 +224,7 @@ describe('Membership protocol', () => {
   })
 
   it('forgets a dead member after deadRetentionMs and takes it back as a new join', () => {
-    const profile = { ...lanProfile(), deadRetentionMs: 2_000 }
+    const profile = { ...quickProfile(), deadRetentionMs: 2_000 }
     const group = new Group(['a', 'b'], 3, profile)
     group.meshAll()
     group.drop = (_from, to) => to === 'b'
@@ -237,7 +248,7 @@ describe('Membership protocol', () => {
     expect(group.node('a').stateOf('b')).toBe('dead')
     // b restarts with nothing persisted; a direct message from it triggers the refutation.
     group.drop = () => false
-    group.nodes.set('b', new Membership({ self: 'b', profile: lanProfile(), prng: new Prng(9), nowMs: group.nowMs, initialIncarnation: 0 }))
+    group.nodes.set('b', new Membership({ self: 'b', profile: quickProfile(), prng: new Prng(9), nowMs: group.nowMs, initialIncarnation: 0 }))
     group.node('b').addPeer('a', group.nowMs)
     group.run(1_000)
     expect(group.node('b').currentIncarnation).toBe(1)
@@ -283,8 +294,48 @@ describe('Membership protocol', () => {
     expect(group.node('a').stateOf('b')).toBe('alive') // b's ack carried its refutation
     // a's refutation rides on its next probe of b; the probes that failed during the cut lowered
     // a's local health, which stretches its probe interval up to (LOCAL_HEALTH_MAX + 1) times.
-    group.run(2 * (LOCAL_HEALTH_MAX + 1) * lanProfile().probeIntervalMs)
+    group.run(2 * (LOCAL_HEALTH_MAX + 1) * quickProfile().probeIntervalMs)
     expect(group.node('b').stateOf('a')).toBe('alive')
+  })
+
+  it('Lifeguard: a node that was itself frozen does not count its own late deadline against a peer whose ack waits in its inbox', () => {
+    for (const told of [false, true]) {
+      const a = new Membership({ self: 'a', profile: quickProfile(), prng: new Prng(3), nowMs: 0 })
+      const b = new Membership({ self: 'b', profile: quickProfile(), prng: new Prng(4), nowMs: 0 })
+      a.addPeer('b', 0)
+      let nowMs = 0
+      let ping: MembershipMessage | undefined
+      while (ping === undefined) {
+        nowMs += STEP_MS
+        a.tick(nowMs)
+        ping = a.drain().send.find((out) => out.to === 'b' && out.message.kind === 'swim/ping')?.message
+      }
+      // a's event loop freezes for 2 s right after sending: b answers at once, but a reads it late,
+      // and its timer fires first (Node runs timers before I/O).
+      b.step('a', ping, nowMs)
+      const ack = b.drain().send.find((out) => out.to === 'a')?.message
+      nowMs += 2_000
+      if (told) a.resumed(2_000, nowMs)
+      a.tick(nowMs)
+      if (ack !== undefined) a.step('b', ack, nowMs)
+      const events = a.drain().events
+      expect(events.some((event) => event.type === 'member:suspect'), told ? 'told of the freeze' : 'not told').toBe(!told)
+      if (told) expect(a.localHealth).toBe(1) // having been frozen is evidence of our own trouble
+    }
+  })
+
+  it('Lifeguard: a new suspect is told at once, by a ping that carries the suspicion, so it can refute', () => {
+    const group = new Group(['a', 'b', 'c'])
+    group.meshAll()
+    group.run(1_000)
+    group.drop = (from, to) => to === 'b' || from === 'b'
+    const cutAtMs = group.nowMs
+    group.run(2_000)
+    const suspectAtMs = group.firstEvent('a', 'member:suspect', 'b') ?? group.firstEvent('c', 'member:suspect', 'b')
+    expect(suspectAtMs).toBeDefined()
+    const toldPings = group.sent.filter((sent) => sent.atMs >= cutAtMs && sent.to === 'b' && sent.message.kind === 'swim/ping' &&
+      sent.message.gossip.some((update) => update.nodeId === 'b' && update.state === 'suspect'))
+    expect(toldPings.map((sent) => sent.atMs)).toContain(suspectAtMs)
   })
 
   it('does no work before nextTickMs', () => {

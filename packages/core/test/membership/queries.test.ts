@@ -14,7 +14,7 @@ import { Membership } from '../../src/membership/membership.js'
 import type { MemberState, MemberUpdate, MembershipMessage } from '../../src/membership/messages.js'
 
 /** Short suspicion and retention, so dead members are declared and forgotten within a run. */
-const FAST: TimingProfile = { ...lanProfile(), suspicionTimeoutMs: 300, deadRetentionMs: 2_000 }
+const FAST: TimingProfile = { ...lanProfile(), probeIntervalMs: 250, probeTimeoutMs: 100, suspicionTimeoutMs: 300, deadRetentionMs: 2_000 }
 const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left']
 const POOL = Array.from({ length: 24 }, (_, index) => `n${String(index).padStart(2, '0')}`)
 
