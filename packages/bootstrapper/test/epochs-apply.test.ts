@@ -60,14 +60,16 @@ afterEach(async () => {
 
 // ---- fleet helpers ----
 
-/** A node that runs k3s through the stand-ins: loopback node-ips, the lo interface, 127/8 as its subnet. */
+/** A node that runs k3s through the stand-ins: loopback node-ips (accepted for the stand-in), the lo interface, 127/8 as its subnet. */
 function realNode (index: number, extra: Partial<BootstrapperOptions> = {}): Partial<BootstrapperOptions> {
   return {
     dryRun: false,
     node: { nodeIp: `127.0.0.${21 + index}`, hostname: `edge-${index}`, interface: 'lo' },
     k3s: { subnet: '127.0.0.0/8' },
     failoverDelayMs: FAILOVER_DELAY_MS,
-    ...extra
+    ...extra,
+    // The stand-in k3s runs on loopback, which no real kubelet accepts outside a dry run.
+    apply: { acceptLocalNodeIp: true, ...(extra.apply ?? {}) }
   }
 }
 
@@ -258,7 +260,7 @@ async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: strin
     dryRun: false,
     node: { interface: 'lo', subnet: '127.0.0.0/8' },
     blocks: k3sBlocksOf(undefined, undefined),
-    apply: options.apply ?? {},
+    apply: { acceptLocalNodeIp: true, ...(options.apply ?? {}) },
     state,
     ledger: ledger.port(),
     backoff: { initialMs: 20, maxMs: 100 },

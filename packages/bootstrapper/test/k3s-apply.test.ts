@@ -42,13 +42,15 @@ afterEach(async () => {
   vipListener = undefined
 })
 
-/** A node that runs k3s through the stand-ins: loopback node-ips, the lo interface, 127/8 as its subnet. */
+/** A node that runs k3s through the stand-ins: loopback node-ips (accepted for the stand-in), the lo interface, 127/8 as its subnet. */
 function realNode (index: number, extra: Partial<BootstrapperOptions> = {}): Partial<BootstrapperOptions> {
   return {
     dryRun: false,
     node: { nodeIp: `127.0.0.${11 + index}`, hostname: `edge-${index}`, interface: 'lo' },
     k3s: { subnet: '127.0.0.0/8' },
-    ...extra
+    ...extra,
+    // The stand-in k3s runs on loopback, which no real kubelet accepts outside a dry run.
+    apply: { acceptLocalNodeIp: true, ...(extra.apply ?? {}) }
   }
 }
 

@@ -376,6 +376,11 @@ export class K3sApplier {
     return this.init.dryRun || (this.init.apply.onOutput !== undefined && this.init.apply.readyCommand === undefined)
   }
 
+  /** Output that no real kubelet runs: a dry run, or a stand-in k3s (apply.acceptLocalNodeIp). */
+  private localOnly (): boolean {
+    return this.init.dryRun || this.init.apply.acceptLocalNodeIp === true
+  }
+
   private startsK3s (): boolean {
     return !this.init.dryRun && this.init.apply.onOutput === undefined
   }
@@ -472,7 +477,8 @@ export class K3sApplier {
         secrets,
         ...(caHash === undefined ? {} : { caHash }),
         ...(join.kind === 'join' ? { joinAddress: join.server, vipAnswers: join.viaVip } : {}),
-        network: hostNetwork({ nodeIp, ...optional('interface', node.interface), ...optional('subnet', node.subnet) }),
+        network: hostNetwork({ nodeIp, localOnly: this.localOnly(), ...optional('interface', node.interface), ...optional('subnet', node.subnet) }),
+        localOnly: this.localOnly(),
         ...(blocks.kubeVip === undefined ? {} : { kubeVip: blocks.kubeVip }),
         ...(goneNodes.size === 0 ? {} : { goneNodes }),
         clusterK3s: blocks.clusterK3s,

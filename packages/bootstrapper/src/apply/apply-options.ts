@@ -67,6 +67,12 @@ export interface ApplyOptions {
   readonly readyCommand?: CommandLine | false
   /** Run once per plan epoch when every node of the plan reports Ready. */
   readonly onReadyCommand?: CommandLine
+  /**
+   * Library option for trials on one machine whose k3s is a stand-in: accept a loopback (or
+   * link-local, multicast, unspecified) node-ip outside a dry run. A real kubelet refuses such an
+   * address, so without this only `--dry-run` renders one.
+   */
+  readonly acceptLocalNodeIp?: boolean
   /** Longest time one command may run before it is killed. Default 120 s (a first k3s start pulls images). */
   readonly commandTimeoutMs?: number
 }
