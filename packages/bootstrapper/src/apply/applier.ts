@@ -628,11 +628,12 @@ export class K3sApplier {
       const result = await runCommand(argv, { timeoutMs: PROBE_ATTEMPT_TIMEOUT_MS, signal, env: this.commandEnv(output) }).catch(() => undefined)
       if (result === undefined) return
       const ready = result.code === 0 && (!expectOk || result.stdout.trim() === 'ok')
+      let caProblem = 'k3s answers but has not written server/token (with the CA hash) yet'
       if (ready && output.init) {
-        caHash = await readCaHash(this.init.root, this.dataDir()).catch(() => undefined)
+        caHash = await readCaHash(this.init.root, this.dataDir()).catch((err: unknown) => { caProblem = (err as Error).message; return undefined })
       }
       if (ready && (!output.init || caHash !== undefined)) break
-      const why = !ready ? describeFailure(argv, result, PROBE_ATTEMPT_TIMEOUT_MS) : 'k3s answers but its server CA is not written yet'
+      const why = !ready ? describeFailure(argv, result, PROBE_ATTEMPT_TIMEOUT_MS) : caProblem
       this.phase('applied', `k3s on this node to be Ready (since ${since}; last probe: ${why})`, plan)
       await delay(backoffMs, signal)
       backoffMs = Math.min(backoffMs * 2, this.init.backoff.maxMs)
