@@ -9,10 +9,12 @@
 // cleaned under the root and the agent started). Retirement and the deletion duty run against the
 // applier itself with a hand-made ledger and plans, so each step is observed before the next.
 // Readiness is held back with the stand-in's hold-ready file, so no step depends on timing.
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { generateClusterSecrets, nodeKeyFromSeed, Prng, sealPlanSecrets } from '@p2p-bootstrap/core'
 import type { NodeFacts, NodeId, NodeKey, Plan } from '@p2p-bootstrap/core'
 import { nodeNameFor } from '@p2p-bootstrap/k3s'
@@ -23,7 +25,7 @@ import { K3sApplier } from '../src/apply/applier.js'
 import type { ApplierLedger } from '../src/apply/applier.js'
 import type { ApplyOptions } from '../src/apply/apply-options.js'
 import { APPLY_RECORD_FILE, loadApplyRecord, saveApplyRecord } from '../src/apply/apply-record.js'
-import type { ApplyRecord } from '../src/apply/apply-record.js'
+import type { ApplyRecord, K3sService } from '../src/apply/apply-record.js'
 import { nextJoinStep } from '../src/apply/join-sequence.js'
 import type { JoinInput } from '../src/apply/join-sequence.js'
 import { k3sBlocksOf } from '../src/apply/k3s-blocks.js'
@@ -31,6 +33,7 @@ import {
   SERVER_READY_ENTRY_NAME, STOPPED_ENTRY_NAME, chooseRemover, pendingRemovals, removedEntryName, retiringServers,
   serverRemovalsPending
 } from '../src/apply/node-removal.js'
+import { CONSENT_DIR, GATE_DROP_IN_NAME, bootStartHold, grantConsent, installGate } from '../src/apply/start-gate.js'
 import type { AgentPhase, PublishedStatus } from '../src/published-status.js'
 import { openStateDir } from '../src/state/state-dir.js'
 import type { StateDir } from '../src/state/state-dir.js'
@@ -38,6 +41,7 @@ import type { Bootstrapper, BootstrapperError, BootstrapperOptions } from '../sr
 import { makeFleet, rootOf, stateDirOf } from './fleet.js'
 import type { Fleet } from './fleet.js'
 
+const execFileAsync = promisify(execFile)
 const STANDINS = join(dirname(fileURLToPath(import.meta.url)), 'standins')
 const CONFIG = 'etc/rancher/k3s/config.yaml'
 const SERVER_DIR = 'var/lib/rancher/k3s/server'
@@ -88,7 +92,7 @@ async function serviceCalls (index: number): Promise<string[]> {
 }
 
 async function startedServer (index: number): Promise<boolean> {
-  return (await calls(index)).includes('systemctl enable --now k3s')
+  return (await calls(index)).includes('systemctl start k3s')
 }
 
 async function holdReady (index: number): Promise<void> {
@@ -202,6 +206,8 @@ class TestLedger {
   readonly facts = new Map<NodeId, NodeFacts>()
   readonly statuses = new Map<NodeId, PublishedStatus>()
   readonly dead = new Set<NodeId>()
+  /** Members this agent has not heard from since it started (only read about on disk). */
+  readonly unheard = new Set<NodeId>()
   private readonly self: NodeId
 
   constructor (self: NodeId) {
@@ -222,7 +228,8 @@ class TestLedger {
       factsOf: (nodeId) => this.facts.get(nodeId),
       statusOf: (nodeId) => this.statuses.get(nodeId) ?? null,
       publish: (name, value) => { this.entries.set(`node/${this.self}/${name}`, value) },
-      alive: (nodeId) => !this.dead.has(nodeId)
+      alive: (nodeId) => !this.dead.has(nodeId),
+      heard: (nodeId) => !this.dead.has(nodeId) && !this.unheard.has(nodeId)
     }
   }
 }
@@ -242,12 +249,13 @@ interface Harness {
 }
 
 /** An applier for node `key`, on a fresh dir (or `dir` again), with the stand-ins and a short back-off. */
-async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: string, record?: ApplyRecord, apply?: ApplyOptions } = {}): Promise<Harness & { dir: string }> {
+async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: string, record?: ApplyRecord, apply?: ApplyOptions, consented?: K3sService[] } = {}): Promise<Harness & { dir: string }> {
   const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
   if (options.dir === undefined) cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
   const rootDir = join(dir, 'root')
   const state = await openStateDir(join(dir, 'state'))
   if (options.record !== undefined) await saveApplyRecord(state, options.record)
+  for (const service of options.consented ?? []) await grantConsent(rootDir, service, options.record?.epoch ?? 1)
   const phases: Harness['phases'] = []
   const errors: BootstrapperError[] = []
   const notices: string[] = []
@@ -288,6 +296,10 @@ async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: strin
     return text.split('\n').filter(line => line !== '')
   }
   return { applier, ledger, root: rootDir, state, phases, errors, notices, retired, calls: readCalls, stop, dir }
+}
+
+async function installGateForTest (rootDir: string): Promise<void> {
+  await installGate(rootDir, AbortSignal.timeout(5_000))
 }
 
 function factsFor (index: number): NodeFacts {
@@ -583,7 +595,8 @@ describe('a running node whose join target left the control plane, against the a
     ledger.statuses.set(promoted.nodeId, { phase: 'ready', epoch: 2 })
     // It joined through the server that epoch 2 replaced.
     const record = serverRecord(self.nodeId, { role: 'worker', ranService: 'k3s-agent', caHash: 'c'.repeat(64), join: { kind: 'join', server: factsFor(2).nodeIp ?? '', viaVip: false } })
-    const h = await harness(self, ledger, { record, apply: { readyCommand: ['true'] } })
+    // Its agent runs since this boot: the agent consented to it (a fresh consent dir is a reboot).
+    const h = await harness(self, ledger, { record, apply: { readyCommand: ['true'] }, consented: ['k3s-agent'] })
     h.applier.setPlan(plan)
     await waitFor(() => h.phases.some(({ phase, epoch }) => phase === 'ready' && epoch === 2), { timeoutMs: 5_000, what: 'the worker to be Ready for epoch 2' })
     const config = parse(await readFile(join(h.root, CONFIG), 'utf8')) as Record<string, unknown>
@@ -603,6 +616,125 @@ describe('a running node whose join target left the control plane, against the a
   })
 })
 
+// ---- the start gate: k3s starts only when the agent says so ----
+
+describe('the start gate, pure', () => {
+  const secrets = { serverTokenHash: '', agentTokenHash: '', serverTokenSealed: {}, agentTokenSealed: new Uint8Array() }
+  const three: Plan = { clusterId: 'c', epoch: 1, init: 'cp1', controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1'], secrets, notes: [] }
+  const five: Plan = { ...three, controlPlanes: ['cp1', 'cp2', 'cp3', 'cp4', 'cp5'] }
+  const single: Plan = { ...three, controlPlanes: ['cp1'] }
+
+  it.each([
+    ['a single server (nobody can replace it)', single, [], {}, undefined],
+    ['3 servers, none heard since this start', three, [], {}, 'heard from 2 of the plan\'s 3 control planes (1 so far)'],
+    ['3 servers, one other heard', three, ['cp2'], {}, undefined],
+    ['3 servers, the one heard acts on a later epoch', three, ['cp2'], { cp2: 2 }, 'acts on a later plan than epoch 1'],
+    ['5 servers, one other heard', five, ['cp4'], {}, 'heard from 3 of the plan\'s 5 control planes (2 so far)'],
+    ['5 servers, two others heard', five, ['cp4', 'cp5'], { cp4: 1 }, undefined]
+  ])('%s', (_title, plan, heard, epochs, hold) => {
+    const statuses: Record<string, number> = epochs
+    const result = bootStartHold({
+      plan,
+      nodeId: 'cp1',
+      heard: id => (heard as string[]).includes(id),
+      statusOf: id => statuses[id] === undefined ? null : { phase: 'ready', epoch: statuses[id] ?? 0 }
+    })
+    if (hold === undefined) expect(result).toBeUndefined()
+    else expect(result).toContain(hold)
+  })
+})
+
+describe('the start gate, against the applier and the stand-in systemctl', () => {
+  const self = keyOf(51)
+  const peers = [keyOf(52), keyOf(53), keyOf(54)]
+  const [p2, p3, p4] = peers
+  if (p2 === undefined || p3 === undefined || p4 === undefined) throw new Error('no peers')
+  const plan = planOf({ epoch: 1, init: self.nodeId, controlPlanes: [self.nodeId, p2.nodeId, p3.nodeId], workers: [p4.nodeId] })
+
+  function ledgerFor (): TestLedger {
+    const ledger = new TestLedger(self.nodeId)
+    ;[self, ...peers].forEach((key, index) => ledger.facts.set(key.nodeId, factsFor(index)))
+    return ledger
+  }
+
+  /** What systemd does to the stand-in at boot: /run emptied, nothing runs, enabled units started. */
+  async function reboot (rootDir: string): Promise<void> {
+    await rm(join(rootDir, 'run'), { recursive: true, force: true })
+    for (const service of ['k3s', 'k3s-agent']) {
+      await rm(join(rootDir, 'standin', `${service}.running`), { force: true })
+      if (await exists(join(rootDir, 'standin', `${service}.enabled`))) await systemctl(rootDir, ['start', service])
+    }
+  }
+
+  async function systemctl (rootDir: string, args: string[]): Promise<void> {
+    await execFileAsync(join(STANDINS, 'systemctl'), args, { env: { ...process.env, P2PB_ROOT: rootDir, P2PB_NODE_ID: 'systemd' } })
+  }
+
+  const running = async (rootDir: string, service: string): Promise<boolean> => await exists(join(rootDir, 'standin', `${service}.running`))
+
+  it('starts (never enables) k3s behind a drop-in; after a reboot a unit enabled by hand stays down until a majority of the control planes is heard', async () => {
+    const ledger = ledgerFor()
+    const first = await harness(self, ledger)
+    first.applier.setPlan(plan)
+    await waitFor(() => first.phases.some(({ phase }) => phase === 'ready'), { timeoutMs: 10_000, what: 'the init server to be Ready' })
+    expect(await first.calls()).toEqual(expect.arrayContaining(['systemctl daemon-reload', 'systemctl start k3s']))
+    expect((await first.calls()).filter(line => /enable/.test(line))).toEqual([])
+    for (const service of ['k3s', 'k3s-agent']) {
+      const dropIn = await readFile(join(first.root, `etc/systemd/system/${service}.service.d/${GATE_DROP_IN_NAME}`), 'utf8')
+      expect(dropIn).toContain(`ExecCondition=/bin/sh -c 'test -e ${CONSENT_DIR}/${service}'`)
+    }
+    expect(await exists(join(first.root, CONSENT_DIR, 'k3s'))).toBe(true)
+    await first.stop()
+
+    // Someone enables k3s by hand (or the install script did); the machine reboots: systemd skips it.
+    await systemctl(first.root, ['enable', 'k3s'])
+    await reboot(first.root)
+    expect(await running(first.root, 'k3s')).toBe(false)
+    expect((await first.calls()).at(-1)).toBe('skipped k3s')
+
+    // The agent after the reboot holds the plan of before; it has heard no other control plane yet.
+    ledger.unheard.add(p2.nodeId).add(p3.nodeId)
+    const startsBefore = (await first.calls()).filter(line => line === 'systemctl start k3s').length
+    const second = await harness(self, ledger, { dir: first.dir })
+    second.applier.setPlan(plan)
+    await waitFor(() => second.phases.some(({ waitingFor }) => waitingFor.startsWith('k3s held')), { timeoutMs: 5_000, what: 'the agent to hold k3s' })
+    await second.applier.settled()
+    expect(second.notices.filter(notice => notice.startsWith('k3s held'))).toHaveLength(1)
+    expect((await second.calls()).filter(line => line === 'systemctl start k3s')).toHaveLength(startsBefore)
+    expect(await running(second.root, 'k3s')).toBe(false)
+
+    // One other server answers: 2 of 3. The agent consents and starts k3s (a start, not a restart).
+    ledger.unheard.delete(p2.nodeId)
+    await waitFor(async () => await running(second.root, 'k3s'), { timeoutMs: 10_000, what: 'k3s to start once a majority is heard' })
+    const calls = await second.calls()
+    expect(calls.filter(line => line === 'systemctl start k3s')).toHaveLength(startsBefore + 1)
+    expect(calls.filter(line => /restart|enable --now/.test(line))).toEqual([])
+    expect(await exists(join(second.root, CONSENT_DIR, 'k3s'))).toBe(true)
+  })
+
+  it('a replaced init node back after a reboot starts nothing, withdraws its consent, and systemd keeps its k3s down (S1)', async () => {
+    const ledger = ledgerFor()
+    ledger.set(p2.nodeId, 'k3s-hash', k3sBlocksOf(undefined, undefined).clusterHash)
+    // Epoch 2 replaced this node (the initialiser) while it was down.
+    const replaced = planOf({ epoch: 2, init: self.nodeId, controlPlanes: [p2.nodeId, p3.nodeId, p4.nodeId], workers: [], replaced: [self.nodeId] })
+    const h = await harness(self, ledger, { record: serverRecord(self.nodeId, { join: { kind: 'init' } }), consented: ['k3s'] })
+    await mkdir(join(h.root, SERVER_DIR, 'db'), { recursive: true })
+    await installGateForTest(h.root)
+    h.applier.setPlan(replaced)
+    await waitFor(() => h.errors.some(error => error.message.includes('apply.clean-replaced-server')), { timeoutMs: 5_000, what: 'the stale server to be reported' })
+    await h.applier.settled()
+    expect(await h.calls()).toEqual([])
+    expect(await exists(join(h.root, CONSENT_DIR, 'k3s'))).toBe(false)
+    expect(h.phases.at(-1)?.waitingFor).toContain('k3s must not start as a server again')
+
+    // Enabled or not, started by hand or at boot: systemd skips it.
+    await systemctl(h.root, ['enable', 'k3s'])
+    await reboot(h.root)
+    await systemctl(h.root, ['start', 'k3s'])
+    expect(await running(h.root, 'k3s')).toBe(false)
+  })
+})
+
 // ---- fleets ----
 
 describe('later epochs with stand-in k3s and systemctl', () => {
@@ -619,7 +751,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
 
     // One newcomer cannot grow the control plane by two: it is a worker of epoch 1 and runs the agent.
     await current.start(1, realNode(1))
-    await waitFor(async () => (await calls(1)).includes('systemctl enable --now k3s-agent'), { timeoutMs: 30_000, what: 'node 1 to join as a worker' })
+    await waitFor(async () => (await calls(1)).includes('systemctl start k3s-agent'), { timeoutMs: 30_000, what: 'node 1 to join as a worker' })
     expect(first.status().epoch).toBe(1)
 
     // A second one: both are promoted in one epoch.
@@ -649,7 +781,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     await Promise.all(nodes.map(async node => { await node.waitForReady({ signal: AbortSignal.timeout(30_000) }) }))
 
     // Node 1 ran the agent: it was stopped and disabled before the server started, once.
-    expect(await serviceCalls(1)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl enable --now k3s'])
+    expect(await serviceCalls(1)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl start k3s'])
     expect(await recordOf(1)).toMatchObject({ epoch: 2, role: 'control-plane', started: true, ranService: 'k3s' })
     // Never an even count of voting servers, in any plan any node saw.
     for (const seen of [...plans, ...nodes.map(node => node.status().plan).filter(view => view !== null)]) {
@@ -681,7 +813,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     expect(after.controlPlanes).toEqual([...before.controlPlanes.filter(id => id !== deadId), replacementId])
 
     // The worker was promoted exactly once: its agent stopped, the server started, Ready.
-    expect(await serviceCalls(replacement)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl enable --now k3s'])
+    expect(await serviceCalls(replacement)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl start k3s'])
     expect(await recordOf(replacement)).toMatchObject({ epoch: 2, role: 'control-plane', ranService: 'k3s' })
 
     // Exactly one live server deleted the dead node (its failed attempts, then one that worked):
@@ -700,10 +832,10 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     const lastDeletion = deletions.at(-1)
     if (committed === undefined || firstDeletion === undefined || lastDeletion === undefined) throw new Error('no epoch 2 or no deletion')
     expect(firstDeletion.atMs).toBeGreaterThanOrEqual(committed.decidedAtMs)
-    const startedAt = lines.findIndex(line => line.nodeId === replacementId && line.call === 'systemctl enable --now k3s')
+    const startedAt = lines.findIndex(line => line.nodeId === replacementId && line.call === 'systemctl start k3s')
     expect(startedAt).toBeGreaterThan(lines.indexOf(lastDeletion))
     // The dead server was not started again anywhere, and nobody started a second server.
-    expect(lines.filter(line => line.call === 'systemctl enable --now k3s' && line.atMs > committed.decidedAtMs).map(line => line.nodeId)).toEqual([replacementId])
+    expect(lines.filter(line => line.call === 'systemctl start k3s' && line.atMs > committed.decidedAtMs).map(line => line.nodeId)).toEqual([replacementId])
   }, 120_000)
 
   it('leave: a worker stops its agent and a server deletes its Node; the single server hands over, then drains, deletes itself and stops', async () => {
@@ -726,7 +858,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
 
     // A worker leaves: retired at once; it stops its agent (no drain), and the server deletes its Node.
     await (nodes[leaving] as Bootstrapper).leave({ signal: AbortSignal.timeout(30_000) })
-    expect(await serviceCalls(leaving)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent'])
+    expect(await serviceCalls(leaving)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent'])
     expect((await calls(leaving)).some(line => line.includes('drain'))).toBe(false)
     const leftName = nodeNameFor(nodes[leaving]?.nodeId ?? '', `edge-${leaving}`)
     await waitFor(async () => (await calls(server)).includes(`k3s kubectl delete node ${leftName} --ignore-not-found`), { timeoutMs: 30_000, what: 'the server to delete the worker that left' })
@@ -737,8 +869,8 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     expect(plan.controlPlanes).toEqual([stayingNode.nodeId])
     expect(plan.retired).toEqual(expect.arrayContaining([formed.init]))
     const serverName = nodeNameFor(formed.init, `edge-${server}`)
-    expect((await calls(server)).filter(line => !line.includes('/readyz') && !line.startsWith('systemctl is-active'))).toEqual([
-      'systemctl enable --now k3s',
+    expect((await calls(server)).filter(line => !line.includes('/readyz') && !line.startsWith('systemctl is-active') && line !== 'systemctl daemon-reload')).toEqual([
+      'systemctl start k3s',
       `k3s kubectl delete node ${leftName} --ignore-not-found`,
       `k3s kubectl drain ${serverName} --ignore-daemonsets --delete-emptydir-data`,
       `k3s kubectl delete node ${serverName} --ignore-not-found`,
@@ -746,10 +878,10 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     ])
     await waitFor(() => stayingNode.status().phase === 'ready' && stayingNode.status().epoch === plan.epoch, { timeoutMs: 30_000, what: 'the new server to be Ready' })
     expect((await configOf(staying)).server).toBe(`https://127.0.0.${21 + server}:6443`)
-    expect(await serviceCalls(staying)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl enable --now k3s'])
+    expect(await serviceCalls(staying)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl start k3s'])
     // The successor ran before the leaving server stopped; nobody else deleted the server (it did).
     const lines = await sharedLog(log)
-    const successorStarted = lines.findIndex(line => line.nodeId === stayingNode.nodeId && line.call === 'systemctl enable --now k3s')
+    const successorStarted = lines.findIndex(line => line.nodeId === stayingNode.nodeId && line.call === 'systemctl start k3s')
     const serverStopped = lines.findIndex(line => line.nodeId === formed.init && line.call === 'systemctl disable --now k3s')
     expect(successorStarted).toBeGreaterThanOrEqual(0)
     expect(serverStopped).toBeGreaterThan(successorStarted)
@@ -782,7 +914,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     // With it: k3s stopped, the stale state under the root removed, the agent started as a worker.
     const cleaned = await current.start(dead, realNode(dead, { apply: { cleanReplacedServer: true } }))
     await waitFor(() => cleaned.status().phase === 'ready', { timeoutMs: 30_000, what: 'the returned node to be Ready as a worker' })
-    expect((await serviceCalls(dead)).slice(startsBefore.length)).toEqual(['systemctl disable --now k3s', 'systemctl enable --now k3s-agent'])
+    expect((await serviceCalls(dead)).slice(startsBefore.length)).toEqual(['systemctl disable --now k3s', 'systemctl start k3s-agent'])
     expect(await exists(join(deadRoot, SERVER_DIR))).toBe(false)
     expect(await exists(join(deadRoot, ADMIN_KUBECONFIG))).toBe(false)
     const config = await configOf(dead)

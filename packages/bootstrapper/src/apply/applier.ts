@@ -8,6 +8,7 @@ import type { AgentPhase, PublishedStatus } from '../published-status.js'
 import type { StateDir } from '../state/state-dir.js'
 import type { ApplyOptions, CommandLine, NodeOutput } from './apply-options.js'
 import { loadApplyRecord, saveApplyRecord } from './apply-record.js'
+import { serviceOf } from './apply-record.js'
 import type { ApplyRecord, K3sService } from './apply-record.js'
 import { hostNetwork } from './host-network.js'
 import { nextJoinStep } from './join-sequence.js'
@@ -24,6 +25,7 @@ import { RetryTimer } from './retry-timer.js'
 import type { Backoff } from './retry-timer.js'
 import { describeFailure, expandCommand, runCommand } from './run-command.js'
 import { holdsServerData, removeServerState, staleServerError } from './stale-server.js'
+import { bootStartHold, grantConsent, hasConsent, installGate, revokeConsent } from './start-gate.js'
 
 export type { Backoff } from './retry-timer.js'
 
@@ -37,7 +39,9 @@ const VIP_PROBE_TIMEOUT_MS = 1_000
 const PROBE_ATTEMPT_TIMEOUT_MS = 10_000
 const COMMAND_TIMEOUT_MS_DEFAULT = 120_000
 
-const DEFAULT_START: CommandLine = ['systemctl', 'enable', '--now', '{service}']
+// Started, never enabled: k3s starts at boot only when the agent consents again (start-gate.ts).
+const DEFAULT_START: CommandLine = ['systemctl', 'start', '{service}']
+const DAEMON_RELOAD: CommandLine = ['systemctl', 'daemon-reload']
 const DEFAULT_RESTART: CommandLine = ['systemctl', 'restart', '{service}']
 const DEFAULT_STOP: CommandLine = ['systemctl', 'disable', '--now', '{service}']
 const DEFAULT_SERVER_PROBE: CommandLine = ['k3s', 'kubectl', 'get', '--raw', '/readyz']
@@ -56,6 +60,12 @@ export interface ApplierLedger {
    * one deletes gone nodes from Kubernetes. Without it, every member counts as alive.
    */
   alive?: (nodeId: NodeId) => boolean
+  /**
+   * True once this agent heard a member directly since it started (not only from the ledger on
+   * disk): a server's first start after a reboot waits for a majority of its plan's control planes
+   * (start-gate.ts). Without it, `alive` stands in.
+   */
+  heard?: (nodeId: NodeId) => boolean
 }
 
 /** Where the applier tells the agent what happened. */
@@ -141,6 +151,12 @@ export class K3sApplier {
   private clusterReadyEpoch = 0
   /** The latest plan epoch at which this node's own k3s answered Ready. */
   private readyEpoch = 0
+  /**
+   * k3s ran here in an earlier boot and this agent has not started it in this one (no consent
+   * under /run): the next start is a start, not a restart, and a server's waits for bootStartHold.
+   */
+  private bootStartPending = false
+  private lastHold = ''
   private retiredPlan: Plan | null = null
   private retiredWaiters = new Set<RetiredWaiter>()
 
@@ -153,6 +169,8 @@ export class K3sApplier {
   /** Reads what earlier runs applied; call once before the first plan. */
   async load (): Promise<void> {
     this.record = await loadApplyRecord(this.init.state, this.init.reports.notice)
+    const ran = this.ownRecord()?.ranService ?? null
+    this.bootStartPending = this.startsK3s() && ran !== null && !(await hasConsent(this.init.root, ran))
   }
 
   /** The committed plan changed. */
@@ -244,9 +262,44 @@ export class K3sApplier {
       return
     }
     if (wasReplaced(plan, nodeId) && !(await this.leaveStaleServer(plan))) return
+    if (this.heldAtBoot(plan, role)) return
     const running = this.runningRecord(role)
     const applied = running === undefined ? await this.applyRole(plan, role) : await this.keepRunning(plan, role, running)
     if (applied) await this.removeGoneNodes(plan)
+  }
+
+  /**
+   * True while the first start of this node's k3s in this boot must wait (start-gate.ts): the
+   * plan it holds may be stale. Said in `status`, the page and, once per reason, the log.
+   */
+  private heldAtBoot (plan: Plan, role: Role): boolean {
+    if (!this.bootStartPending || serviceOf(role) !== 'k3s' || this.ownRecord()?.ranService !== 'k3s') return false
+    const { ledger, nodeId } = this.init
+    const heard = ledger.heard ?? ((id: NodeId) => ledger.alive?.(id) ?? true)
+    const hold = bootStartHold({ plan, nodeId, heard, statusOf: ledger.statusOf })
+    if (hold === undefined) return false
+    // Hearing a member is no ledger change, which is what pokes the applier: look again later.
+    this.startRetry.schedule()
+    this.phase('committed', hold, plan)
+    if (hold !== this.lastHold) {
+      this.lastHold = hold
+      this.init.reports.notice(hold)
+    }
+    return true
+  }
+
+  /**
+   * Writes the systemd drop-ins that make k3s' units wait for the agent's consent (option
+   * apply.bootGate, default on); a daemon-reload makes a new one count in this boot already.
+   */
+  private async installBootGate (output: RenderedOutput): Promise<void> {
+    if (this.init.apply.bootGate === false) return
+    if (!(await installGate(this.init.root, this.abort.signal))) return
+    const timeoutMs = this.commandTimeoutMs()
+    const result = await runCommand([...DAEMON_RELOAD], { timeoutMs, signal: this.abort.signal, env: this.commandEnv(output) })
+    if (result.code !== 0) {
+      this.init.reports.notice(`${describeFailure([...DAEMON_RELOAD], result, timeoutMs)}: the start gate of k3s' units counts from the next boot or daemon-reload on`)
+    }
   }
 
   /** The record of this node's k3s running in `role` (any epoch), if it is. */
@@ -313,14 +366,14 @@ export class K3sApplier {
     const hash = filesHash(output.files)
     const sameEpoch = record.epoch === plan.epoch
     const carried: ApplyRecord = { ...record, epoch: plan.epoch, join, onReadyRan: sameEpoch && record.onReadyRan }
-    if (hash === record.filesHash) {
+    if (hash === record.filesHash && !this.bootStartPending) {
       if (!sameEpoch) await this.save(carried)
       this.afterStart(plan, output, carried, this.pathsOf(output))
       return true
     }
     const files = await this.deliver(plan, output, secrets, join)
     if (files === undefined) return false
-    if (join !== record.join) {
+    if (join !== record.join && !this.bootStartPending) {
       const retargeted: ApplyRecord = { ...carried, filesHash: hash }
       await this.save(retargeted)
       this.init.reports.notice(`config.yaml now names ${join.kind === 'join' ? join.server : 'no server'} to join through (the server it named left the control plane); k3s reads it at its next start, so it is not restarted`)
@@ -538,7 +591,8 @@ export class K3sApplier {
         current = { ...current, ranService: null }
         await this.save(current)
       }
-      if (!(await this.startK3s(output, current.ranService === output.service))) return undefined
+      // After a reboot the unit is stopped: a start, not a restart, whatever changed.
+      if (!(await this.startK3s(output, current.ranService === output.service && !this.bootStartPending))) return undefined
     }
     current = { ...current, started: true, ranService: this.startsK3s() ? output.service : current.ranService }
     await this.save(current)
@@ -546,23 +600,36 @@ export class K3sApplier {
     return current
   }
 
-  /** Runs the start step (or the restart step when k3s already ran with other files). */
+  /**
+   * Runs the start step (or the restart step when k3s already ran with other files), after the
+   * boot gate is in place and this agent consented to the unit for this boot (start-gate.ts).
+   */
   private async startK3s (output: RenderedOutput, restart: boolean): Promise<boolean> {
     const { apply } = this.init
+    await this.installBootGate(output)
+    await grantConsent(this.init.root, output.service, this.plan?.epoch ?? 0)
     const template = restart ? (apply.restartCommand ?? DEFAULT_RESTART) : (apply.startCommand ?? DEFAULT_START)
     const argv = expandCommand(template, output.service)
     const timeoutMs = this.commandTimeoutMs()
     this.phase('committed', `\`${argv.join(' ')}\` to start ${output.service}`)
     const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.commandEnv(output) })
-    if (result.code === 0) return true
+    if (result.code === 0) {
+      this.bootStartPending = false
+      this.lastHold = ''
+      return true
+    }
     this.problem(new BootstrapperError('BOOTSTRAP_START_FAILED',
       `${describeFailure(argv, result, timeoutMs)}; retrying in ${Math.round(this.startRetry.waitMs / 1000)} s (check \`journalctl -u ${output.service}\`)`))
     this.startRetry.schedule()
     return false
   }
 
-  /** Runs the stop step for `service`; a failure is reported and retried with back-off. */
+  /**
+   * Runs the stop step for `service`; a failure is reported and retried with back-off. The consent
+   * goes first, so that nothing starts the unit again behind the agent's back (start-gate.ts).
+   */
   private async stopService (service: K3sService, why: string, env: Record<string, string>): Promise<boolean> {
+    await revokeConsent(this.init.root, service)
     const argv = expandCommand(this.init.apply.stopCommand ?? DEFAULT_STOP, service)
     const timeoutMs = this.commandTimeoutMs()
     this.phase('committed', `\`${argv.join(' ')}\` to stop ${service}: ${why}`)
@@ -733,6 +800,9 @@ export class K3sApplier {
   private async leaveStaleServer (plan: Plan): Promise<boolean> {
     if (this.init.dryRun) return true
     const { root, apply } = this.init
+    // Whatever happens next, this node's server never starts again (S1: a replaced init node would
+    // run cluster-init): systemd skips k3s.service from now on, also after a reboot.
+    if (this.startsK3s()) await revokeConsent(root, 'k3s')
     const record = this.ownRecord()
     const ranServer = record?.ranService === 'k3s'
     if (!ranServer && !(await holdsServerData(root, this.dataDir()))) return true

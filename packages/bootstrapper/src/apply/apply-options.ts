@@ -37,7 +37,10 @@ export interface ApplyOptions {
    * tokens instead of the agent writing them and starting k3s. A rejection is reported and retried.
    */
   readonly onOutput?: (output: NodeOutput, options: { signal: AbortSignal }) => Promise<void> | void
-  /** Starts k3s the first time. Default `systemctl enable --now {service}`. */
+  /**
+   * Starts k3s: the first time, and in each boot once this agent consents (k3s is never enabled
+   * by the agent; see bootGate). Default `systemctl start {service}`.
+   */
   readonly startCommand?: CommandLine
   /** Restarts k3s after its files changed once it was started. Default `systemctl restart {service}`. */
   readonly restartCommand?: CommandLine
@@ -47,6 +50,15 @@ export interface ApplyOptions {
    * (`leave`). Default `systemctl disable --now {service}`.
    */
   readonly stopCommand?: CommandLine
+  /**
+   * Default true: before it starts k3s, the agent writes a systemd drop-in for `k3s.service` and
+   * `k3s-agent.service` (`/etc/systemd/system/<unit>.d/50-p2p-bootstrap-gate.conf`) whose
+   * `ExecCondition=` needs the agent's consent under `/run/p2p-bootstrap/k3s-consent/`, written
+   * just before each start and removed before each stop. `/run` is emptied at boot, so k3s never
+   * starts at boot without the agent, even when its unit was enabled by hand or by k3s' install
+   * script. `false` where k3s is not run by systemd (the start and stop commands are your own).
+   */
+  readonly bootGate?: boolean
   /**
    * Opt-in (config `apply.clean-replaced-server`). A control plane that was replaced while it was
    * down comes back as a worker, but its k3s server state (the etcd data in
