@@ -1,4 +1,4 @@
-import { isRetired, roleOf } from '@p2p-bootstrap/core'
+import { initialiserOf, isRetired, roleOf } from '@p2p-bootstrap/core'
 import type { NodeId, Plan, Role } from '@p2p-bootstrap/core'
 
 /** This node's part in a plan, in words a person (and a script) can use. */
@@ -64,7 +64,7 @@ export function nodePart (plan: Plan, nodeId: NodeId): NodePart {
   return {
     nodeId,
     role,
-    init: plan.init === nodeId,
+    init: initialiserOf(plan) === nodeId,
     controlPlaneIndex: index < 0 ? null : index + 1,
     joinsAfter: index > 0 ? (plan.controlPlanes[index - 1] ?? null) : null,
     ...(isRetired(plan, nodeId) ? { retired: true as const } : {})

@@ -337,6 +337,15 @@ describe('join sequencing in later epochs', () => {
     expect(step(replacedInit, 'cp1', ['cp2'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false })
   })
 
+  it('the init node replaced before any server was Ready: the node named in its place initialises, everyone joins through it', () => {
+    const named: Plan = { ...replacedInit, reinit: 'cp2' }
+    expect(step(named, 'cp2', [])).toEqual({ kind: 'init' })
+    expect(step(named, 'cp3', []).kind).toBe('wait')
+    expect(step(named, 'cp3', ['cp2'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false })
+    expect(step(named, 'w1', ['cp2', 'cp3'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false })
+    expect(step(named, 'cp1', ['cp2'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false }) // back, a worker
+  })
+
   it('the first server in order when the init node is gone joins any Ready server; the next still waits for the one before it', () => {
     expect(step(replacedInit, 'cp2', []).kind).toBe('wait')
     expect(step(replacedInit, 'cp2', ['cp3'])).toEqual({ kind: 'join', server: '10.0.0.3', viaVip: false })
@@ -578,6 +587,69 @@ describe('deleting a replaced server from Kubernetes, against the applier', () =
     const config = parse(await readFile(join(dir, 'root', CONFIG), 'utf8')) as Record<string, unknown>
     expect(config.server).toBe(`https://${factsFor(0).nodeIp ?? ''}:6443`)
     expect(await exists(join(dir, 'root', 'standin'))).toBe(false) // nothing ran
+  })
+})
+
+describe('the init node replaced before the cluster formed, in a dry run (issue finding 5)', () => {
+  const [a, b, c, d] = [keyOf(61), keyOf(62), keyOf(63), keyOf(64)]
+  const keys = [a, b, c, d]
+  // Epoch 2 replaced the init node a right after the commit; d took its place.
+  const stuck = planOf({ epoch: 2, init: a.nodeId, controlPlanes: [b.nodeId, c.nodeId, d.nodeId], workers: [], replaced: [a.nodeId] })
+  const named = planOf({ epoch: 2, init: a.nodeId, controlPlanes: [b.nodeId, c.nodeId, d.nodeId], workers: [], replaced: [a.nodeId], reinit: b.nodeId })
+
+  /** Renders `key`'s output for `plan` in a dry run; the config, or null with what it waits for. */
+  async function dryRender (key: NodeKey, plan: Plan): Promise<{ config: Record<string, unknown> | null, waitingFor: string }> {
+    const ledger = new TestLedger(key.nodeId)
+    keys.forEach((other, index) => ledger.facts.set(other.nodeId, factsFor(index)))
+    const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
+    cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+    const state = await openStateDir(join(dir, 'state'))
+    const phases: Array<{ phase: string, waitingFor: string }> = []
+    const applier = new K3sApplier({
+      nodeId: key.nodeId,
+      nodeKey: key,
+      sealingKey: SEALING_KEY,
+      root: join(dir, 'root'),
+      dryRun: true,
+      node: { interface: 'lo', subnet: '127.0.0.0/8' },
+      blocks: k3sBlocksOf(undefined, undefined),
+      apply: {},
+      state,
+      ledger: { ...ledger.port(), lookup: (name) => name.endsWith('/k3s-hash') ? new TextEncoder().encode(k3sBlocksOf(undefined, undefined).clusterHash) : ledger.entries.get(name) },
+      backoff: { initialMs: 20, maxMs: 100 },
+      reports: {
+        phase: (phase, waitingFor) => { phases.push({ phase, waitingFor }) },
+        applied: () => {},
+        clusterReady: () => {},
+        nodeReady: async () => {},
+        error: () => {},
+        notice: () => {}
+      }
+    })
+    cleanups.push(async () => { await applier.stop(); await state.close() })
+    await applier.load()
+    applier.setPlan(plan)
+    await applier.settled()
+    const text = await readFile(join(dir, 'root', CONFIG), 'utf8').catch(() => null)
+    return { config: text === null ? null : parse(text) as Record<string, unknown>, waitingFor: phases.at(-1)?.waitingFor ?? '' }
+  }
+
+  it('without a node named to initialise, no two servers join each other: the first waits, the rest join one before them', async () => {
+    const first = await dryRender(b, stuck)
+    expect(first.config).toBeNull() // it used to join c, which joined b: a circle
+    expect(first.waitingFor).toMatch(/the plan names neither/)
+    expect((await dryRender(c, stuck)).config?.server).toBe(`https://${factsFor(1).nodeIp ?? ''}:6443`)
+  })
+
+  it('with one, that server initialises and every other node, the replaced init node too, joins through it', async () => {
+    const initialiser = await dryRender(b, named)
+    expect(initialiser.config?.['cluster-init']).toBe(true)
+    expect(initialiser.config?.server).toBeUndefined()
+    for (const key of [c, d, a]) {
+      const { config } = await dryRender(key, named)
+      expect(config?.['cluster-init'], key.nodeId).toBeUndefined()
+      expect(config?.server, key.nodeId).toBe(`https://${factsFor(1).nodeIp ?? ''}:6443`)
+    }
   })
 })
 

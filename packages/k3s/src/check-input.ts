@@ -1,4 +1,4 @@
-import { isClusterToken, roleOf } from '@p2p-bootstrap/core'
+import { initialiserOf, isClusterToken, roleOf } from '@p2p-bootstrap/core'
 import type { NodeFacts, NodeId, Plan, Role } from '@p2p-bootstrap/core'
 import { RenderError } from './errors.js'
 import type { FactsByNode, KubeVipSettings, RenderInput } from './input.js'
@@ -33,8 +33,9 @@ const INTERFACE_PATTERN = /^[A-Za-z0-9_.@-]+$/
 export function checkNode (input: RenderInput, settings: ClusterSettings): CheckedNode {
   const { plan, nodeId } = input
   const role = checkPlan(plan, nodeId)
-  // The initialiser runs cluster-init only while it is a control plane: replaced and back, it is a worker.
-  const init = plan.init === nodeId && role === 'control-plane'
+  // The initialiser runs cluster-init only while it is a control plane: replaced and back, it is a
+  // worker. After the init node was replaced before the cluster formed, the node named in its place.
+  const init = initialiserOf(plan) === nodeId
   const nodeIps = checkNodeIps(plan, nodeId, input.facts, input.goneNodes)
   const ownIp = nodeIps.get(nodeId)
   if (ownIp === undefined) throw nodeIpUnknown(nodeId)

@@ -1,4 +1,4 @@
-import { openAgentToken, openServerToken, roleOf, wasReplaced } from '@p2p-bootstrap/core'
+import { clusterOriginOf, initialiserOf, joinTargets, openAgentToken, openServerToken, roleOf, wasReplaced } from '@p2p-bootstrap/core'
 import type { NodeFacts, NodeId, NodeKey, Plan, Role } from '@p2p-bootstrap/core'
 import { DATA_DIR_DEFAULT, RenderError, nodeNameFor, renderNode } from '@p2p-bootstrap/k3s'
 import type { NodeSecrets, RenderedOutput } from '@p2p-bootstrap/k3s'
@@ -443,11 +443,13 @@ export class K3sApplier {
     const { nodeId, ledger } = this.init
     const nodeIpOf = (id: NodeId): string | undefined => ledger.factsOf(id)?.nodeIp
     if (this.assumesEarlierSteps()) {
-      if (plan.init === nodeId && role === 'control-plane') return { join: { kind: 'init' } }
-      // The init node while it is a control plane, else the first other one (the init node may be gone).
-      const target = plan.controlPlanes.includes(plan.init) ? plan.init : plan.controlPlanes.find(id => id !== nodeId)
-      const server = target === undefined ? undefined : nodeIpOf(target)
-      if (target === undefined || server === undefined) return { waitingFor: `the control plane ${short(target ?? plan.init)} to publish its node-ip` }
+      if (initialiserOf(plan) === nodeId) return { join: { kind: 'init' } }
+      // The first node of the join graph: the initialiser, else the first server before this one.
+      // Never a server after it, which may name this one: two servers joining each other (J1).
+      const target = joinTargets(plan, nodeId)[0]
+      if (target === undefined) return { waitingFor: 'a server before this one in the join order, or an initialiser: the plan names neither (every node is assumed Ready in this mode)' }
+      const server = nodeIpOf(target)
+      if (server === undefined) return { waitingFor: `the control plane ${short(target)} to publish its node-ip` }
       return { join: { kind: 'join', server, viaVip: false } }
     }
     const readyServers = new Set(plan.controlPlanes.filter(id => hasReached(ledger.statusOf(id), 'ready', plan.epoch)))
@@ -472,7 +474,8 @@ export class K3sApplier {
   }
 
   private publishedCaHash (plan: Plan): string | undefined {
-    return hashEntry(this.init.ledger.lookup(`node/${plan.init}/${CA_HASH_ENTRY_NAME}`))
+    // The initialiser's CA, or (after it was replaced before the cluster formed) its successor's.
+    return hashEntry(this.init.ledger.lookup(`node/${clusterOriginOf(plan)}/${CA_HASH_ENTRY_NAME}`))
   }
 
   /**
@@ -480,15 +483,16 @@ export class K3sApplier {
    * kube-vip settings differ writes nothing (k3s would refuse the join much later, and less clearly).
    */
   private clusterSettingsAgree (plan: Plan): boolean {
-    if (plan.init === this.init.nodeId) return true
-    const theirs = hashEntry(this.init.ledger.lookup(`node/${plan.init}/${CLUSTER_HASH_ENTRY_NAME}`))
+    const origin = clusterOriginOf(plan)
+    if (origin === this.init.nodeId) return true
+    const theirs = hashEntry(this.init.ledger.lookup(`node/${origin}/${CLUSTER_HASH_ENTRY_NAME}`))
     if (theirs === undefined) {
-      this.phase('committed', `the init node ${short(plan.init)} to publish its cluster-wide k3s settings`, plan)
+      this.phase('committed', `the init node ${short(origin)} to publish its cluster-wide k3s settings`, plan)
       return false
     }
     if (theirs === this.init.blocks.clusterHash) return true
     this.problem(new BootstrapperError('BOOTSTRAP_CONFIG_MISMATCH',
-      `this node's cluster-wide k3s settings (the VIP, kube-vip image or interface, or a critical k3s key such as cluster-cidr, disable or flannel-backend) differ from the init node ${short(plan.init)}'s: ` +
+      `this node's cluster-wide k3s settings (the VIP, kube-vip image or interface, or a critical k3s key such as cluster-cidr, disable or flannel-backend) differ from the init node ${short(origin)}'s: ` +
       'nothing is written; give every node the same cluster-wide settings and restart this one'))
     return false
   }
