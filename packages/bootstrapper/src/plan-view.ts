@@ -31,6 +31,8 @@ export interface PlanView {
   readonly replaced?: readonly NodeId[]
   /** Nodes that left (`leave`): no role, never counted again (only when there are any). */
   readonly retired?: readonly NodeId[]
+  /** The node that initialises in place of an init node replaced before the cluster formed (only then). */
+  readonly reinit?: NodeId
   readonly serverTokenHash: string
   readonly agentTokenHash: string
   readonly notes: readonly string[]
@@ -48,6 +50,7 @@ export function planView (plan: Plan): PlanView {
     // Absent rather than empty, so the plan file of a fleet that never changed keeps its bytes.
     ...(plan.replaced === undefined || plan.replaced.length === 0 ? {} : { replaced: plan.replaced }),
     ...(plan.retired === undefined || plan.retired.length === 0 ? {} : { retired: plan.retired }),
+    ...(plan.reinit === undefined ? {} : { reinit: plan.reinit }),
     serverTokenHash: plan.secrets.serverTokenHash,
     agentTokenHash: plan.secrets.agentTokenHash,
     notes: plan.notes
