@@ -553,6 +553,69 @@ describe('deleting a replaced server from Kubernetes, against the applier', () =
     expect((await h.calls()).filter(line => line.includes('delete node'))).toHaveLength(count)
   })
 
+  /** The stand-in etcd's member list: "<hex id> <name> <peer URL>" a line. */
+  async function etcdMembers (rootDir: string, lines: string[]): Promise<void> {
+    await mkdir(join(rootDir, 'standin'), { recursive: true })
+    await writeFile(join(rootDir, 'standin', 'etcd-members'), lines.map(line => `${line}\n`).join(''))
+  }
+
+  async function etcdMembersOf (rootDir: string): Promise<string[]> {
+    return (await readFile(join(rootDir, 'standin', 'etcd-members'), 'utf8')).split('\n').filter(line => line !== '')
+  }
+
+  // Issue finding 3: the dead server joined etcd but never registered its Node, so deleting the
+  // Node (--ignore-not-found) removes nothing, while its member still counts toward the quorum.
+  it('a member without a Node is removed by its id, and the removal is published only once etcd no longer lists it', async () => {
+    const ledger = ledgerFor()
+    ledger.dead.add(peer.nodeId)
+    const h = await harness(self, ledger)
+    const deadIp = factsFor(2).nodeIp ?? ''
+    await etcdMembers(h.root, ['a1 self-0123abcd https://127.0.0.31:2380', `b2 - https://${deadIp}:2380`])
+    await writeFile(join(h.root, 'standin', 'fail-member-remove'), '')
+    h.applier.setPlan(plan)
+    await waitFor(() => h.errors.some(error => error.message.includes('member remove b2')), { timeoutMs: 5_000, what: 'the failed member removal to be reported' })
+    expect(h.errors.find(error => error.message.includes('member remove b2'))?.message).toMatch(/still counts as an etcd member and no new server joins before it is gone/)
+    expect(ledger.has(self.nodeId, removedEntryName(dead.nodeId))).toBe(false)
+
+    await rm(join(h.root, 'standin', 'fail-member-remove'))
+    await waitFor(() => ledger.has(self.nodeId, removedEntryName(dead.nodeId)), { timeoutMs: 5_000, what: 'the member removal to be retried and published' })
+    expect(await etcdMembersOf(h.root)).toEqual(['a1 self-0123abcd https://127.0.0.31:2380'])
+    const calls = await h.calls()
+    const last = calls.lastIndexOf('etcdctl member remove b2')
+    expect(last).toBeGreaterThan(calls.lastIndexOf(`k3s kubectl delete node ${deadName} --ignore-not-found`))
+    expect(calls.slice(last + 1)).toContain('etcdctl member list -w json') // confirmed after the removal
+    expect(h.notices.some(notice => notice.includes('removed etcd member b2 (never started)'))).toBe(true)
+  })
+
+  it('a member k3s dropped with the Node needs no removal by id', async () => {
+    const ledger = ledgerFor()
+    ledger.dead.add(peer.nodeId)
+    const h = await harness(self, ledger)
+    // k3s names a member after its node name and 8 hex digits; the stand-in k3s drops it with the Node.
+    await etcdMembers(h.root, [`c3 ${deadName}-89abcdef https://10.9.9.9:2380`])
+    h.applier.setPlan(plan)
+    await waitFor(() => ledger.has(self.nodeId, removedEntryName(dead.nodeId)), { timeoutMs: 5_000, what: 'the removal to be published' })
+    expect((await h.calls()).filter(line => line.startsWith('etcdctl member remove'))).toEqual([])
+    expect(await etcdMembersOf(h.root)).toEqual([])
+  })
+
+  it('without etcdctl it says what to install, and publishes nothing; apply.etcdctl false goes by the Node alone', async () => {
+    const ledger = ledgerFor()
+    ledger.dead.add(peer.nodeId)
+    const missing = await harness(self, ledger, { apply: { etcdctl: ['etcdctl-that-is-not-installed'] } })
+    missing.applier.setPlan(plan)
+    await waitFor(() => missing.errors.some(error => error.message.includes('apt-get install etcd-client')), { timeoutMs: 5_000, what: 'the missing etcdctl to be reported' })
+    expect(ledger.has(self.nodeId, removedEntryName(dead.nodeId))).toBe(false)
+    await missing.stop()
+
+    const other = ledgerFor()
+    other.dead.add(peer.nodeId)
+    const off = await harness(self, other, { apply: { etcdctl: false } })
+    off.applier.setPlan(plan)
+    await waitFor(() => other.has(self.nodeId, removedEntryName(dead.nodeId)), { timeoutMs: 5_000, what: 'the removal to be published' })
+    expect((await off.calls()).filter(line => line.startsWith('etcdctl'))).toEqual([])
+  })
+
   it('a dry run deletes nothing and waits for nothing', async () => {
     const ledger = ledgerFor()
     const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))

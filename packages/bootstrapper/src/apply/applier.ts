@@ -24,6 +24,9 @@ import { filesHash, pathUnder, writeOutputFiles } from './output-files.js'
 import { RetryTimer } from './retry-timer.js'
 import type { Backoff } from './retry-timer.js'
 import { describeFailure, expandCommand, runCommand } from './run-command.js'
+import type { CommandResult } from './run-command.js'
+import { etcdctlArgv, membersOfNode, parseMemberList } from './etcd-members.js'
+import type { EtcdMember } from './etcd-members.js'
 import { holdsServerData, removeServerState, staleServerError } from './stale-server.js'
 import { bootStartHold, grantConsent, hasConsent, installGate, revokeConsent } from './start-gate.js'
 
@@ -765,7 +768,8 @@ export class K3sApplier {
     if (pending.length === 0 || chooseRemover(plan, view) !== this.init.nodeId) return
     for (const gone of pending) {
       const retry = `retrying in ${Math.round(this.removalRetry.waitMs / 1000)} s`
-      if (!(await this.deleteNode(gone, `${short(gone)} still counts as an etcd member and no new server joins before it is gone; ${retry}`))) {
+      const ranServer = plan.replaced?.includes(gone) === true || this.init.ledger.lookup(`node/${gone}/${SERVER_READY_ENTRY_NAME}`) !== undefined
+      if (!(await this.deleteNode(gone, `${short(gone)} still counts as an etcd member and no new server joins before it is gone; ${retry}`, ranServer))) {
         this.removalRetry.schedule()
         return
       }
@@ -773,8 +777,12 @@ export class K3sApplier {
     this.removalRetry.reset()
   }
 
-  /** Deletes `gone` from Kubernetes and publishes that it did; a failure is reported with `consequence`. */
-  private async deleteNode (gone: NodeId, consequence: string): Promise<boolean> {
+  /**
+   * Deletes `gone` from Kubernetes and, for a former server (`checkMember`), makes sure its etcd
+   * member is gone too (etcd-members.ts); only then publishes that it did, which is what a new
+   * server's join waits for. A failure is reported with `consequence`.
+   */
+  private async deleteNode (gone: NodeId, consequence: string, checkMember = false): Promise<boolean> {
     const facts = this.init.ledger.factsOf(gone)
     if (facts === undefined) {
       this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `cannot delete ${short(gone)} from Kubernetes yet: its facts (host name, hence its k3s node name) have not reached this node; ${consequence}`))
@@ -789,9 +797,58 @@ export class K3sApplier {
       this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `${describeFailure(argv, result, timeoutMs)}: ${consequence}`))
       return false
     }
+    if (checkMember && !(await this.removeEtcdMember(gone, name, facts.nodeIp, consequence))) return false
     this.init.ledger.publish(removedEntryName(gone), new TextEncoder().encode(name))
-    this.init.reports.notice(`deleted node ${name} (${short(gone)}, gone from the control plane) from Kubernetes: k3s drops its etcd member`)
+    this.init.reports.notice(`deleted node ${name} (${short(gone)}, gone from the control plane) from Kubernetes${checkMember && this.init.apply.etcdctl !== false ? ', and etcd\'s member list no longer holds it' : ': k3s drops its etcd member'}`)
     return true
+  }
+
+  /**
+   * True once etcd's member list holds no member of the gone server: one still there (no Node
+   * named it, or k3s has not dropped it yet) is removed by its id, then the list is read again.
+   */
+  private async removeEtcdMember (gone: NodeId, nodeName: string, nodeIp: string | undefined, consequence: string): Promise<boolean> {
+    const etcdctl = this.init.apply.etcdctl ?? ['etcdctl']
+    if (etcdctl === false) return true
+    const node = { nodeName, ...optional('nodeIp', nodeIp) }
+    const listed = await this.etcdMembers(etcdctl, consequence)
+    if (listed === undefined) return false
+    for (const member of membersOfNode(listed, node)) {
+      const argv = etcdctlArgv(etcdctl, this.init.root, this.dataDir(), ['member', 'remove', member.id])
+      const result = await this.runEtcdctl(argv)
+      // A member k3s dropped meanwhile is "not found": the list read next is what counts.
+      if (result.code !== 0 && !/member not found/i.test(result.stderr)) {
+        this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `${describeFailure(argv, result, this.commandTimeoutMs())} (etcd member ${member.id} ${member.name} of ${nodeName}): ${consequence}`))
+        return false
+      }
+      this.init.reports.notice(`removed etcd member ${member.id} (${member.name === '' ? 'never started' : member.name}) of ${nodeName} (${short(gone)}) by its id`)
+    }
+    const after = await this.etcdMembers(etcdctl, consequence)
+    if (after === undefined) return false
+    const left = membersOfNode(after, node)
+    if (left.length === 0) return true
+    this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `etcd still lists member ${left.map(member => `${member.id} (${member.name})`).join(', ')} of ${nodeName}: ${consequence}`))
+    return false
+  }
+
+  private async etcdMembers (etcdctl: CommandLine, consequence: string): Promise<EtcdMember[] | undefined> {
+    const argv = etcdctlArgv(etcdctl, this.init.root, this.dataDir(), ['member', 'list', '-w', 'json'])
+    const result = await this.runEtcdctl(argv)
+    if (result.code !== 0) {
+      const missing = result.spawnError?.startsWith('ENOENT') === true ? ': is etcdctl installed? k3s ships none (Debian: apt-get install etcd-client), or set apply.etcdctl' : ''
+      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `${describeFailure(argv, result, this.commandTimeoutMs())}${missing}: ${consequence}`))
+      return undefined
+    }
+    try {
+      return parseMemberList(result.stdout)
+    } catch (err) {
+      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `${(err as Error).message}: ${consequence}`, { cause: err }))
+      return undefined
+    }
+  }
+
+  private async runEtcdctl (argv: readonly string[]): Promise<CommandResult> {
+    return await runCommand(argv, { timeoutMs: this.commandTimeoutMs(), signal: this.abort.signal, env: this.baseEnv() })
   }
 
   // ---- a server replaced while it was down comes back as a worker ----

@@ -60,6 +60,14 @@ export interface ApplyOptions {
    */
   readonly bootGate?: boolean
   /**
+   * etcdctl, as argv, used with k3s' own etcd client certificates to confirm that a replaced or
+   * retired server's etcd member is gone (and to remove a member left without a Node) before a new
+   * server joins. Default `etcdctl` (k3s ships none: install Debian's `etcd-client`, or the etcd
+   * release's). `false`: deleting the Node is taken as enough (k3s then drops the member itself,
+   * unless the server died before it registered its Node).
+   */
+  readonly etcdctl?: CommandLine | false
+  /**
    * Opt-in (config `apply.clean-replaced-server`). A control plane that was replaced while it was
    * down comes back as a worker, but its k3s server state (the etcd data in
    * `/var/lib/rancher/k3s/server/db`, the server's certificates and tokens) is stale: started again,
