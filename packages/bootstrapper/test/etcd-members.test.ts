@@ -18,9 +18,15 @@ describe('etcd members', () => {
     expect(parseMemberList(LIST).map(member => member.id)).toEqual(['8e9e05c52164694d', 'fd422379fda50e48', '91bc3c398fb3c146'])
   })
 
+  it('reads an id etcdctl 3.4 prints as a JSON number (even with --hex) exactly, from its digits', () => {
+    // 10276657743932975437 is over 2^53: JSON.parse alone would round it.
+    const text = '{"header":{"cluster_id":14841639068965178418},"members":[{"ID":10276657743932975437,"name":"edge-1-1a2b3c4d","peerURLs":["http://10.0.0.1:2380"]}]}'
+    expect(parseMemberList(text).map(member => member.id)).toEqual([10276657743932975437n.toString(16)])
+  })
+
   it.each([
     ['not JSON', 'Error: context deadline exceeded', /printed no JSON/],
-    ['a decimal id (no --hex)', JSON.stringify({ members: [{ ID: 10276657743932975437 }] }), /unexpected shape/]
+    ['an id that is neither hex text nor a whole number', JSON.stringify({ members: [{ ID: 'zz' }] }), /unexpected shape/]
   ])('refuses %s', (_what, text, error) => {
     expect(() => parseMemberList(text)).toThrow(error)
   })

@@ -54,11 +54,15 @@ const memberListSchema = z.object({
   })).max(MEMBERS_MAX).optional()
 })
 
-/** The members in `etcdctl member list -w json --hex` output; throws on anything else. */
+/**
+ * The members in `etcdctl member list -w json --hex` output; throws on anything else. etcdctl 3.4
+ * (Debian's etcd-client) prints the 64-bit ids as JSON numbers even with --hex, which JSON.parse
+ * would round: an id written as a number is read from the text, as a decimal, before parsing.
+ */
 export function parseMemberList (stdout: string): EtcdMember[] {
   let value: unknown
   try {
-    value = JSON.parse(stdout)
+    value = JSON.parse(stdout.replace(/"ID":\s*([0-9]{1,20})\b/g, (_match, decimal: string) => `"ID":"${BigInt(decimal).toString(16)}"`))
   } catch (err) {
     throw new Error(`etcdctl member list printed no JSON (${(err as Error).message})`, { cause: err })
   }
