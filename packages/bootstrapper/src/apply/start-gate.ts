@@ -92,6 +92,13 @@ export interface BootStartInput {
  * than this node holds. A single control plane cannot be replaced (its own vote is the quorum), so
  * it starts at once. Workers are not checked here: an agent joins as a client, never as an etcd
  * member or an initialiser, and a later plan that changed its role stops it.
+ *
+ * Hearing a member comes with the ledger sync that starts on each new connection, not after it:
+ * a narrow window remains in which a majority is heard before the later plan has arrived. A
+ * replaced server whose k3s starts in that window meets etcd's ErrMemberRemoved and exits (DESIGN
+ * §7), and the agent withdraws its consent as soon as the plan arrives, so systemd's restart of the
+ * unit is skipped: the data wipe and rejoin of k3s' next start never come. It never runs
+ * `cluster-init` either: with etcd data on disk k3s ignores it.
  */
 export function bootStartHold (input: BootStartInput): string | undefined {
   const { plan, nodeId, heard, statusOf } = input
