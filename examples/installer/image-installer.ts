@@ -40,6 +40,8 @@ export interface InstallerSettings {
   readonly listen: readonly string[]
   readonly peers: readonly string[]
   readonly nodeIp?: string
+  /** Accept a loopback node-ip (a trial on one machine): a real kubelet refuses one, so only trials may. */
+  readonly acceptLocalNodeIp?: boolean
   /** mDNS and the private DHT; off on loopback, where the static peers are enough. */
   readonly discovery: boolean
   readonly profile?: ProfileName
@@ -86,6 +88,7 @@ export async function installNode (settings: InstallerSettings, signal: AbortSig
     ...(settings.profile === undefined ? {} : { profile: settings.profile }),
     ...(settings.nodeIp === undefined ? {} : { node: { nodeIp: settings.nodeIp } }),
     apply: {
+      ...(settings.acceptLocalNodeIp === true ? { acceptLocalNodeIp: true } : {}),
       // Called again if it throws (after a back-off), or for a later plan: writing must be repeatable.
       onOutput: async (output, { signal: stopping }) => {
         const files: InstalledFile[] = []

@@ -67,6 +67,7 @@ describe('examples/installer/image-installer.ts', () => {
       listen: [`/ip4/127.0.0.${31 + index}/tcp/0`],
       peers,
       nodeIp: `127.0.0.${31 + index}`,
+      acceptLocalNodeIp: true,
       discovery: false,
       profile: 'test',
       lingerMs: 15_000,

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DATA_DIR_DEFAULT } from '@p2p-bootstrap/k3s'
-import { DEFAULT_STATE_DIR, createBootstrapper } from '@p2p-bootstrap/bootstrapper'
+import { DEFAULT_STATE_DIR, consentPath, createBootstrapper, gateDropIn } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { filesUnder, readExample } from './kit.js'
@@ -159,6 +159,8 @@ describe('examples/systemd/p2p-bootstrap.service', () => {
     const written = [...rootFiles, ...stateFiles.map(path => `${DEFAULT_STATE_DIR}/${path}`)]
     // `k3s kubectl` (the readiness probe) unpacks k3s' binaries under its data dir on first use.
     written.push(`${DATA_DIR_DEFAULT}/data`)
+    // A dry run starts nothing; an agent that starts k3s also writes the start gate and its consent.
+    written.push(gateDropIn('k3s').path, gateDropIn('k3s-agent').path, consentPath('k3s'), consentPath('k3s-agent'))
     for (const path of written) expect(writable.some(directory => covers(directory, path)), path).toBe(true)
     // The config (it holds the token) is only read: kept read-only inside its writable folder.
     expect(written).not.toContain(CONFIG_PATH)

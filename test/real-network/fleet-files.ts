@@ -155,7 +155,9 @@ function planProblems (files: readonly HostFiles[], expected: FleetExpectation):
   const shared = new Set(plans.map(sharedPlan))
   if (shared.size !== 1) problems.push(`hosts hold ${shared.size} different plans (S2): ${[...shared].join(' | ')}`)
   if (first.epoch !== (expected.epoch ?? 1)) problems.push(`plan epoch is ${first.epoch}, expected ${expected.epoch ?? 1}`)
-  if (!first.controlPlanes.includes(first.init)) problems.push(`the init node ${first.init} is not a control plane of the plan`)
+  // The initialiser: the init node, or the node a later epoch named in its place (planner/join-graph.ts).
+  const initialiser = first.reinit ?? first.init
+  if (!first.controlPlanes.includes(initialiser)) problems.push(`the initialiser ${initialiser} is not a control plane of the plan`)
   const listed = [...first.controlPlanes, ...first.workers]
   if (new Set(listed).size !== listed.length) problems.push('a node is listed twice in the plan')
   const planControlPlanes = expected.planControlPlanes ?? expected.controlPlanes
@@ -168,7 +170,7 @@ function planProblems (files: readonly HostFiles[], expected: FleetExpectation):
     const part = plan.thisNode
     const role = first.controlPlanes.includes(part.nodeId) ? 'control-plane' : 'worker'
     if (part.role !== role) problems.push(`${part.nodeId} says it is ${part.role}; the plan makes it ${role}`)
-    if (part.init !== (part.nodeId === first.init)) problems.push(`${part.nodeId} says init=${String(part.init)}; the plan's init is ${first.init}`)
+    if (part.init !== (part.nodeId === initialiser)) problems.push(`${part.nodeId} says init=${String(part.init)}; the plan's initialiser is ${initialiser}`)
   }
   const inits = plans.filter(plan => plan.thisNode.init).length
   const wantedInits = expected.initAmongHosts === false ? 0 : 1

@@ -775,7 +775,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           return node === undefined ? null : publishedStatusOf(node, nodeId)
         },
         publish: (name, value) => { this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(name, value, nowMs, wallMs) }) },
-        alive: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect')) ?? false
+        alive: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect')) ?? false,
+        // lastSeenMs is set by a direct message only, and membership is not kept across restarts.
+        heard: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && member.lastSeenMs !== null && (member.state === 'alive' || member.state === 'suspect')) ?? false
       },
       reports: {
         phase: (phase, waitingFor, epoch) => {

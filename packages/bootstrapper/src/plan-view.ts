@@ -1,4 +1,4 @@
-import { isRetired, roleOf } from '@p2p-bootstrap/core'
+import { initialiserOf, isRetired, roleOf } from '@p2p-bootstrap/core'
 import type { NodeId, Plan, Role } from '@p2p-bootstrap/core'
 
 /** This node's part in a plan, in words a person (and a script) can use. */
@@ -31,6 +31,8 @@ export interface PlanView {
   readonly replaced?: readonly NodeId[]
   /** Nodes that left (`leave`): no role, never counted again (only when there are any). */
   readonly retired?: readonly NodeId[]
+  /** The node that initialises in place of an init node replaced before the cluster formed (only then). */
+  readonly reinit?: NodeId
   readonly serverTokenHash: string
   readonly agentTokenHash: string
   readonly notes: readonly string[]
@@ -48,6 +50,7 @@ export function planView (plan: Plan): PlanView {
     // Absent rather than empty, so the plan file of a fleet that never changed keeps its bytes.
     ...(plan.replaced === undefined || plan.replaced.length === 0 ? {} : { replaced: plan.replaced }),
     ...(plan.retired === undefined || plan.retired.length === 0 ? {} : { retired: plan.retired }),
+    ...(plan.reinit === undefined ? {} : { reinit: plan.reinit }),
     serverTokenHash: plan.secrets.serverTokenHash,
     agentTokenHash: plan.secrets.agentTokenHash,
     notes: plan.notes
@@ -64,7 +67,7 @@ export function nodePart (plan: Plan, nodeId: NodeId): NodePart {
   return {
     nodeId,
     role,
-    init: plan.init === nodeId,
+    init: initialiserOf(plan) === nodeId,
     controlPlaneIndex: index < 0 ? null : index + 1,
     joinsAfter: index > 0 ? (plan.controlPlanes[index - 1] ?? null) : null,
     ...(isRetired(plan, nodeId) ? { retired: true as const } : {})

@@ -101,6 +101,9 @@ const optionsSchema = z.strictObject({
     restartCommand: commandLine.optional(),
     stopCommand: commandLine.optional(),
     cleanReplacedServer: z.boolean().optional(),
+    acceptLocalNodeIp: z.boolean().optional(),
+    bootGate: z.boolean().optional(),
+    etcdctl: z.union([commandLine, z.literal(false)]).optional(),
     readyCommand: z.union([commandLine, z.literal(false)]).optional(),
     onReadyCommand: commandLine.optional(),
     commandTimeoutMs: z.number().int().min(1_000).max(3_600_000).optional()

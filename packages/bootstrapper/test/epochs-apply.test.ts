@@ -9,10 +9,12 @@
 // cleaned under the root and the agent started). Retirement and the deletion duty run against the
 // applier itself with a hand-made ledger and plans, so each step is observed before the next.
 // Readiness is held back with the stand-in's hold-ready file, so no step depends on timing.
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { generateClusterSecrets, nodeKeyFromSeed, Prng, sealPlanSecrets } from '@p2p-bootstrap/core'
 import type { NodeFacts, NodeId, NodeKey, Plan } from '@p2p-bootstrap/core'
 import { nodeNameFor } from '@p2p-bootstrap/k3s'
@@ -23,7 +25,7 @@ import { K3sApplier } from '../src/apply/applier.js'
 import type { ApplierLedger } from '../src/apply/applier.js'
 import type { ApplyOptions } from '../src/apply/apply-options.js'
 import { APPLY_RECORD_FILE, loadApplyRecord, saveApplyRecord } from '../src/apply/apply-record.js'
-import type { ApplyRecord } from '../src/apply/apply-record.js'
+import type { ApplyRecord, K3sService } from '../src/apply/apply-record.js'
 import { nextJoinStep } from '../src/apply/join-sequence.js'
 import type { JoinInput } from '../src/apply/join-sequence.js'
 import { k3sBlocksOf } from '../src/apply/k3s-blocks.js'
@@ -31,6 +33,7 @@ import {
   SERVER_READY_ENTRY_NAME, STOPPED_ENTRY_NAME, chooseRemover, pendingRemovals, removedEntryName, retiringServers,
   serverRemovalsPending
 } from '../src/apply/node-removal.js'
+import { CONSENT_DIR, GATE_DROP_IN_NAME, bootStartHold, grantConsent, installGate } from '../src/apply/start-gate.js'
 import type { AgentPhase, PublishedStatus } from '../src/published-status.js'
 import { openStateDir } from '../src/state/state-dir.js'
 import type { StateDir } from '../src/state/state-dir.js'
@@ -38,6 +41,7 @@ import type { Bootstrapper, BootstrapperError, BootstrapperOptions } from '../sr
 import { makeFleet, rootOf, stateDirOf } from './fleet.js'
 import type { Fleet } from './fleet.js'
 
+const execFileAsync = promisify(execFile)
 const STANDINS = join(dirname(fileURLToPath(import.meta.url)), 'standins')
 const CONFIG = 'etc/rancher/k3s/config.yaml'
 const SERVER_DIR = 'var/lib/rancher/k3s/server'
@@ -60,14 +64,16 @@ afterEach(async () => {
 
 // ---- fleet helpers ----
 
-/** A node that runs k3s through the stand-ins: loopback node-ips, the lo interface, 127/8 as its subnet. */
+/** A node that runs k3s through the stand-ins: loopback node-ips (accepted for the stand-in), the lo interface, 127/8 as its subnet. */
 function realNode (index: number, extra: Partial<BootstrapperOptions> = {}): Partial<BootstrapperOptions> {
   return {
     dryRun: false,
     node: { nodeIp: `127.0.0.${21 + index}`, hostname: `edge-${index}`, interface: 'lo' },
     k3s: { subnet: '127.0.0.0/8' },
     failoverDelayMs: FAILOVER_DELAY_MS,
-    ...extra
+    ...extra,
+    // The stand-in k3s runs on loopback, which no real kubelet accepts outside a dry run.
+    apply: { acceptLocalNodeIp: true, ...(extra.apply ?? {}) }
   }
 }
 
@@ -86,7 +92,7 @@ async function serviceCalls (index: number): Promise<string[]> {
 }
 
 async function startedServer (index: number): Promise<boolean> {
-  return (await calls(index)).includes('systemctl enable --now k3s')
+  return (await calls(index)).includes('systemctl start k3s')
 }
 
 async function holdReady (index: number): Promise<void> {
@@ -200,6 +206,8 @@ class TestLedger {
   readonly facts = new Map<NodeId, NodeFacts>()
   readonly statuses = new Map<NodeId, PublishedStatus>()
   readonly dead = new Set<NodeId>()
+  /** Members this agent has not heard from since it started (only read about on disk). */
+  readonly unheard = new Set<NodeId>()
   private readonly self: NodeId
 
   constructor (self: NodeId) {
@@ -220,7 +228,8 @@ class TestLedger {
       factsOf: (nodeId) => this.facts.get(nodeId),
       statusOf: (nodeId) => this.statuses.get(nodeId) ?? null,
       publish: (name, value) => { this.entries.set(`node/${this.self}/${name}`, value) },
-      alive: (nodeId) => !this.dead.has(nodeId)
+      alive: (nodeId) => !this.dead.has(nodeId),
+      heard: (nodeId) => !this.dead.has(nodeId) && !this.unheard.has(nodeId)
     }
   }
 }
@@ -240,12 +249,13 @@ interface Harness {
 }
 
 /** An applier for node `key`, on a fresh dir (or `dir` again), with the stand-ins and a short back-off. */
-async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: string, record?: ApplyRecord, apply?: ApplyOptions } = {}): Promise<Harness & { dir: string }> {
+async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: string, record?: ApplyRecord, apply?: ApplyOptions, consented?: K3sService[] } = {}): Promise<Harness & { dir: string }> {
   const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
   if (options.dir === undefined) cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
   const rootDir = join(dir, 'root')
   const state = await openStateDir(join(dir, 'state'))
   if (options.record !== undefined) await saveApplyRecord(state, options.record)
+  for (const service of options.consented ?? []) await grantConsent(rootDir, service, options.record?.epoch ?? 1)
   const phases: Harness['phases'] = []
   const errors: BootstrapperError[] = []
   const notices: string[] = []
@@ -258,7 +268,7 @@ async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: strin
     dryRun: false,
     node: { interface: 'lo', subnet: '127.0.0.0/8' },
     blocks: k3sBlocksOf(undefined, undefined),
-    apply: options.apply ?? {},
+    apply: { acceptLocalNodeIp: true, ...(options.apply ?? {}) },
     state,
     ledger: ledger.port(),
     backoff: { initialMs: 20, maxMs: 100 },
@@ -286,6 +296,10 @@ async function harness (key: NodeKey, ledger: TestLedger, options: { dir?: strin
     return text.split('\n').filter(line => line !== '')
   }
   return { applier, ledger, root: rootDir, state, phases, errors, notices, retired, calls: readCalls, stop, dir }
+}
+
+async function installGateForTest (rootDir: string): Promise<void> {
+  await installGate(rootDir, AbortSignal.timeout(5_000))
 }
 
 function factsFor (index: number): NodeFacts {
@@ -321,6 +335,15 @@ describe('join sequencing in later epochs', () => {
 
   it('a replaced init node runs no cluster-init: back, it joins as a worker (S1)', () => {
     expect(step(replacedInit, 'cp1', ['cp2'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false })
+  })
+
+  it('the init node replaced before any server was Ready: the node named in its place initialises, everyone joins through it', () => {
+    const named: Plan = { ...replacedInit, reinit: 'cp2' }
+    expect(step(named, 'cp2', [])).toEqual({ kind: 'init' })
+    expect(step(named, 'cp3', []).kind).toBe('wait')
+    expect(step(named, 'cp3', ['cp2'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false })
+    expect(step(named, 'w1', ['cp2', 'cp3'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false })
+    expect(step(named, 'cp1', ['cp2'])).toEqual({ kind: 'join', server: '10.0.0.2', viaVip: false }) // back, a worker
   })
 
   it('the first server in order when the init node is gone joins any Ready server; the next still waits for the one before it', () => {
@@ -530,6 +553,69 @@ describe('deleting a replaced server from Kubernetes, against the applier', () =
     expect((await h.calls()).filter(line => line.includes('delete node'))).toHaveLength(count)
   })
 
+  /** The stand-in etcd's member list: "<hex id> <name> <peer URL>" a line. */
+  async function etcdMembers (rootDir: string, lines: string[]): Promise<void> {
+    await mkdir(join(rootDir, 'standin'), { recursive: true })
+    await writeFile(join(rootDir, 'standin', 'etcd-members'), lines.map(line => `${line}\n`).join(''))
+  }
+
+  async function etcdMembersOf (rootDir: string): Promise<string[]> {
+    return (await readFile(join(rootDir, 'standin', 'etcd-members'), 'utf8')).split('\n').filter(line => line !== '')
+  }
+
+  // Issue finding 3: the dead server joined etcd but never registered its Node, so deleting the
+  // Node (--ignore-not-found) removes nothing, while its member still counts toward the quorum.
+  it('a member without a Node is removed by its id, and the removal is published only once etcd no longer lists it', async () => {
+    const ledger = ledgerFor()
+    ledger.dead.add(peer.nodeId)
+    const h = await harness(self, ledger)
+    const deadIp = factsFor(2).nodeIp ?? ''
+    await etcdMembers(h.root, ['a1 self-0123abcd https://127.0.0.31:2380', `b2 - https://${deadIp}:2380`])
+    await writeFile(join(h.root, 'standin', 'fail-member-remove'), '')
+    h.applier.setPlan(plan)
+    await waitFor(() => h.errors.some(error => error.message.includes('member remove b2')), { timeoutMs: 5_000, what: 'the failed member removal to be reported' })
+    expect(h.errors.find(error => error.message.includes('member remove b2'))?.message).toMatch(/still counts as an etcd member and no new server joins before it is gone/)
+    expect(ledger.has(self.nodeId, removedEntryName(dead.nodeId))).toBe(false)
+
+    await rm(join(h.root, 'standin', 'fail-member-remove'))
+    await waitFor(() => ledger.has(self.nodeId, removedEntryName(dead.nodeId)), { timeoutMs: 5_000, what: 'the member removal to be retried and published' })
+    expect(await etcdMembersOf(h.root)).toEqual(['a1 self-0123abcd https://127.0.0.31:2380'])
+    const calls = await h.calls()
+    const last = calls.lastIndexOf('etcdctl member remove b2')
+    expect(last).toBeGreaterThan(calls.lastIndexOf(`k3s kubectl delete node ${deadName} --ignore-not-found`))
+    expect(calls.slice(last + 1)).toContain('etcdctl member list -w json') // confirmed after the removal
+    expect(h.notices.some(notice => notice.includes('removed etcd member b2 (never started)'))).toBe(true)
+  })
+
+  it('a member k3s dropped with the Node needs no removal by id', async () => {
+    const ledger = ledgerFor()
+    ledger.dead.add(peer.nodeId)
+    const h = await harness(self, ledger)
+    // k3s names a member after its node name and 8 hex digits; the stand-in k3s drops it with the Node.
+    await etcdMembers(h.root, [`c3 ${deadName}-89abcdef https://10.9.9.9:2380`])
+    h.applier.setPlan(plan)
+    await waitFor(() => ledger.has(self.nodeId, removedEntryName(dead.nodeId)), { timeoutMs: 5_000, what: 'the removal to be published' })
+    expect((await h.calls()).filter(line => line.startsWith('etcdctl member remove'))).toEqual([])
+    expect(await etcdMembersOf(h.root)).toEqual([])
+  })
+
+  it('without etcdctl it says what to install, and publishes nothing; apply.etcdctl false goes by the Node alone', async () => {
+    const ledger = ledgerFor()
+    ledger.dead.add(peer.nodeId)
+    const missing = await harness(self, ledger, { apply: { etcdctl: ['etcdctl-that-is-not-installed'] } })
+    missing.applier.setPlan(plan)
+    await waitFor(() => missing.errors.some(error => error.message.includes('apt-get install etcd-client')), { timeoutMs: 5_000, what: 'the missing etcdctl to be reported' })
+    expect(ledger.has(self.nodeId, removedEntryName(dead.nodeId))).toBe(false)
+    await missing.stop()
+
+    const other = ledgerFor()
+    other.dead.add(peer.nodeId)
+    const off = await harness(self, other, { apply: { etcdctl: false } })
+    off.applier.setPlan(plan)
+    await waitFor(() => other.has(self.nodeId, removedEntryName(dead.nodeId)), { timeoutMs: 5_000, what: 'the removal to be published' })
+    expect((await off.calls()).filter(line => line.startsWith('etcdctl'))).toEqual([])
+  })
+
   it('a dry run deletes nothing and waits for nothing', async () => {
     const ledger = ledgerFor()
     const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
@@ -567,6 +653,69 @@ describe('deleting a replaced server from Kubernetes, against the applier', () =
   })
 })
 
+describe('the init node replaced before the cluster formed, in a dry run (issue finding 5)', () => {
+  const [a, b, c, d] = [keyOf(61), keyOf(62), keyOf(63), keyOf(64)]
+  const keys = [a, b, c, d]
+  // Epoch 2 replaced the init node a right after the commit; d took its place.
+  const stuck = planOf({ epoch: 2, init: a.nodeId, controlPlanes: [b.nodeId, c.nodeId, d.nodeId], workers: [], replaced: [a.nodeId] })
+  const named = planOf({ epoch: 2, init: a.nodeId, controlPlanes: [b.nodeId, c.nodeId, d.nodeId], workers: [], replaced: [a.nodeId], reinit: b.nodeId })
+
+  /** Renders `key`'s output for `plan` in a dry run; the config, or null with what it waits for. */
+  async function dryRender (key: NodeKey, plan: Plan): Promise<{ config: Record<string, unknown> | null, waitingFor: string }> {
+    const ledger = new TestLedger(key.nodeId)
+    keys.forEach((other, index) => ledger.facts.set(other.nodeId, factsFor(index)))
+    const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
+    cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+    const state = await openStateDir(join(dir, 'state'))
+    const phases: Array<{ phase: string, waitingFor: string }> = []
+    const applier = new K3sApplier({
+      nodeId: key.nodeId,
+      nodeKey: key,
+      sealingKey: SEALING_KEY,
+      root: join(dir, 'root'),
+      dryRun: true,
+      node: { interface: 'lo', subnet: '127.0.0.0/8' },
+      blocks: k3sBlocksOf(undefined, undefined),
+      apply: {},
+      state,
+      ledger: { ...ledger.port(), lookup: (name) => name.endsWith('/k3s-hash') ? new TextEncoder().encode(k3sBlocksOf(undefined, undefined).clusterHash) : ledger.entries.get(name) },
+      backoff: { initialMs: 20, maxMs: 100 },
+      reports: {
+        phase: (phase, waitingFor) => { phases.push({ phase, waitingFor }) },
+        applied: () => {},
+        clusterReady: () => {},
+        nodeReady: async () => {},
+        error: () => {},
+        notice: () => {}
+      }
+    })
+    cleanups.push(async () => { await applier.stop(); await state.close() })
+    await applier.load()
+    applier.setPlan(plan)
+    await applier.settled()
+    const text = await readFile(join(dir, 'root', CONFIG), 'utf8').catch(() => null)
+    return { config: text === null ? null : parse(text) as Record<string, unknown>, waitingFor: phases.at(-1)?.waitingFor ?? '' }
+  }
+
+  it('without a node named to initialise, no two servers join each other: the first waits, the rest join one before them', async () => {
+    const first = await dryRender(b, stuck)
+    expect(first.config).toBeNull() // it used to join c, which joined b: a circle
+    expect(first.waitingFor).toMatch(/the plan names neither/)
+    expect((await dryRender(c, stuck)).config?.server).toBe(`https://${factsFor(1).nodeIp ?? ''}:6443`)
+  })
+
+  it('with one, that server initialises and every other node, the replaced init node too, joins through it', async () => {
+    const initialiser = await dryRender(b, named)
+    expect(initialiser.config?.['cluster-init']).toBe(true)
+    expect(initialiser.config?.server).toBeUndefined()
+    for (const key of [c, d, a]) {
+      const { config } = await dryRender(key, named)
+      expect(config?.['cluster-init'], key.nodeId).toBeUndefined()
+      expect(config?.server, key.nodeId).toBe(`https://${factsFor(1).nodeIp ?? ''}:6443`)
+    }
+  })
+})
+
 describe('a running node whose join target left the control plane, against the applier', () => {
   const self = keyOf(21)
   const init = keyOf(22)
@@ -581,7 +730,8 @@ describe('a running node whose join target left the control plane, against the a
     ledger.statuses.set(promoted.nodeId, { phase: 'ready', epoch: 2 })
     // It joined through the server that epoch 2 replaced.
     const record = serverRecord(self.nodeId, { role: 'worker', ranService: 'k3s-agent', caHash: 'c'.repeat(64), join: { kind: 'join', server: factsFor(2).nodeIp ?? '', viaVip: false } })
-    const h = await harness(self, ledger, { record, apply: { readyCommand: ['true'] } })
+    // Its agent runs since this boot: the agent consented to it (a fresh consent dir is a reboot).
+    const h = await harness(self, ledger, { record, apply: { readyCommand: ['true'] }, consented: ['k3s-agent'] })
     h.applier.setPlan(plan)
     await waitFor(() => h.phases.some(({ phase, epoch }) => phase === 'ready' && epoch === 2), { timeoutMs: 5_000, what: 'the worker to be Ready for epoch 2' })
     const config = parse(await readFile(join(h.root, CONFIG), 'utf8')) as Record<string, unknown>
@@ -601,6 +751,125 @@ describe('a running node whose join target left the control plane, against the a
   })
 })
 
+// ---- the start gate: k3s starts only when the agent says so ----
+
+describe('the start gate, pure', () => {
+  const secrets = { serverTokenHash: '', agentTokenHash: '', serverTokenSealed: {}, agentTokenSealed: new Uint8Array() }
+  const three: Plan = { clusterId: 'c', epoch: 1, init: 'cp1', controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1'], secrets, notes: [] }
+  const five: Plan = { ...three, controlPlanes: ['cp1', 'cp2', 'cp3', 'cp4', 'cp5'] }
+  const single: Plan = { ...three, controlPlanes: ['cp1'] }
+
+  it.each([
+    ['a single server (nobody can replace it)', single, [], {}, undefined],
+    ['3 servers, none heard since this start', three, [], {}, 'heard from 2 of the plan\'s 3 control planes (1 so far)'],
+    ['3 servers, one other heard', three, ['cp2'], {}, undefined],
+    ['3 servers, the one heard acts on a later epoch', three, ['cp2'], { cp2: 2 }, 'acts on a later plan than epoch 1'],
+    ['5 servers, one other heard', five, ['cp4'], {}, 'heard from 3 of the plan\'s 5 control planes (2 so far)'],
+    ['5 servers, two others heard', five, ['cp4', 'cp5'], { cp4: 1 }, undefined]
+  ])('%s', (_title, plan, heard, epochs, hold) => {
+    const statuses: Record<string, number> = epochs
+    const result = bootStartHold({
+      plan,
+      nodeId: 'cp1',
+      heard: id => (heard as string[]).includes(id),
+      statusOf: id => statuses[id] === undefined ? null : { phase: 'ready', epoch: statuses[id] ?? 0 }
+    })
+    if (hold === undefined) expect(result).toBeUndefined()
+    else expect(result).toContain(hold)
+  })
+})
+
+describe('the start gate, against the applier and the stand-in systemctl', () => {
+  const self = keyOf(51)
+  const peers = [keyOf(52), keyOf(53), keyOf(54)]
+  const [p2, p3, p4] = peers
+  if (p2 === undefined || p3 === undefined || p4 === undefined) throw new Error('no peers')
+  const plan = planOf({ epoch: 1, init: self.nodeId, controlPlanes: [self.nodeId, p2.nodeId, p3.nodeId], workers: [p4.nodeId] })
+
+  function ledgerFor (): TestLedger {
+    const ledger = new TestLedger(self.nodeId)
+    ;[self, ...peers].forEach((key, index) => ledger.facts.set(key.nodeId, factsFor(index)))
+    return ledger
+  }
+
+  /** What systemd does to the stand-in at boot: /run emptied, nothing runs, enabled units started. */
+  async function reboot (rootDir: string): Promise<void> {
+    await rm(join(rootDir, 'run'), { recursive: true, force: true })
+    for (const service of ['k3s', 'k3s-agent']) {
+      await rm(join(rootDir, 'standin', `${service}.running`), { force: true })
+      if (await exists(join(rootDir, 'standin', `${service}.enabled`))) await systemctl(rootDir, ['start', service])
+    }
+  }
+
+  async function systemctl (rootDir: string, args: string[]): Promise<void> {
+    await execFileAsync(join(STANDINS, 'systemctl'), args, { env: { ...process.env, P2PB_ROOT: rootDir, P2PB_NODE_ID: 'systemd' } })
+  }
+
+  const running = async (rootDir: string, service: string): Promise<boolean> => await exists(join(rootDir, 'standin', `${service}.running`))
+
+  it('starts (never enables) k3s behind a drop-in; after a reboot a unit enabled by hand stays down until a majority of the control planes is heard', async () => {
+    const ledger = ledgerFor()
+    const first = await harness(self, ledger)
+    first.applier.setPlan(plan)
+    await waitFor(() => first.phases.some(({ phase }) => phase === 'ready'), { timeoutMs: 10_000, what: 'the init server to be Ready' })
+    expect(await first.calls()).toEqual(expect.arrayContaining(['systemctl daemon-reload', 'systemctl start k3s']))
+    expect((await first.calls()).filter(line => /enable/.test(line))).toEqual([])
+    for (const service of ['k3s', 'k3s-agent']) {
+      const dropIn = await readFile(join(first.root, `etc/systemd/system/${service}.service.d/${GATE_DROP_IN_NAME}`), 'utf8')
+      expect(dropIn).toContain(`ExecCondition=/bin/sh -c 'test -e ${CONSENT_DIR}/${service}'`)
+    }
+    expect(await exists(join(first.root, CONSENT_DIR, 'k3s'))).toBe(true)
+    await first.stop()
+
+    // Someone enables k3s by hand (or the install script did); the machine reboots: systemd skips it.
+    await systemctl(first.root, ['enable', 'k3s'])
+    await reboot(first.root)
+    expect(await running(first.root, 'k3s')).toBe(false)
+    expect((await first.calls()).at(-1)).toBe('skipped k3s')
+
+    // The agent after the reboot holds the plan of before; it has heard no other control plane yet.
+    ledger.unheard.add(p2.nodeId).add(p3.nodeId)
+    const startsBefore = (await first.calls()).filter(line => line === 'systemctl start k3s').length
+    const second = await harness(self, ledger, { dir: first.dir })
+    second.applier.setPlan(plan)
+    await waitFor(() => second.phases.some(({ waitingFor }) => waitingFor.startsWith('k3s held')), { timeoutMs: 5_000, what: 'the agent to hold k3s' })
+    await second.applier.settled()
+    expect(second.notices.filter(notice => notice.startsWith('k3s held'))).toHaveLength(1)
+    expect((await second.calls()).filter(line => line === 'systemctl start k3s')).toHaveLength(startsBefore)
+    expect(await running(second.root, 'k3s')).toBe(false)
+
+    // One other server answers: 2 of 3. The agent consents and starts k3s (a start, not a restart).
+    ledger.unheard.delete(p2.nodeId)
+    await waitFor(async () => await running(second.root, 'k3s'), { timeoutMs: 10_000, what: 'k3s to start once a majority is heard' })
+    const calls = await second.calls()
+    expect(calls.filter(line => line === 'systemctl start k3s')).toHaveLength(startsBefore + 1)
+    expect(calls.filter(line => /restart|enable --now/.test(line))).toEqual([])
+    expect(await exists(join(second.root, CONSENT_DIR, 'k3s'))).toBe(true)
+  })
+
+  it('a replaced init node back after a reboot starts nothing, withdraws its consent, and systemd keeps its k3s down (S1)', async () => {
+    const ledger = ledgerFor()
+    ledger.set(p2.nodeId, 'k3s-hash', k3sBlocksOf(undefined, undefined).clusterHash)
+    // Epoch 2 replaced this node (the initialiser) while it was down.
+    const replaced = planOf({ epoch: 2, init: self.nodeId, controlPlanes: [p2.nodeId, p3.nodeId, p4.nodeId], workers: [], replaced: [self.nodeId] })
+    const h = await harness(self, ledger, { record: serverRecord(self.nodeId, { join: { kind: 'init' } }), consented: ['k3s'] })
+    await mkdir(join(h.root, SERVER_DIR, 'db'), { recursive: true })
+    await installGateForTest(h.root)
+    h.applier.setPlan(replaced)
+    await waitFor(() => h.errors.some(error => error.message.includes('apply.clean-replaced-server')), { timeoutMs: 5_000, what: 'the stale server to be reported' })
+    await h.applier.settled()
+    expect(await h.calls()).toEqual([])
+    expect(await exists(join(h.root, CONSENT_DIR, 'k3s'))).toBe(false)
+    expect(h.phases.at(-1)?.waitingFor).toContain('k3s must not start as a server again')
+
+    // Enabled or not, started by hand or at boot: systemd skips it.
+    await systemctl(h.root, ['enable', 'k3s'])
+    await reboot(h.root)
+    await systemctl(h.root, ['start', 'k3s'])
+    expect(await running(h.root, 'k3s')).toBe(false)
+  })
+})
+
 // ---- fleets ----
 
 describe('later epochs with stand-in k3s and systemctl', () => {
@@ -617,7 +886,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
 
     // One newcomer cannot grow the control plane by two: it is a worker of epoch 1 and runs the agent.
     await current.start(1, realNode(1))
-    await waitFor(async () => (await calls(1)).includes('systemctl enable --now k3s-agent'), { timeoutMs: 30_000, what: 'node 1 to join as a worker' })
+    await waitFor(async () => (await calls(1)).includes('systemctl start k3s-agent'), { timeoutMs: 30_000, what: 'node 1 to join as a worker' })
     expect(first.status().epoch).toBe(1)
 
     // A second one: both are promoted in one epoch.
@@ -647,7 +916,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     await Promise.all(nodes.map(async node => { await node.waitForReady({ signal: AbortSignal.timeout(30_000) }) }))
 
     // Node 1 ran the agent: it was stopped and disabled before the server started, once.
-    expect(await serviceCalls(1)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl enable --now k3s'])
+    expect(await serviceCalls(1)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl start k3s'])
     expect(await recordOf(1)).toMatchObject({ epoch: 2, role: 'control-plane', started: true, ranService: 'k3s' })
     // Never an even count of voting servers, in any plan any node saw.
     for (const seen of [...plans, ...nodes.map(node => node.status().plan).filter(view => view !== null)]) {
@@ -679,7 +948,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     expect(after.controlPlanes).toEqual([...before.controlPlanes.filter(id => id !== deadId), replacementId])
 
     // The worker was promoted exactly once: its agent stopped, the server started, Ready.
-    expect(await serviceCalls(replacement)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl enable --now k3s'])
+    expect(await serviceCalls(replacement)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl start k3s'])
     expect(await recordOf(replacement)).toMatchObject({ epoch: 2, role: 'control-plane', ranService: 'k3s' })
 
     // Exactly one live server deleted the dead node (its failed attempts, then one that worked):
@@ -698,10 +967,10 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     const lastDeletion = deletions.at(-1)
     if (committed === undefined || firstDeletion === undefined || lastDeletion === undefined) throw new Error('no epoch 2 or no deletion')
     expect(firstDeletion.atMs).toBeGreaterThanOrEqual(committed.decidedAtMs)
-    const startedAt = lines.findIndex(line => line.nodeId === replacementId && line.call === 'systemctl enable --now k3s')
+    const startedAt = lines.findIndex(line => line.nodeId === replacementId && line.call === 'systemctl start k3s')
     expect(startedAt).toBeGreaterThan(lines.indexOf(lastDeletion))
     // The dead server was not started again anywhere, and nobody started a second server.
-    expect(lines.filter(line => line.call === 'systemctl enable --now k3s' && line.atMs > committed.decidedAtMs).map(line => line.nodeId)).toEqual([replacementId])
+    expect(lines.filter(line => line.call === 'systemctl start k3s' && line.atMs > committed.decidedAtMs).map(line => line.nodeId)).toEqual([replacementId])
   }, 120_000)
 
   it('leave: a worker stops its agent and a server deletes its Node; the single server hands over, then drains, deletes itself and stops', async () => {
@@ -724,7 +993,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
 
     // A worker leaves: retired at once; it stops its agent (no drain), and the server deletes its Node.
     await (nodes[leaving] as Bootstrapper).leave({ signal: AbortSignal.timeout(30_000) })
-    expect(await serviceCalls(leaving)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent'])
+    expect(await serviceCalls(leaving)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent'])
     expect((await calls(leaving)).some(line => line.includes('drain'))).toBe(false)
     const leftName = nodeNameFor(nodes[leaving]?.nodeId ?? '', `edge-${leaving}`)
     await waitFor(async () => (await calls(server)).includes(`k3s kubectl delete node ${leftName} --ignore-not-found`), { timeoutMs: 30_000, what: 'the server to delete the worker that left' })
@@ -735,8 +1004,8 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     expect(plan.controlPlanes).toEqual([stayingNode.nodeId])
     expect(plan.retired).toEqual(expect.arrayContaining([formed.init]))
     const serverName = nodeNameFor(formed.init, `edge-${server}`)
-    expect((await calls(server)).filter(line => !line.includes('/readyz') && !line.startsWith('systemctl is-active'))).toEqual([
-      'systemctl enable --now k3s',
+    expect((await calls(server)).filter(line => !line.includes('/readyz') && !line.startsWith('systemctl is-active') && line !== 'systemctl daemon-reload')).toEqual([
+      'systemctl start k3s',
       `k3s kubectl delete node ${leftName} --ignore-not-found`,
       `k3s kubectl drain ${serverName} --ignore-daemonsets --delete-emptydir-data`,
       `k3s kubectl delete node ${serverName} --ignore-not-found`,
@@ -744,10 +1013,10 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     ])
     await waitFor(() => stayingNode.status().phase === 'ready' && stayingNode.status().epoch === plan.epoch, { timeoutMs: 30_000, what: 'the new server to be Ready' })
     expect((await configOf(staying)).server).toBe(`https://127.0.0.${21 + server}:6443`)
-    expect(await serviceCalls(staying)).toEqual(['systemctl enable --now k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl enable --now k3s'])
+    expect(await serviceCalls(staying)).toEqual(['systemctl start k3s-agent', 'systemctl disable --now k3s-agent', 'systemctl start k3s'])
     // The successor ran before the leaving server stopped; nobody else deleted the server (it did).
     const lines = await sharedLog(log)
-    const successorStarted = lines.findIndex(line => line.nodeId === stayingNode.nodeId && line.call === 'systemctl enable --now k3s')
+    const successorStarted = lines.findIndex(line => line.nodeId === stayingNode.nodeId && line.call === 'systemctl start k3s')
     const serverStopped = lines.findIndex(line => line.nodeId === formed.init && line.call === 'systemctl disable --now k3s')
     expect(successorStarted).toBeGreaterThanOrEqual(0)
     expect(serverStopped).toBeGreaterThan(successorStarted)
@@ -780,7 +1049,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     // With it: k3s stopped, the stale state under the root removed, the agent started as a worker.
     const cleaned = await current.start(dead, realNode(dead, { apply: { cleanReplacedServer: true } }))
     await waitFor(() => cleaned.status().phase === 'ready', { timeoutMs: 30_000, what: 'the returned node to be Ready as a worker' })
-    expect((await serviceCalls(dead)).slice(startsBefore.length)).toEqual(['systemctl disable --now k3s', 'systemctl enable --now k3s-agent'])
+    expect((await serviceCalls(dead)).slice(startsBefore.length)).toEqual(['systemctl disable --now k3s', 'systemctl start k3s-agent'])
     expect(await exists(join(deadRoot, SERVER_DIR))).toBe(false)
     expect(await exists(join(deadRoot, ADMIN_KUBECONFIG))).toBe(false)
     const config = await configOf(dead)

@@ -49,7 +49,7 @@ export type {
   Envelope, WireMessage, PersistRecord, PersistBatch, Ready, Phase, CoreEvent, CoreNodeInit,
   MemberStatus, NodeStatus, NodeInspection, CoreNode, NodeLedgerAccess, EpochRecord
 } from './node/contract.js'
-export { createCoreNode, CoreNodeMachine, LEAVING_KEY_NAME } from './node/node.js'
+export { createCoreNode, CoreNodeMachine, LEAVING_KEY_NAME, SERVER_READY_KEY_NAME } from './node/node.js'
 export { encodeWireMessage, decodeWireMessage } from './node/wire.js'
 export type { CoreMessage } from './node/wire.js'
 export { encodeFacts, decodeFacts } from './node/facts.js'

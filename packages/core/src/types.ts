@@ -80,6 +80,13 @@ export interface Plan {
   readonly replaced?: readonly NodeId[]
   /** Nodes that handed over their role and left (`leave`): no role; the plan never counts them again. */
   readonly retired?: readonly NodeId[]
+  /**
+   * The control plane that runs `cluster-init` in place of a replaced initialiser, named by the
+   * epoch that replaced it before any server had reported Ready: the cluster never formed, so it
+   * is started anew. Safe (S1: one cluster) only because the replaced node's k3s never starts again
+   * (the agent's start gate); carried unchanged by later epochs. See planner/join-graph.ts.
+   */
+  readonly reinit?: NodeId
   readonly secrets: PlanSecrets
   /** Human-readable reasons for choices that a user may not expect (a refused role request, …). */
   readonly notes: readonly string[]

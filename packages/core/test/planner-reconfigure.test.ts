@@ -10,7 +10,8 @@ import { nodeKeyFromSeed } from '../src/identity.js'
 import type { NodeId } from '../src/identity.js'
 import { Prng } from '../src/prng.js'
 import {
-  CONTROL_PLANE_LABEL, nextRoleChange, planCluster, planFromChange, planProblems, roleOf
+  CONTROL_PLANE_LABEL, decodePlan, encodePlan, initialiserOf, joinGraphProblems, nextRoleChange, planCluster, planFromChange,
+  planProblems, roleOf
 } from '../src/planner/index.js'
 import type { PlannerMember, ReconfigureInput } from '../src/planner/index.js'
 import { SEALED_AGENT_TOKEN_BYTES, SEALED_SERVER_TOKEN_BYTES } from '../src/secrets/index.js'
@@ -120,6 +121,53 @@ describe('replace', () => {
     const newlyDead = next.controlPlanes[2] ?? 'missing'
     const back = [...live.filter((nodeId) => nodeId !== newlyDead), dead]
     expect(nextRoleChange(input(next, back, { deadForMs: new Map([[newlyDead, 10 ** 9]]) }))).toBeNull()
+  })
+})
+
+describe('replace the initialiser before the cluster formed (issue finding 5)', () => {
+  const three = bootstrap(3, [id(0), id(1), id(2), id(3), id(4)])
+  const init = three.init
+  const live = [id(0), id(1), id(2), id(3), id(4)].filter((nodeId) => nodeId !== init)
+  const dead = { deadForMs: new Map([[init, 300_000]]) }
+
+  it('no server was Ready: the epoch names the first live control plane to initialise in its place', () => {
+    const next = commit(three, input(three, live, { ...dead, clusterFormed: false }))
+    expect(next.replaced).toEqual([init])
+    expect(next.init).toBe(init) // S1: the init field never changes
+    expect(next.reinit).toBe(next.controlPlanes[0])
+    expect(initialiserOf(next)).toBe(next.controlPlanes[0])
+    expect(next.notes.join(' ')).toMatch(/no server was Ready yet, so .* initialises the cluster in place of the replaced init node/)
+    expect(planProblems(next)).toEqual([])
+    expect(joinGraphProblems(next, new Set())).toEqual([])
+    // The plan round-trips with it, and later epochs carry it.
+    expect(decodePlan(encodePlan(next))).toEqual(next)
+    const later = commit(next, input(next, live, { leaving: new Set([next.workers[0] ?? 'missing']) }))
+    expect(later.reinit).toBe(next.reinit)
+  })
+
+  it('a server was Ready (the cluster formed), or nobody says: nothing is initialised again', () => {
+    for (const extra of [{ clusterFormed: true }, {}]) {
+      const next = commit(three, input(three, live, { ...dead, ...extra }))
+      expect(next.reinit).toBeUndefined()
+      expect(initialiserOf(next)).toBeNull()
+      // Only a server that was Ready can then be the root of the join graph.
+      expect(joinGraphProblems(next, new Set([next.controlPlanes[0] ?? 'missing']))).toEqual([])
+      expect(joinGraphProblems(next, new Set()).join(' ')).toMatch(/nobody runs cluster-init/)
+    }
+  })
+
+  it('another server dead before the cluster formed: the init node still initialises', () => {
+    const other = three.controlPlanes[1] ?? 'missing'
+    const next = commit(three, input(three, [id(0), id(1), id(2), id(3), id(4)].filter((nodeId) => nodeId !== other), { deadForMs: new Map([[other, 300_000]]), clusterFormed: false }))
+    expect(next.reinit).toBeUndefined()
+    expect(initialiserOf(next)).toBe(init)
+  })
+
+  it('the plan rules refuse a node named to initialise in the init node\'s place while it was not replaced', () => {
+    expect(planProblems({ ...three, reinit: three.controlPlanes[1] ?? 'missing' }).join(' ')).toMatch(/only in a later epoch that replaced the init node/)
+    const next = commit(three, input(three, live, { ...dead, clusterFormed: false }))
+    expect(planProblems({ ...next, reinit: init }).join(' ')).toMatch(/only in a later epoch that replaced the init node/)
+    expect(planProblems({ ...next, reinit: id(11) }).join(' ')).toMatch(/is a control plane, or was replaced or retired since/)
   })
 })
 

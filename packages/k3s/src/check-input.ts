@@ -1,8 +1,8 @@
-import { isClusterToken, roleOf } from '@p2p-bootstrap/core'
+import { initialiserOf, isClusterToken, roleOf } from '@p2p-bootstrap/core'
 import type { NodeFacts, NodeId, Plan, Role } from '@p2p-bootstrap/core'
 import { RenderError } from './errors.js'
 import type { FactsByNode, KubeVipSettings, RenderInput } from './input.js'
-import { cidrContains, isReservedInSubnet, parseCidr, parseIp, sameIp } from './ip.js'
+import { cidrContains, isReservedInSubnet, nonHostKind, parseCidr, parseIp, sameIp } from './ip.js'
 import type { IpAddress } from './ip.js'
 import { IMAGE_CHARS_MAX, INTERFACE_CHARS_MAX } from './limits.js'
 import { nodeNameFor } from './node-name.js'
@@ -33,11 +33,13 @@ const INTERFACE_PATTERN = /^[A-Za-z0-9_.@-]+$/
 export function checkNode (input: RenderInput, settings: ClusterSettings): CheckedNode {
   const { plan, nodeId } = input
   const role = checkPlan(plan, nodeId)
-  // The initialiser runs cluster-init only while it is a control plane: replaced and back, it is a worker.
-  const init = plan.init === nodeId && role === 'control-plane'
+  // The initialiser runs cluster-init only while it is a control plane: replaced and back, it is a
+  // worker. After the init node was replaced before the cluster formed, the node named in its place.
+  const init = initialiserOf(plan) === nodeId
   const nodeIps = checkNodeIps(plan, nodeId, input.facts, input.goneNodes)
   const ownIp = nodeIps.get(nodeId)
   if (ownIp === undefined) throw nodeIpUnknown(nodeId)
+  if (input.localOnly !== true) checkHostAddress(nodeId, ownIp)
   checkNodeIpFamily(nodeId, ownIp, settings)
   const vip = checkVip(input, role, nodeIps)
   checkInterface(input.network.interface, `node ${nodeId}: network.interface`)
@@ -130,6 +132,18 @@ function checkVipInSubnet (input: RenderInput, text: string, vip: IpAddress): vo
   if (isReservedInSubnet(subnet, vip)) {
     throw new RenderError('K3S_VIP_OUTSIDE_SUBNET', `${where}: the VIP ${text} is the network or broadcast address of ${subnetText}, not a host address: pick a free host address inside it`)
   }
+}
+
+/**
+ * A node-ip must be an address other hosts reach this node at: the kubelet refuses a loopback one
+ * (Kubernetes 1.33 as k3s v1.33 ships it, validateNodeIP in pkg/kubelet/kubelet_node_status.go:
+ * "nodeIP can't be loopback address", likewise multicast, link-local unicast and all-zeros), and none of them makes a cluster of several machines. Only output
+ * that is merely looked at (`localOnly`: a dry run) may carry one.
+ */
+function checkHostAddress (nodeId: NodeId, nodeIp: NodeIp): void {
+  const kind = nonHostKind(nodeIp)
+  if (kind === undefined) return
+  throw new RenderError('K3S_BAD_NODE_IP', `node ${nodeId}: node-ip ${nodeIp.text} is a ${kind} address, which the kubelet refuses and other hosts cannot reach: set node.ip (--node-ip) to an address of this host on the cluster's network, or node.interface (--interface) to the interface that holds one (only a dry run may use a ${kind} address)`)
 }
 
 /** k3s gives a node pod addresses only in the families of its node-ip. */

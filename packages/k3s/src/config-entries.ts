@@ -35,6 +35,10 @@ export function mergeBlock (entries: ConfigEntries, block: UserBlock, source: st
       context.notes.push(`${source} sets ${key}, which \`k3s ${context.command}\` does not take: skipped on this node`)
       continue
     }
+    const deprecatedFor = flagNamed(key)?.deprecatedFor
+    if (deprecatedFor !== undefined) {
+      context.notes.push(`${source} sets ${key}, a deprecated alias that k3s still takes: prefer ${deprecatedFor}`)
+    }
     const existing = entries.get(key)
     if (flagNamed(key)?.type === 'list') {
       const merged = [...new Set([...asList(existing?.value), ...asList(value)])]

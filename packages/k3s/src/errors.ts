@@ -9,6 +9,7 @@ export type RenderErrorCode =
   | 'K3S_EVEN_CONTROL_PLANES' // an even control-plane count loses the etcd majority on a split
   | 'K3S_NODE_IP_UNKNOWN' // a node of the plan published no node-ip
   | 'K3S_BAD_ADDRESS' // an address or CIDR that does not parse
+  | 'K3S_BAD_NODE_IP' // this node's node-ip is loopback, link-local, multicast or unspecified
   | 'K3S_NETWORK_UNKNOWN' // the node's interface or subnet was not given
   | 'K3S_VIP_OUTSIDE_SUBNET' // the VIP is not a host address of the interface's subnet
   | 'K3S_VIP_IS_NODE_IP' // the VIP is some node's node-ip

@@ -58,6 +58,12 @@ export interface RenderInput {
   readonly goneNodes?: ReadonlySet<NodeId>
   /** Workers: the VIP answers on :6443, so join through it rather than through `joinAddress`. */
   readonly vipAnswers?: boolean
+  /**
+   * The output is only looked at (a dry run) or fed to a stand-in k3s: a node-ip no real kubelet
+   * accepts (loopback, link-local, multicast, unspecified) is rendered anyway. Otherwise such a
+   * node-ip is refused (`K3S_BAD_NODE_IP`).
+   */
+  readonly localOnly?: boolean
   readonly network: NodeNetwork
   /** Cluster-wide k3s settings; missing fields take k3s' defaults. */
   readonly cluster?: Partial<ClusterSettings>

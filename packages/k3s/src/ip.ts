@@ -123,3 +123,34 @@ function groupsOf (side: string): number[] | undefined {
   }
   return groups
 }
+
+/** Address kinds that can never be a node's address on a real network. */
+export type NonHostKind = 'loopback' | 'link-local' | 'multicast' | 'unspecified'
+
+const IPV4_MAPPED_PREFIX = 0xffffn << 32n
+
+/**
+ * The kind of `ip` when it cannot be a host address k3s runs on, else undefined. The kubelet
+ * refuses a loopback node-ip ("nodeIP can't be loopback address"); link-local addresses are not
+ * routed off their link, multicast is no unicast host, and the unspecified address is nobody. An
+ * IPv4-mapped IPv6 address is judged by its IPv4 part, as Go's net.IP (which k3s uses) does.
+ */
+export function nonHostKind (ip: IpAddress): NonHostKind | undefined {
+  if (ip.family === 6 && (ip.value >> 32n) === (IPV4_MAPPED_PREFIX >> 32n)) {
+    return nonHostKind({ family: 4, value: ip.value & 0xffffffffn })
+  }
+  if (ip.family === 4) {
+    const first = Number(ip.value >> 24n)
+    if (ip.value === 0n) return 'unspecified'
+    if (first === 127) return 'loopback'
+    if ((ip.value >> 16n) === 0xa9fen) return 'link-local' // 169.254.0.0/16
+    if (first >= 224 && first <= 239) return 'multicast' // 224.0.0.0/4
+    return undefined
+  }
+  if (ip.value === 0n) return 'unspecified'
+  if (ip.value === 1n) return 'loopback'
+  const top = Number(ip.value >> 112n)
+  if ((top & 0xffc0) === 0xfe80) return 'link-local' // fe80::/10
+  if ((top & 0xff00) === 0xff00) return 'multicast' // ff00::/8
+  return undefined
+}

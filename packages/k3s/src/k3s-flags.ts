@@ -14,8 +14,11 @@ import { K3S_VERSION } from './versions.js'
  *   - rancher/rke2 `pkg/cli/cmds/server.go`, whose K3SFlagSet must name every k3s server flag
  *     (etcd-snapshot-reconcile-interval, etcd-s3-bucket-lookup-type, etcd-s3-session-token);
  *   - k3s-io/docs `docs/release-notes/v1.33.X.md` (etcd-s3-retention, new in v1.33.4).
- * Deprecated aliases that k3s only keeps for old command lines (kube-controller-arg,
- * kube-cloud-controller-arg) are left out on purpose: a config should use the current names.
+ * Two hidden, deprecated aliases are real flags of the pinned version and accepted, with a note
+ * naming the current flag: kube-controller-arg and kube-cloud-controller-arg (k3s-io/k3s
+ * `pkg/cli/cmds/server.go`, hidden StringSliceFlags feeding ExtraControllerArgs and
+ * ExtraCloudControllerArgs; rancher/rke2 `pkg/cli/cmds/server.go` drops them as the "deprecated
+ * version of" kube-controller-manager-arg and kube-cloud-controller-manager-arg).
  */
 
 export type FlagType = 'bool' | 'string' | 'int' | 'duration' | 'list'
@@ -29,6 +32,8 @@ export interface K3sFlag {
   readonly commands: readonly FlagCommand[]
   /** One-letter aliases (`-t` for `--token`), used when translating command-line arguments. */
   readonly aliases: readonly string[]
+  /** A deprecated alias: the flag to use instead (k3s still takes this one). */
+  readonly deprecatedFor?: string
 }
 
 const SERVER: readonly FlagCommand[] = ['server']
@@ -91,6 +96,8 @@ export const K3S_FLAGS: readonly K3sFlag[] = [
   flag('kube-controller-manager-arg', 'list', SERVER),
   flag('kube-scheduler-arg', 'list', SERVER),
   flag('kube-cloud-controller-manager-arg', 'list', SERVER),
+  { ...flag('kube-controller-arg', 'list', SERVER), deprecatedFor: 'kube-controller-manager-arg' },
+  { ...flag('kube-cloud-controller-arg', 'list', SERVER), deprecatedFor: 'kube-cloud-controller-manager-arg' },
   // datastore and etcd snapshots
   flag('kine-tls', 'bool', SERVER),
   flag('datastore-endpoint', 'string', SERVER),

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { initialiserOf } from '@p2p-bootstrap/core'
 import type { NodeId, Plan, Role } from '@p2p-bootstrap/core'
 import { CLUSTER_ID_LABEL, INIT_LABEL, NODE_ID_LABEL, ROLE_LABEL } from './keys.js'
 import { LABEL_VALUE_CHARS_MAX, NODE_NAME_HOST_CHARS_MAX, NODE_NAME_SUFFIX_CHARS } from './limits.js'
@@ -40,6 +41,6 @@ export function planLabels (plan: Plan, nodeId: NodeId, role: Role): string[] {
     }
   }
   const labels = [`${ROLE_LABEL}=${role}`, `${CLUSTER_ID_LABEL}=${plan.clusterId}`, `${NODE_ID_LABEL}=${nodeId}`]
-  if (plan.init === nodeId && role === 'control-plane') labels.push(`${INIT_LABEL}=true`)
+  if (initialiserOf(plan) === nodeId && role === 'control-plane') labels.push(`${INIT_LABEL}=true`)
   return labels
 }

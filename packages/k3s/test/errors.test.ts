@@ -132,4 +132,25 @@ describe('renderNode refuses bad input', () => {
     expect((server.error as RenderError).code).toBe('K3S_CONFLICTING_KEY')
     expect((server.error as RenderError).message).not.toMatch(/secret-[12]/)
   })
+
+  // Issue: a loopback node-ip was rendered outside a dry run, and the kubelet refuses it.
+  it.each([
+    ['loopback', '127.0.0.5'],
+    ['loopback', '::1'],
+    ['link-local', '169.254.10.5'],
+    ['link-local', 'fe80::5'],
+    ['multicast', '224.0.0.5'],
+    ['multicast', 'ff02::5'],
+    ['unspecified', '0.0.0.0'],
+    ['unspecified', '::']
+  ])('refuses a %s node-ip (%s) unless the output is only looked at', (kind, address) => {
+    const facts = withFacts((all) => all.set(worker.nodeId, { labels: {}, nodeIp: address }))
+    const { error } = renderExpectingError({ ...worker, facts })
+    expect((error as RenderError).code).toBe('K3S_BAD_NODE_IP')
+    expect((error as RenderError).message).toContain(`${kind} address`)
+    expect((error as RenderError).message).toContain('node.ip (--node-ip)')
+    // The same node in a dry run gets past this check (the family check may still speak for IPv6).
+    const local = renderExpectingError({ ...worker, facts, localOnly: true })
+    expect((local.error as RenderError | undefined)?.code).not.toBe('K3S_BAD_NODE_IP')
+  })
 })

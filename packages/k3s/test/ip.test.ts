@@ -1,7 +1,7 @@
 // Goal: address arithmetic that the VIP checks rest on is right for IPv4 and IPv6, whatever way an
 // address is written. Method: tables of parse, containment and sameness cases written by hand.
 import { describe, expect, it } from 'vitest'
-import { cidrContains, isReservedInSubnet, parseCidr, parseIp, sameIp, urlHost } from '../src/ip.js'
+import { cidrContains, isReservedInSubnet, nonHostKind, parseCidr, parseIp, sameIp, urlHost } from '../src/ip.js'
 
 describe('parseIp', () => {
   it.each([
@@ -66,5 +66,21 @@ describe('subnets', () => {
   it('brackets IPv6 hosts in URLs only', () => {
     expect(urlHost('fd00::1')).toBe('[fd00::1]')
     expect(urlHost('10.0.0.1')).toBe('10.0.0.1')
+  })
+})
+
+describe('nonHostKind', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'], ['127.255.255.254', 'loopback'], ['::1', 'loopback'], ['::ffff:127.0.0.1', 'loopback'],
+    ['169.254.0.1', 'link-local'], ['fe80::1', 'link-local'], ['febf::1', 'link-local'],
+    ['224.0.0.251', 'multicast'], ['239.255.255.255', 'multicast'], ['ff02::fb', 'multicast'],
+    ['0.0.0.0', 'unspecified'], ['::', 'unspecified'],
+    ['192.168.1.10', undefined], ['10.0.0.1', undefined], ['126.255.255.255', undefined], ['128.0.0.1', undefined],
+    ['169.253.255.255', undefined], ['223.255.255.255', undefined], ['240.0.0.1', undefined],
+    ['fd00:10::100', undefined], ['fec0::1', undefined], ['::2', undefined], ['::ffff:192.168.1.10', undefined]
+  ])('%s is %s', (text, kind) => {
+    const ip = parseIp(text)
+    expect(ip).toBeDefined()
+    expect(ip === undefined ? 'unparsed' : nonHostKind(ip)).toBe(kind)
   })
 })

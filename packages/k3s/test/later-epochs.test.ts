@@ -115,3 +115,28 @@ describe('plans whose init node is missing for no reason', () => {
     expect((caught as RenderError).code).toBe('K3S_BAD_PLAN')
   })
 })
+
+describe('a plan that replaced the init node before the cluster formed, naming who initialises', () => {
+  const plan: Plan = { ...laterPlan('replaced'), reinit: second }
+
+  it('renders that server with cluster-init, no server to join and the init label (one cluster: the old init never starts again)', () => {
+    // The CA does not exist before its first start: the short token form, as for the first init node.
+    const { caHash: _caHash, joinAddress: _joinAddress, ...initialiser } = input(plan, second, true, '')
+    const output = renderNode(initialiser)
+    expect(output.init).toBe(true)
+    const config = configOf(output)
+    expect(config['cluster-init']).toBe(true)
+    expect(config.server).toBeUndefined()
+    expect(String(config.token)).not.toMatch(/^K10/)
+    expect(config['node-label']).toContain(`${INIT_LABEL}=true`)
+  })
+
+  it('renders the replaced init node as a worker joining through it, with no cluster-init and no init label', () => {
+    const output = renderNode(input(plan, init, false, ipOf(second)))
+    expect(output.init).toBe(false)
+    const config = configOf(output)
+    expect(config['cluster-init']).toBeUndefined()
+    expect(config.server).toBe(`https://${ipOf(second)}:6443`)
+    expect(config['node-label']).not.toContain(`${INIT_LABEL}=true`)
+  })
+})

@@ -63,6 +63,19 @@ describe('user k3s additions', () => {
     expect(output.notes).toHaveLength(2)
   })
 
+  // Issue finding 6: these are real (hidden, deprecated) flags of k3s v1.33, once called unknown.
+  it.each([
+    ['kube-controller-arg', 'kube-controller-manager-arg'],
+    ['kube-cloud-controller-arg', 'kube-cloud-controller-manager-arg']
+  ])('accepts the deprecated alias %s on a server, with a note naming %s', (key, current) => {
+    const server = fleet.inputs.find((input) => fleet.plan.controlPlanes.includes(input.nodeId))
+    if (server === undefined) throw new Error('no server')
+    const output = renderNode({ ...server, userK3s: { [key]: ['bind-address=0.0.0.0'] } })
+    expect(configOf(output)[key]).toEqual(['bind-address=0.0.0.0'])
+    expect(output.notes).toContainEqual(expect.stringContaining(`a deprecated alias that k3s still takes: prefer ${current}`))
+    expect(k3sArgsToConfig([`--${key}=bind-address=0.0.0.0`])).toEqual({ [key]: ['bind-address=0.0.0.0'] })
+  })
+
   it('translates Kairos args into the same keys as a block', () => {
     const worker = fleet.inputs.find((input) => !fleet.plan.controlPlanes.includes(input.nodeId))
     if (worker === undefined) throw new Error('no worker')

@@ -1,4 +1,4 @@
-import { encodeCanonical } from '@p2p-bootstrap/core'
+import { encodeCanonical, joinGraphProblems } from '@p2p-bootstrap/core'
 import type { NodeId } from '@p2p-bootstrap/core'
 import type { NodeInspection, Plan, Role, WireMessage } from './core-types.js'
 
@@ -6,8 +6,9 @@ import type { NodeInspection, Plan, Role, WireMessage } from './core-types.js'
 /**
  * R1 and R2 are the issue's rules for later epochs: the voting servers of every committed plan are
  * odd in number, and no epoch removes a server without adding its replacement in the same epoch.
+ * J1: the join graph of every committed plan leads to a running cluster (checkJoinGraph).
  */
-export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'R1' | 'R2' | 'NODE_ERROR'
+export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'R1' | 'R2' | 'J1' | 'NODE_ERROR'
 
 export interface Violation {
   readonly property: Property
@@ -177,6 +178,7 @@ export class SafetyChecker {
       this.fail('S2', timeMs, [known.holder, nodeId], `two plans for epoch ${epoch}: ${this.labelOf(known.holder)} and ${label} hold different plans (init ${this.labelOf(plan.init)}, control planes ${plan.controlPlanes.map(this.labelOf).join(',')})`)
     }
     this.checkEpochStep(nodeId, epoch, plan, timeMs)
+    for (const problem of checkJoinGraph(plan)) this.fail('J1', timeMs, [nodeId], `${label} holds ${problem}`)
     const server = plan.secrets.serverTokenHash
     const agent = plan.secrets.agentTokenHash
     if (this.secrets === null) {
@@ -217,6 +219,16 @@ export class SafetyChecker {
     if (epochMax > before.epochMax) return
     this.fail('S4', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} changed role from ${before.role} to ${String(inspection.role)} without a newer epoch (still epoch ${epochMax})`)
   }
+}
+
+/**
+ * J1: the join graph of a committed plan leads to a running cluster: one root (the initialiser, or
+ * a server that was Ready), every other server joins through the initialiser or a server before
+ * it, and join targets never form a circle (planner/join-graph.ts). The simulator runs no k3s, so
+ * no server is ever Ready here: a plan whose initialiser was replaced must name a new one.
+ */
+export function checkJoinGraph (plan: Plan): string[] {
+  return joinGraphProblems(plan, new Set())
 }
 
 /** Reads `epoch` and `ballot: { round, proposer }` from a promise or an accepted message. */

@@ -259,6 +259,22 @@ const replaceDead: Scenario = {
   }
 }
 
+const initDies: Scenario = {
+  name: 'init-dies',
+  description: 'the init node (node 0: the lowest id, first in control-plane rank on equal facts) dies for good right after the commit, before any server can be Ready; after the fail-over delay its replacement epoch must name who initialises the cluster (J1)',
+  nodesMin: 4,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    return {
+      ...base,
+      shape: { expect: nodeCount, controlPlanes: 3 },
+      crashes: [{ node: 0, atMs: prng.intInclusive(4_000, 6_000), point: prng.pick(CRASH_POINTS), loseUnsynced: false, restartAfterMs: null }],
+      failoverDelayMs: EPOCH_FAILOVER_DELAY_MS,
+      holdUntilMs: 30_000
+    }
+  }
+}
+
 const retire: Scenario = {
   name: 'retire',
   description: 'after the commit an operator runs `leave` on one or two nodes (control planes hand over to workers), with a crash or a cut-off node mixed in',
@@ -404,7 +420,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire, stalls
+  grow, replaceDead, retire, stalls, initDies
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

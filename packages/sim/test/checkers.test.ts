@@ -112,8 +112,10 @@ describe('SafetyChecker', () => {
 
     const newer = new SafetyChecker()
     newer.crashed(inspection('a', [plan('a')], { role: 'control-plane' }))
-    newer.observe(inspection('b', [plan('a'), plan('a', 2, { controlPlanes: ['b'] })]), 2)
-    newer.restarted(inspection('a', [plan('a'), plan('a', 2, { controlPlanes: ['b'] })], { role: 'worker' }), 3)
+    // Epoch 2 replaced a (the init node) before the cluster formed, and names b to initialise (J1).
+    const replacing = plan('a', 2, { controlPlanes: ['b'], replaced: ['a'], reinit: 'b' })
+    newer.observe(inspection('b', [plan('a'), replacing]), 2)
+    newer.restarted(inspection('a', [plan('a'), replacing], { role: 'worker' }), 3)
     expect(newer.violations).toEqual([])
   })
 

@@ -1,105 +1,44 @@
-import { openAgentToken, openServerToken, roleOf, wasReplaced } from '@p2p-bootstrap/core'
-import type { NodeFacts, NodeId, NodeKey, Plan, Role } from '@p2p-bootstrap/core'
-import { DATA_DIR_DEFAULT, RenderError, nodeNameFor, renderNode } from '@p2p-bootstrap/k3s'
-import type { NodeSecrets, RenderedOutput } from '@p2p-bootstrap/k3s'
+import { roleOf, wasReplaced } from '@p2p-bootstrap/core'
+import type { NodeId, Plan, Role } from '@p2p-bootstrap/core'
+import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { BootstrapperError } from '../errors.js'
 import { hasReached } from '../published-status.js'
-import type { AgentPhase, PublishedStatus } from '../published-status.js'
-import type { StateDir } from '../state/state-dir.js'
-import type { ApplyOptions, CommandLine, NodeOutput } from './apply-options.js'
-import { loadApplyRecord, saveApplyRecord } from './apply-record.js'
-import type { ApplyRecord, K3sService } from './apply-record.js'
-import { hostNetwork } from './host-network.js'
-import { nextJoinStep } from './join-sequence.js'
-import type { JoinStep } from './join-sequence.js'
-import type { K3sBlocks } from './k3s-blocks.js'
-import { answersTcp, readCaHash } from './k3s-facts.js'
-import {
-  SERVER_READY_ENTRY_NAME, STOPPED_ENTRY_NAME, chooseRemover, pendingRemovals, removedEntryName, retiringServers,
-  serverRemovalsPending
-} from './node-removal.js'
-import type { RemovalView } from './node-removal.js'
-import { filesHash, pathUnder, writeOutputFiles } from './output-files.js'
+import type { AgentPhase } from '../published-status.js'
+import { baseEnv, commandEnv, commandTimeoutMs, dataDirOf, startsK3s } from './apply-context.js'
+import type { ApplierInit, ApplyContext } from './apply-context.js'
+import { loadApplyRecord, saveApplyRecord, serviceOf } from './apply-record.js'
+import type { ApplyRecord } from './apply-record.js'
+import { GoneNodes } from './gone-nodes.js'
+import { handOverServer } from './hand-over.js'
+import { clusterSettingsAgree, currentJoin, decideJoin } from './join-decision.js'
+import { deliverOutput, openSecrets, pathsOf, renderOutput } from './node-output.js'
+import { STOPPED_ENTRY_NAME } from './node-removal.js'
+import { filesHash } from './output-files.js'
+import { ReadinessProbes } from './readiness-probe.js'
 import { RetryTimer } from './retry-timer.js'
-import type { Backoff } from './retry-timer.js'
-import { describeFailure, expandCommand, runCommand } from './run-command.js'
+import { describeFailure, runCommand } from './run-command.js'
+import { ServiceSteps } from './service-steps.js'
 import { holdsServerData, removeServerState, staleServerError } from './stale-server.js'
+import { bootStartHold, hasConsent, revokeConsent } from './start-gate.js'
+
+/*
+ * The k3s lifecycle of this node, one concern per module:
+ *   apply-context.ts    what every step shares (inputs, reports, command environment)
+ *   join-decision.ts    how this node joins (join-sequence.ts on the core's join graph)
+ *   node-output.ts      tokens opened, files rendered, written or handed to an installer
+ *   start-gate.ts       k3s starts only with this agent's consent (systemd drop-in, boot hold)
+ *   service-steps.ts    start, restart and stop of k3s' units
+ *   readiness-probe.ts  probes until Ready, then Ready (and the CA hash) published
+ *   gone-nodes.ts       replaced and retired nodes leave Kubernetes and etcd (etcd-members.ts)
+ *   hand-over.ts        a server that left stays until its successors run, then drains
+ *   stale-server.ts     a server replaced while it was down comes back as a worker
+ *   apply-record.ts     what was done, so a restart repeats nothing
+ * This file holds the state and the order of the steps.
+ */
 
 export type { Backoff } from './retry-timer.js'
-
-/** Ledger names this agent publishes under `node/<id>/`. */
-export const CA_HASH_ENTRY_NAME = 'ca-hash'
-export const CLUSTER_HASH_ENTRY_NAME = 'k3s-hash'
-
-const HASH_PATTERN = /^[0-9a-f]{64}$/
-const API_PORT = 6443
-const VIP_PROBE_TIMEOUT_MS = 1_000
-const PROBE_ATTEMPT_TIMEOUT_MS = 10_000
-const COMMAND_TIMEOUT_MS_DEFAULT = 120_000
-
-const DEFAULT_START: CommandLine = ['systemctl', 'enable', '--now', '{service}']
-const DEFAULT_RESTART: CommandLine = ['systemctl', 'restart', '{service}']
-const DEFAULT_STOP: CommandLine = ['systemctl', 'disable', '--now', '{service}']
-const DEFAULT_SERVER_PROBE: CommandLine = ['k3s', 'kubectl', 'get', '--raw', '/readyz']
-const DEFAULT_WORKER_PROBE: CommandLine = ['systemctl', 'is-active', '--quiet', 'k3s-agent']
-/** kubectl as k3s ships it on a server (it reads the admin kubeconfig k3s writes). */
-const KUBECTL: CommandLine = ['k3s', 'kubectl']
-
-/** What the applier reads from and writes to the ledger (through the driver, in S6 order). */
-export interface ApplierLedger {
-  lookup: (key: string) => Uint8Array | undefined
-  factsOf: (nodeId: NodeId) => NodeFacts | undefined
-  statusOf: (nodeId: NodeId) => PublishedStatus | null
-  publish: (name: string, value: Uint8Array) => void
-  /**
-   * True while a member is alive (or suspect) in this node's view: of the servers, the lowest live
-   * one deletes gone nodes from Kubernetes. Without it, every member counts as alive.
-   */
-  alive?: (nodeId: NodeId) => boolean
-}
-
-/** Where the applier tells the agent what happened. */
-export interface ApplierReports {
-  /** `epoch` is the plan epoch the phase is about: a report about an older plan than the agent's latest is stale. */
-  phase: (phase: AgentPhase, waitingFor: string, epoch: number) => void
-  applied: (plan: Plan, files: readonly string[], output: RenderedOutput) => void
-  clusterReady: (plan: Plan) => void
-  /** This node is Ready: what a Ready server publishes besides its phase (the admin kubeconfig). */
-  nodeReady: (plan: Plan, output: RenderedOutput) => Promise<void>
-  error: (error: BootstrapperError) => void
-  notice: (message: string) => void
-  /**
-   * This node left: the plan retired it, and its k3s service is stopped (drained first on a
-   * server), or never ran. Once per run of the agent; `waitForRetired` resolves at the same time.
-   */
-  retired?: (plan: Plan) => void
-}
-
-export interface ApplierInit {
-  readonly nodeId: NodeId
-  readonly nodeKey: NodeKey
-  readonly sealingKey: Uint8Array
-  readonly root: string
-  readonly dryRun: boolean
-  readonly node: { readonly nodeIp?: string, readonly interface?: string, readonly subnet?: string }
-  readonly blocks: K3sBlocks
-  readonly apply: ApplyOptions
-  readonly state: StateDir
-  readonly ledger: ApplierLedger
-  readonly reports: ApplierReports
-  /** Retry pace of probes and failed starts (the timing profile's). */
-  readonly backoff: Backoff
-}
-
-/** A join decision that is not a wait. */
-type JoinDecision = Exclude<JoinStep, { kind: 'wait' }>
-
-/** A readiness probe of one plan epoch; a newer plan stops it, so it never speaks for that plan. */
-interface Probe {
-  readonly epoch: number
-  readonly controller: AbortController
-  readonly done: Promise<void>
-}
+export { CA_HASH_ENTRY_NAME, CLUSTER_HASH_ENTRY_NAME } from './apply-context.js'
+export type { ApplierInit, ApplierLedger, ApplierReports } from './apply-context.js'
 
 interface RetiredWaiter {
   readonly resolve: (plan: Plan) => void
@@ -133,26 +72,48 @@ export class K3sApplier {
   private record: ApplyRecord | null = null
   private running: Promise<void> | undefined
   private dirty = false
-  private probes: Probe[] = []
   private readonly startRetry: RetryTimer
   private readonly removalRetry: RetryTimer
+  private readonly ctx: ApplyContext
+  private readonly service: ServiceSteps
+  private readonly probes: ReadinessProbes
+  private readonly goneNodes: GoneNodes
   private lastProblem = ''
   private announcedEpoch = 0
   private clusterReadyEpoch = 0
   /** The latest plan epoch at which this node's own k3s answered Ready. */
   private readyEpoch = 0
+  /**
+   * k3s ran here in an earlier boot and this agent has not started it in this one (no consent
+   * under /run): the next start is a start, not a restart, and a server's waits for bootStartHold.
+   */
+  private bootStartPending = false
+  private lastHold = ''
   private retiredPlan: Plan | null = null
   private retiredWaiters = new Set<RetiredWaiter>()
 
   constructor (init: ApplierInit) {
     this.init = init
     this.startRetry = new RetryTimer(init.backoff, () => { this.poke() })
-    this.removalRetry = new RetryTimer(init.backoff, () => { this.poke() })
+    const removalRetry = new RetryTimer(init.backoff, () => { this.poke() })
+    this.removalRetry = removalRetry
+    this.ctx = {
+      init,
+      signal: this.abort.signal,
+      plan: () => this.plan,
+      phase: (phase, waitingFor, plan) => { this.phase(phase, waitingFor, plan) },
+      problem: (error) => { this.problem(error) }
+    }
+    this.service = new ServiceSteps(this.ctx, this.startRetry)
+    this.probes = new ReadinessProbes(this.ctx, async (plan, output) => { await this.nodeIsReady(plan, output) })
+    this.goneNodes = new GoneNodes(this.ctx, removalRetry)
   }
 
   /** Reads what earlier runs applied; call once before the first plan. */
   async load (): Promise<void> {
     this.record = await loadApplyRecord(this.init.state, this.init.reports.notice)
+    const ran = this.ownRecord()?.ranService ?? null
+    this.bootStartPending = startsK3s(this.init) && ran !== null && !(await hasConsent(this.init.root, ran))
   }
 
   /** The committed plan changed. */
@@ -160,7 +121,7 @@ export class K3sApplier {
     if (this.plan !== null && this.plan.epoch >= plan.epoch) return
     this.plan = plan
     // A probe of an older epoch must not report Ready for this one (a promoted worker's agent is not a server).
-    this.stopProbes(plan.epoch)
+    this.probes.stopBefore(plan.epoch)
     this.poke()
   }
 
@@ -180,7 +141,7 @@ export class K3sApplier {
     for (const waiter of this.retiredWaiters) waiter.reject(stopped)
     this.retiredWaiters.clear()
     await this.running
-    await Promise.all(this.probes.map(async probe => { await probe.done }))
+    await this.probes.settled()
   }
 
   /** Resolves once the current decision round has finished (tests, stop). */
@@ -244,9 +205,30 @@ export class K3sApplier {
       return
     }
     if (wasReplaced(plan, nodeId) && !(await this.leaveStaleServer(plan))) return
+    if (this.heldAtBoot(plan, role)) return
     const running = this.runningRecord(role)
     const applied = running === undefined ? await this.applyRole(plan, role) : await this.keepRunning(plan, role, running)
-    if (applied) await this.removeGoneNodes(plan)
+    if (applied) await this.goneNodes.removeGone(plan, this.readyEpoch)
+  }
+
+  /**
+   * True while the first start of this node's k3s in this boot must wait (start-gate.ts): the
+   * plan it holds may be stale. Said in `status`, the page and, once per reason, the log.
+   */
+  private heldAtBoot (plan: Plan, role: Role): boolean {
+    if (!this.bootStartPending || serviceOf(role) !== 'k3s' || this.ownRecord()?.ranService !== 'k3s') return false
+    const { ledger, nodeId } = this.init
+    const heard = ledger.heard ?? ((id: NodeId) => ledger.alive?.(id) ?? true)
+    const hold = bootStartHold({ plan, nodeId, heard, statusOf: ledger.statusOf })
+    if (hold === undefined) return false
+    // Hearing a member is no ledger change, which is what pokes the applier: look again later.
+    this.startRetry.schedule()
+    this.phase('committed', hold, plan)
+    if (hold !== this.lastHold) {
+      this.lastHold = hold
+      this.init.reports.notice(hold)
+    }
+    return true
   }
 
   /** The record of this node's k3s running in `role` (any epoch), if it is. */
@@ -266,16 +248,16 @@ export class K3sApplier {
    */
   private async applyRole (plan: Plan, role: Role): Promise<boolean> {
     const kept = this.keptRecord(plan, role)
-    const decision = kept === undefined ? await this.decideJoin(plan, role) : { join: kept.join, caHash: kept.caHash }
+    const decision = kept === undefined ? await decideJoin(this.ctx, plan, role) : { join: kept.join, caHash: kept.caHash }
     if ('waitingFor' in decision) {
       this.phase('committed', decision.waitingFor, plan)
       return false
     }
-    if (!this.clusterSettingsAgree(plan)) return false
-    const secrets = this.openSecrets(plan, role)
-    const output = this.render(plan, decision.join, decision.caHash, secrets)
+    if (!clusterSettingsAgree(this.ctx, plan)) return false
+    const secrets = openSecrets(this.init, plan, role)
+    const output = renderOutput(this.ctx, plan, decision.join, decision.caHash, secrets)
     if (output === undefined) return false
-    const files = await this.deliver(plan, output, secrets, decision.join)
+    const files = await deliverOutput(this.ctx, plan, output, secrets, decision.join, () => { this.startRetry.schedule() })
     if (files === undefined) return false
     const previous = this.ownRecord()
     const record: ApplyRecord = {
@@ -305,22 +287,22 @@ export class K3sApplier {
    * setting changed across a restart of the agent) restart k3s once. Returns true once running.
    */
   private async keepRunning (plan: Plan, role: Role, record: ApplyRecord): Promise<boolean> {
-    const join = await this.currentJoin(plan, role, record.join)
-    if (!this.clusterSettingsAgree(plan)) return false
-    const secrets = this.openSecrets(plan, role)
-    const output = this.render(plan, join, record.caHash, secrets)
+    const join = await currentJoin(this.ctx, plan, role, record.join)
+    if (!clusterSettingsAgree(this.ctx, plan)) return false
+    const secrets = openSecrets(this.init, plan, role)
+    const output = renderOutput(this.ctx, plan, join, record.caHash, secrets)
     if (output === undefined) return false
     const hash = filesHash(output.files)
     const sameEpoch = record.epoch === plan.epoch
     const carried: ApplyRecord = { ...record, epoch: plan.epoch, join, onReadyRan: sameEpoch && record.onReadyRan }
-    if (hash === record.filesHash) {
+    if (hash === record.filesHash && !this.bootStartPending) {
       if (!sameEpoch) await this.save(carried)
-      this.afterStart(plan, output, carried, this.pathsOf(output))
+      this.afterStart(plan, output, carried, pathsOf(this.init, output))
       return true
     }
-    const files = await this.deliver(plan, output, secrets, join)
+    const files = await deliverOutput(this.ctx, plan, output, secrets, join, () => { this.startRetry.schedule() })
     if (files === undefined) return false
-    if (join !== record.join) {
+    if (join !== record.join && !this.bootStartPending) {
       const retargeted: ApplyRecord = { ...carried, filesHash: hash }
       await this.save(retargeted)
       this.init.reports.notice(`config.yaml now names ${join.kind === 'join' ? join.server : 'no server'} to join through (the server it named left the control plane); k3s reads it at its next start, so it is not restarted`)
@@ -335,185 +317,11 @@ export class K3sApplier {
     return true
   }
 
-  /**
-   * The join target of a running node, or a live server of the plan if the one it named left. With
-   * no other server to name (the successor of a single server that left), the old one stays: it
-   * only matters at k3s' next start, and a server with etcd data ignores it then.
-   */
-  private async currentJoin (plan: Plan, role: Role, join: JoinDecision): Promise<JoinDecision> {
-    if (join.kind === 'init' || this.joinTargetValid(plan, role, join)) return join
-    const { nodeId, ledger } = this.init
-    if (role === 'worker' && plan.vip !== undefined && await answersTcp(plan.vip, API_PORT, VIP_PROBE_TIMEOUT_MS, this.abort.signal)) {
-      return { kind: 'join', server: plan.vip, viaVip: true }
-    }
-    const others = plan.controlPlanes.filter(id => id !== nodeId)
-    const ready = others.filter(id => hasReached(ledger.statusOf(id), 'ready', plan.epoch))
-    for (const id of [...ready, ...others]) {
-      const server = ledger.factsOf(id)?.nodeIp
-      if (server !== undefined) return { kind: 'join', server, viaVip: false }
-    }
-    return join
-  }
-
-  private joinTargetValid (plan: Plan, role: Role, join: Extract<JoinDecision, { kind: 'join' }>): boolean {
-    if (join.viaVip) return role === 'worker' && plan.vip === join.server
-    const { nodeId, ledger } = this.init
-    return plan.controlPlanes.some(id => id !== nodeId && ledger.factsOf(id)?.nodeIp === join.server)
-  }
-
   /** The record of an earlier run for this plan epoch and role, if it is this node's. */
   private keptRecord (plan: Plan, role: Role): ApplyRecord | undefined {
     const record = this.ownRecord()
     if (record === null || record.epoch !== plan.epoch || record.role !== role || record.retiredEpoch !== undefined) return undefined
     return record
-  }
-
-  /**
-   * A dry run, or an installer callback with no way to tell readiness: each earlier step is assumed
-   * to have succeeded (joiners join the init node with the short token), so a fleet renders at once.
-   */
-  private assumesEarlierSteps (): boolean {
-    return this.init.dryRun || (this.init.apply.onOutput !== undefined && this.init.apply.readyCommand === undefined)
-  }
-
-  private startsK3s (): boolean {
-    return !this.init.dryRun && this.init.apply.onOutput === undefined
-  }
-
-  /** How this node joins now, or what it waits for. A dry run assumes every earlier step succeeded. */
-  private async decideJoin (plan: Plan, role: Role): Promise<{ join: JoinDecision, caHash?: string } | { waitingFor: string }> {
-    const { nodeId, ledger } = this.init
-    const nodeIpOf = (id: NodeId): string | undefined => ledger.factsOf(id)?.nodeIp
-    if (this.assumesEarlierSteps()) {
-      if (plan.init === nodeId && role === 'control-plane') return { join: { kind: 'init' } }
-      // The init node while it is a control plane, else the first other one (the init node may be gone).
-      const target = plan.controlPlanes.includes(plan.init) ? plan.init : plan.controlPlanes.find(id => id !== nodeId)
-      const server = target === undefined ? undefined : nodeIpOf(target)
-      if (target === undefined || server === undefined) return { waitingFor: `the control plane ${short(target ?? plan.init)} to publish its node-ip` }
-      return { join: { kind: 'join', server, viaVip: false } }
-    }
-    const readyServers = new Set(plan.controlPlanes.filter(id => hasReached(ledger.statusOf(id), 'ready', plan.epoch)))
-    const caHash = this.publishedCaHash(plan)
-    const input = {
-      plan,
-      nodeId,
-      readyServers,
-      nodeIpOf,
-      caHashKnown: caHash !== undefined,
-      vipAnswers: false,
-      awaitingRemoval: role === 'control-plane' ? serverRemovalsPending(plan, this.removalView()) : [],
-      retiringServers: retiringServers(plan, this.removalView())
-    }
-    let step = nextJoinStep(input)
-    if (step.kind === 'join' && role === 'worker' && plan.vip !== undefined &&
-        await answersTcp(plan.vip, API_PORT, VIP_PROBE_TIMEOUT_MS, this.abort.signal)) {
-      step = nextJoinStep({ ...input, vipAnswers: true })
-    }
-    if (step.kind === 'wait') return { waitingFor: step.waitingFor }
-    return step.kind === 'init' || caHash === undefined ? { join: step } : { join: step, caHash }
-  }
-
-  private publishedCaHash (plan: Plan): string | undefined {
-    return hashEntry(this.init.ledger.lookup(`node/${plan.init}/${CA_HASH_ENTRY_NAME}`))
-  }
-
-  /**
-   * The init node's cluster-wide settings are the cluster's: a node whose critical keys, VIP or
-   * kube-vip settings differ writes nothing (k3s would refuse the join much later, and less clearly).
-   */
-  private clusterSettingsAgree (plan: Plan): boolean {
-    if (plan.init === this.init.nodeId) return true
-    const theirs = hashEntry(this.init.ledger.lookup(`node/${plan.init}/${CLUSTER_HASH_ENTRY_NAME}`))
-    if (theirs === undefined) {
-      this.phase('committed', `the init node ${short(plan.init)} to publish its cluster-wide k3s settings`, plan)
-      return false
-    }
-    if (theirs === this.init.blocks.clusterHash) return true
-    this.problem(new BootstrapperError('BOOTSTRAP_CONFIG_MISMATCH',
-      `this node's cluster-wide k3s settings (the VIP, kube-vip image or interface, or a critical k3s key such as cluster-cidr, disable or flannel-backend) differ from the init node ${short(plan.init)}'s: ` +
-      'nothing is written; give every node the same cluster-wide settings and restart this one'))
-    return false
-  }
-
-  private openSecrets (plan: Plan, role: Role): NodeSecrets {
-    try {
-      const agentToken = openAgentToken(plan.secrets, this.init.sealingKey)
-      if (role !== 'control-plane') return { agentToken }
-      return { agentToken, serverToken: openServerToken(plan.secrets, this.init.nodeKey) }
-    } catch (err) {
-      throw new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `cannot open the plan's k3s tokens: ${(err as Error).message}`, { cause: err })
-    }
-  }
-
-  private render (plan: Plan, join: JoinDecision, caHash: string | undefined, secrets: NodeSecrets): RenderedOutput | undefined {
-    const { nodeId, ledger, blocks, node } = this.init
-    const facts = new Map<NodeId, NodeFacts>()
-    // Retired nodes too: a server handing its role over may be the join target.
-    for (const id of new Set([...plan.controlPlanes, ...plan.workers, ...(plan.retired ?? []), nodeId])) {
-      const known = ledger.factsOf(id)
-      if (known !== undefined) facts.set(id, known)
-    }
-    // This node's bytes depend on its own facts and its join target only; another node's facts
-    // serve cross-checks (the VIP is nobody's node-ip). A node whose facts have not reached this one
-    // (it died right after writing them, or they are still on their way) is rendered around; a
-    // join target without a known node-ip was already waited for.
-    const goneNodes = new Set([...plan.controlPlanes, ...plan.workers].filter(id => id !== nodeId && !facts.has(id)))
-    const nodeIp = facts.get(nodeId)?.nodeIp ?? node.nodeIp
-    if (nodeIp === undefined) {
-      this.problem(new BootstrapperError('BOOTSTRAP_BAD_OPTION', 'this node has no node-ip: set node.ip (--node-ip) or node.interface (--interface) to an interface with an IPv4 address'))
-      return undefined
-    }
-    const role = roleOf(plan, nodeId) ?? 'worker'
-    try {
-      return renderNode({
-        plan,
-        nodeId,
-        facts,
-        secrets,
-        ...(caHash === undefined ? {} : { caHash }),
-        ...(join.kind === 'join' ? { joinAddress: join.server, vipAnswers: join.viaVip } : {}),
-        network: hostNetwork({ nodeIp, ...optional('interface', node.interface), ...optional('subnet', node.subnet) }),
-        ...(blocks.kubeVip === undefined ? {} : { kubeVip: blocks.kubeVip }),
-        ...(goneNodes.size === 0 ? {} : { goneNodes }),
-        clusterK3s: blocks.clusterK3s,
-        userK3s: blocks.nodeK3s,
-        kairosK3sArgs: role === 'control-plane' ? blocks.kairosArgs.server : blocks.kairosArgs.agent
-      })
-    } catch (err) {
-      if (!(err instanceof RenderError)) throw err
-      this.problem(new BootstrapperError('BOOTSTRAP_RENDER_FAILED', `nothing written: ${err.message}`, { cause: err }))
-      return undefined
-    }
-  }
-
-  /** Writes the files under the root, or hands them to the installer's callback. */
-  private async deliver (plan: Plan, output: RenderedOutput, secrets: NodeSecrets, join: JoinDecision): Promise<string[] | undefined> {
-    const { onOutput } = this.init.apply
-    if (onOutput === undefined) {
-      const written = await writeOutputFiles(this.init.root, output.files, this.abort.signal)
-      return written.paths
-    }
-    const handed: NodeOutput = {
-      plan,
-      nodeId: this.init.nodeId,
-      role: output.role,
-      init: output.init,
-      service: output.service,
-      nodeName: output.nodeName,
-      files: output.files,
-      secrets,
-      join,
-      notes: output.notes
-    }
-    try {
-      await onOutput(handed, { signal: this.abort.signal })
-    } catch (err) {
-      if (this.abort.signal.aborted) throw err
-      this.problem(new BootstrapperError('BOOTSTRAP_HOOK_FAILED', `the onOutput callback failed: ${(err as Error).message}; retrying`, { cause: err }))
-      this.startRetry.schedule()
-      return undefined
-    }
-    return output.files.map(file => file.path)
   }
 
   /**
@@ -525,47 +333,38 @@ export class K3sApplier {
    */
   private async startService (record: ApplyRecord, output: RenderedOutput): Promise<ApplyRecord | undefined> {
     let current = record
-    if (this.startsK3s()) {
+    if (startsK3s(this.init)) {
       if (current.ranService !== null && current.ranService !== output.service) {
-        const stopped = await this.stopService(current.ranService, `this node is a ${output.role} now and runs ${output.service}`, this.commandEnv(output))
+        const stopped = await this.service.stop(current.ranService, `this node is a ${output.role} now and runs ${output.service}`, commandEnv(this.init, output))
         if (!stopped) return undefined
         current = { ...current, ranService: null }
         await this.save(current)
       }
-      if (!(await this.startK3s(output, current.ranService === output.service))) return undefined
+      // After a reboot the unit is stopped: a start, not a restart, whatever changed.
+      if (!(await this.startK3s(output, current.ranService === output.service && !this.bootStartPending))) return undefined
     }
-    current = { ...current, started: true, ranService: this.startsK3s() ? output.service : current.ranService }
+    current = { ...current, started: true, ranService: startsK3s(this.init) ? output.service : current.ranService }
     await this.save(current)
     this.startRetry.reset()
     return current
   }
 
-  /** Runs the start step (or the restart step when k3s already ran with other files). */
+  /** The start step (service-steps.ts); once it succeeds, k3s runs with this agent's consent in this boot. */
   private async startK3s (output: RenderedOutput, restart: boolean): Promise<boolean> {
-    const { apply } = this.init
-    const template = restart ? (apply.restartCommand ?? DEFAULT_RESTART) : (apply.startCommand ?? DEFAULT_START)
-    const argv = expandCommand(template, output.service)
-    const timeoutMs = this.commandTimeoutMs()
-    this.phase('committed', `\`${argv.join(' ')}\` to start ${output.service}`)
-    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.commandEnv(output) })
-    if (result.code === 0) return true
-    this.problem(new BootstrapperError('BOOTSTRAP_START_FAILED',
-      `${describeFailure(argv, result, timeoutMs)}; retrying in ${Math.round(this.startRetry.waitMs / 1000)} s (check \`journalctl -u ${output.service}\`)`))
-    this.startRetry.schedule()
-    return false
+    if (!(await this.service.start(output, restart, this.plan?.epoch ?? 0))) return false
+    this.bootStartPending = false
+    this.lastHold = ''
+    return true
   }
 
-  /** Runs the stop step for `service`; a failure is reported and retried with back-off. */
-  private async stopService (service: K3sService, why: string, env: Record<string, string>): Promise<boolean> {
-    const argv = expandCommand(this.init.apply.stopCommand ?? DEFAULT_STOP, service)
-    const timeoutMs = this.commandTimeoutMs()
-    this.phase('committed', `\`${argv.join(' ')}\` to stop ${service}: ${why}`)
-    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env })
-    if (result.code === 0) return true
-    this.problem(new BootstrapperError('BOOTSTRAP_START_FAILED',
-      `${describeFailure(argv, result, timeoutMs)} (${why}); retrying in ${Math.round(this.startRetry.waitMs / 1000)} s (check \`journalctl -u ${service}\`)`))
-    this.startRetry.schedule()
-    return false
+  /** This node's k3s answered Ready for `plan` (readiness-probe.ts published it): report it, decide again. */
+  private async nodeIsReady (plan: Plan, output: RenderedOutput): Promise<void> {
+    this.readyEpoch = Math.max(this.readyEpoch, plan.epoch)
+    await this.init.reports.nodeReady(plan, output).catch((err: unknown) => {
+      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `after Ready: ${(err as Error).message}`, { cause: err }))
+    })
+    this.phase('ready', `nothing: k3s is Ready on this node (${output.role}, plan epoch ${plan.epoch})`, plan)
+    this.poke()
   }
 
   /** Written and started: say so once per epoch, then probe until Ready. */
@@ -574,77 +373,13 @@ export class K3sApplier {
     this.lastProblem = ''
     if (this.announcedEpoch < plan.epoch) {
       this.announcedEpoch = plan.epoch
-      const probe = this.probeCommand(output)
+      const probe = this.probes.command(output)
       this.phase('applied', probe === undefined
-        ? `nothing: this node's output for plan epoch ${plan.epoch} is ${this.startsK3s() ? 'written and started' : 'written'}`
+        ? `nothing: this node's output for plan epoch ${plan.epoch} is ${startsK3s(this.init) ? 'written and started' : 'written'}`
         : `k3s on this node to answer \`${probe.join(' ')}\``, plan)
       this.init.reports.applied(plan, files, output)
-      if (probe !== undefined) this.startProbe(plan, output, probe)
+      if (probe !== undefined) this.probes.start(plan, output, probe)
     }
-  }
-
-  private pathsOf (output: RenderedOutput): string[] {
-    return output.files.map(file => this.init.apply.onOutput === undefined ? pathUnder(this.init.root, file) : file.path)
-  }
-
-  private probeCommand (output: RenderedOutput): string[] | undefined {
-    const { apply } = this.init
-    if (this.init.dryRun || apply.readyCommand === false) return undefined
-    if (apply.readyCommand !== undefined) return expandCommand(apply.readyCommand, output.service)
-    if (apply.onOutput !== undefined) return undefined
-    return [...(output.role === 'control-plane' ? DEFAULT_SERVER_PROBE : DEFAULT_WORKER_PROBE)]
-  }
-
-  private startProbe (plan: Plan, output: RenderedOutput, argv: string[]): void {
-    this.stopProbes(plan.epoch)
-    const controller = new AbortController()
-    const signal = AbortSignal.any([this.abort.signal, controller.signal])
-    const done = this.probeUntilReady(plan, output, argv, signal).catch((err: unknown) => {
-      if (!signal.aborted) this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `readiness probe: ${(err as Error).message}`, { cause: err }))
-    })
-    const probe: Probe = { epoch: plan.epoch, controller, done }
-    this.probes.push(probe)
-    void probe.done.finally(() => { this.probes = this.probes.filter(other => other !== probe) })
-  }
-
-  /** Stops the probes of epochs before `epoch` (all of them with Infinity). */
-  private stopProbes (epoch: number): void {
-    for (const probe of this.probes) if (probe.epoch < epoch) probe.controller.abort()
-  }
-
-  /** Probes with back-off until the local k3s is Ready, then publishes it (and the CA hash on the init server). */
-  private async probeUntilReady (plan: Plan, output: RenderedOutput, argv: string[], signal: AbortSignal): Promise<void> {
-    const since = new Date().toISOString()
-    const expectOk = this.init.apply.readyCommand === undefined && output.role === 'control-plane'
-    let backoffMs = this.init.backoff.initialMs
-    let caHash: string | undefined
-    while (!signal.aborted) {
-      const result = await runCommand(argv, { timeoutMs: PROBE_ATTEMPT_TIMEOUT_MS, signal, env: this.commandEnv(output) }).catch(() => undefined)
-      if (result === undefined) return
-      const ready = result.code === 0 && (!expectOk || result.stdout.trim() === 'ok')
-      if (ready && output.init) {
-        caHash = await readCaHash(this.init.root, this.dataDir()).catch(() => undefined)
-      }
-      if (ready && (!output.init || caHash !== undefined)) break
-      const why = !ready ? describeFailure(argv, result, PROBE_ATTEMPT_TIMEOUT_MS) : 'k3s answers but its server CA is not written yet'
-      this.phase('applied', `k3s on this node to be Ready (since ${since}; last probe: ${why})`, plan)
-      await delay(backoffMs, signal)
-      backoffMs = Math.min(backoffMs * 2, this.init.backoff.maxMs)
-    }
-    if (signal.aborted || this.plan?.epoch !== plan.epoch) return
-    const { ledger, nodeId } = this.init
-    // Joiners pin the CA in their token: it is published before Ready, so both are there together.
-    if (caHash !== undefined) ledger.publish(CA_HASH_ENTRY_NAME, new TextEncoder().encode(caHash))
-    // Once, for good: this server runs, so it may delete gone nodes (node-removal.ts).
-    if (output.role === 'control-plane' && ledger.lookup(`node/${nodeId}/${SERVER_READY_ENTRY_NAME}`) === undefined) {
-      ledger.publish(SERVER_READY_ENTRY_NAME, new TextEncoder().encode(String(plan.epoch)))
-    }
-    this.readyEpoch = Math.max(this.readyEpoch, plan.epoch)
-    await this.init.reports.nodeReady(plan, output).catch((err: unknown) => {
-      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `after Ready: ${(err as Error).message}`, { cause: err }))
-    })
-    this.phase('ready', `nothing: k3s is Ready on this node (${output.role}, plan epoch ${plan.epoch})`, plan)
-    this.poke()
   }
 
   /** Once every node of the plan is Ready: the `ready` event, and the on-ready command once per epoch. */
@@ -657,7 +392,7 @@ export class K3sApplier {
     const command = this.init.apply.onReadyCommand
     const record = this.record
     if (command === undefined || record === null || record.epoch !== plan.epoch || record.onReadyRan) return
-    const timeoutMs = this.commandTimeoutMs()
+    const timeoutMs = commandTimeoutMs(this.init)
     const env = { P2PB_ROOT: this.init.root, P2PB_NODE_ID: this.init.nodeId, P2PB_EPOCH: String(plan.epoch), P2PB_CLUSTER_ID: plan.clusterId }
     const result = await runCommand(command, { timeoutMs, signal: this.abort.signal, env })
     if (result.code !== 0) {
@@ -665,55 +400,6 @@ export class K3sApplier {
     }
     this.record = { ...record, onReadyRan: true }
     await this.save(this.record)
-  }
-
-  // ---- gone nodes: replaced servers and retired nodes leave Kubernetes ----
-
-  private removalView (): RemovalView {
-    const { ledger, nodeId } = this.init
-    return { lookup: ledger.lookup, alive: id => id === nodeId || (ledger.alive?.(id) ?? true) }
-  }
-
-  /**
-   * On the one server chosen for it (the lowest live server that has been Ready; node-removal.ts),
-   * once its own k3s is Ready for this epoch: deletes each gone node from Kubernetes, which makes
-   * k3s drop its etcd member, and publishes that it did; a new server's join waits for it. Only
-   * committed plans get here, so nothing is deleted before the epoch that replaced it is committed.
-   */
-  private async removeGoneNodes (plan: Plan): Promise<void> {
-    if (this.assumesEarlierSteps() || roleOf(plan, this.init.nodeId) !== 'control-plane' || this.readyEpoch < plan.epoch) return
-    const view = this.removalView()
-    const pending = pendingRemovals(plan, view)
-    if (pending.length === 0 || chooseRemover(plan, view) !== this.init.nodeId) return
-    for (const gone of pending) {
-      const retry = `retrying in ${Math.round(this.removalRetry.waitMs / 1000)} s`
-      if (!(await this.deleteNode(gone, `${short(gone)} still counts as an etcd member and no new server joins before it is gone; ${retry}`))) {
-        this.removalRetry.schedule()
-        return
-      }
-    }
-    this.removalRetry.reset()
-  }
-
-  /** Deletes `gone` from Kubernetes and publishes that it did; a failure is reported with `consequence`. */
-  private async deleteNode (gone: NodeId, consequence: string): Promise<boolean> {
-    const facts = this.init.ledger.factsOf(gone)
-    if (facts === undefined) {
-      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `cannot delete ${short(gone)} from Kubernetes yet: its facts (host name, hence its k3s node name) have not reached this node; ${consequence}`))
-      return false
-    }
-    const name = nodeNameFor(gone, facts.hostname)
-    // --ignore-not-found: a deletion that succeeded before a crash, or by another server, is done.
-    const argv = [...KUBECTL, 'delete', 'node', name, '--ignore-not-found']
-    const timeoutMs = this.commandTimeoutMs()
-    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.baseEnv() })
-    if (result.code !== 0) {
-      this.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `${describeFailure(argv, result, timeoutMs)}: ${consequence}`))
-      return false
-    }
-    this.init.ledger.publish(removedEntryName(gone), new TextEncoder().encode(name))
-    this.init.reports.notice(`deleted node ${name} (${short(gone)}, gone from the control plane) from Kubernetes: k3s drops its etcd member`)
-    return true
   }
 
   // ---- a server replaced while it was down comes back as a worker ----
@@ -726,15 +412,18 @@ export class K3sApplier {
   private async leaveStaleServer (plan: Plan): Promise<boolean> {
     if (this.init.dryRun) return true
     const { root, apply } = this.init
+    // Whatever happens next, this node's server never starts again (S1: a replaced init node would
+    // run cluster-init): systemd skips k3s.service from now on, also after a reboot.
+    if (startsK3s(this.init)) await revokeConsent(root, 'k3s')
     const record = this.ownRecord()
     const ranServer = record?.ranService === 'k3s'
-    if (!ranServer && !(await holdsServerData(root, this.dataDir()))) return true
+    if (!ranServer && !(await holdsServerData(root, dataDirOf(this.init)))) return true
     if (apply.cleanReplacedServer !== true) {
-      this.problem(staleServerError(this.dataDir()))
+      this.problem(staleServerError(dataDirOf(this.init)))
       return false
     }
-    if (this.startsK3s() && !(await this.stopService('k3s', 'this node was replaced as a control plane and comes back as a worker', this.baseEnv()))) return false
-    const removed = await removeServerState(root, this.dataDir())
+    if (startsK3s(this.init) && !(await this.service.stop('k3s', 'this node was replaced as a control plane and comes back as a worker', baseEnv(this.init)))) return false
+    const removed = await removeServerState(root, dataDirOf(this.init))
     if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
     this.startRetry.reset()
     this.init.reports.notice(`this node was replaced as a control plane while it was down: k3s is stopped and its stale server state removed (${removed.join(', ')}); it joins as a worker (option apply.cleanReplacedServer)`)
@@ -749,13 +438,13 @@ export class K3sApplier {
    * deletes a worker that left from Kubernetes). Nothing else is removed.
    */
   private async retire (plan: Plan): Promise<void> {
-    this.stopProbes(Infinity)
+    this.probes.stopBefore(Infinity)
     let record = this.ownRecord()
     if (record?.retiredEpoch === undefined) {
       const running = record?.ranService ?? null
-      if (running !== null && this.startsK3s()) {
-        if (running === 'k3s' && !(await this.handOverServer(plan))) return
-        if (!(await this.stopService(running, 'this node left the cluster', this.baseEnv()))) return
+      if (running !== null && startsK3s(this.init)) {
+        if (running === 'k3s' && !(await handOverServer(this.ctx, this.goneNodes, plan))) return
+        if (!(await this.service.stop(running, 'this node left the cluster', baseEnv(this.init)))) return
       }
       if (record !== null) {
         record = { ...record, started: false, ranService: null, retiredEpoch: plan.epoch }
@@ -776,67 +465,11 @@ export class K3sApplier {
     this.retiredWaiters.clear()
   }
 
-  /**
-   * A leaving server stays an etcd member, and a server to join through, until every live control
-   * plane of the plan that retired it is Ready (its successor may have nobody else to join: a single
-   * server that leaves). Then it drains itself while its API answers (a failure is reported, not
-   * fatal) and deletes its own Node, so k3s drops its etcd member while every other member is up:
-   * stopped first, a member that still counts could cost a two-member etcd its quorum. A failed
-   * deletion is reported; a Ready server deletes it once it said it stopped. False while it waits.
-   */
-  private async handOverServer (plan: Plan): Promise<boolean> {
-    const { ledger, nodeId } = this.init
-    const view = this.removalView()
-    const waiting = plan.controlPlanes.filter(id => view.alive(id) && !hasReached(ledger.statusOf(id), 'ready', plan.epoch))
-    if (waiting.length > 0) {
-      this.phase('committed', `the control planes of epoch ${plan.epoch} (${waiting.map(short).join(', ')}) to be Ready: this server left, and stays until they run`, plan)
-      return false
-    }
-    await this.drainSelf(plan)
-    if (ledger.lookup(`node/${nodeId}/${removedEntryName(nodeId)}`) === undefined) {
-      await this.deleteNode(nodeId, 'this server stops anyway, as it left the cluster; a Ready server deletes it once it stopped')
-    }
-    return true
-  }
-
-  private async drainSelf (plan: Plan): Promise<void> {
-    const name = nodeNameFor(this.init.nodeId, this.init.ledger.factsOf(this.init.nodeId)?.hostname)
-    const argv = [...KUBECTL, 'drain', name, '--ignore-daemonsets', '--delete-emptydir-data']
-    const timeoutMs = this.commandTimeoutMs()
-    this.phase('committed', `\`${argv.join(' ')}\` to move this server's pods away before it stops (plan epoch ${plan.epoch} retired it)`, plan)
-    const result = await runCommand(argv, { timeoutMs, signal: this.abort.signal, env: this.baseEnv() })
-    if (result.code === 0) return
-    this.init.reports.error(new BootstrapperError('BOOTSTRAP_APPLY_FAILED',
-      `${describeFailure(argv, result, timeoutMs)}: this server's pods were not all moved away; it stops anyway, as it left the cluster`))
-  }
-
   // ---- plumbing ----
 
   /** Reports a phase about `plan` (default: the latest plan). */
   private phase (phase: AgentPhase, waitingFor: string, plan: Plan | null = this.plan): void {
     this.init.reports.phase(phase, waitingFor, plan?.epoch ?? 0)
-  }
-
-  private baseEnv (): Record<string, string> {
-    return { P2PB_ROOT: this.init.root, P2PB_NODE_ID: this.init.nodeId }
-  }
-
-  private commandEnv (output: RenderedOutput): Record<string, string> {
-    return {
-      ...this.baseEnv(),
-      P2PB_ROLE: output.role,
-      P2PB_SERVICE: output.service,
-      P2PB_NODE_NAME: output.nodeName
-    }
-  }
-
-  private commandTimeoutMs (): number {
-    return this.init.apply.commandTimeoutMs ?? COMMAND_TIMEOUT_MS_DEFAULT
-  }
-
-  private dataDir (): string {
-    const value = this.init.blocks.nodeK3s['data-dir']
-    return typeof value === 'string' ? value : DATA_DIR_DEFAULT
   }
 
   private async save (record: ApplyRecord): Promise<void> {
@@ -858,28 +491,3 @@ export class K3sApplier {
   }
 }
 
-function hashEntry (bytes: Uint8Array | undefined): string | undefined {
-  if (bytes === undefined || bytes.byteLength !== 64) return undefined
-  const text = new TextDecoder().decode(bytes)
-  return HASH_PATTERN.test(text) ? text : undefined
-}
-
-function optional<K extends string> (key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
-}
-
-async function delay (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
-
-function short (nodeId: string): string {
-  return nodeId.length <= 12 ? nodeId : `…${nodeId.slice(-8)}`
-}

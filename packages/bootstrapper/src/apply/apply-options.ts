@@ -37,7 +37,10 @@ export interface ApplyOptions {
    * tokens instead of the agent writing them and starting k3s. A rejection is reported and retried.
    */
   readonly onOutput?: (output: NodeOutput, options: { signal: AbortSignal }) => Promise<void> | void
-  /** Starts k3s the first time. Default `systemctl enable --now {service}`. */
+  /**
+   * Starts k3s: the first time, and in each boot once this agent consents (k3s is never enabled
+   * by the agent; see bootGate). Default `systemctl start {service}`.
+   */
   readonly startCommand?: CommandLine
   /** Restarts k3s after its files changed once it was started. Default `systemctl restart {service}`. */
   readonly restartCommand?: CommandLine
@@ -47,6 +50,23 @@ export interface ApplyOptions {
    * (`leave`). Default `systemctl disable --now {service}`.
    */
   readonly stopCommand?: CommandLine
+  /**
+   * Default true: before it starts k3s, the agent writes a systemd drop-in for `k3s.service` and
+   * `k3s-agent.service` (`/etc/systemd/system/<unit>.d/50-p2p-bootstrap-gate.conf`) whose
+   * `ExecCondition=` needs the agent's consent under `/run/p2p-bootstrap/k3s-consent/`, written
+   * just before each start and removed before each stop. `/run` is emptied at boot, so k3s never
+   * starts at boot without the agent, even when its unit was enabled by hand or by k3s' install
+   * script. `false` where k3s is not run by systemd (the start and stop commands are your own).
+   */
+  readonly bootGate?: boolean
+  /**
+   * etcdctl, as argv, used with k3s' own etcd client certificates to confirm that a replaced or
+   * retired server's etcd member is gone (and to remove a member left without a Node) before a new
+   * server joins. Default `etcdctl` (k3s ships none: install Debian's `etcd-client`, or the etcd
+   * release's). `false`: deleting the Node is taken as enough (k3s then drops the member itself,
+   * unless the server died before it registered its Node).
+   */
+  readonly etcdctl?: CommandLine | false
   /**
    * Opt-in (config `apply.clean-replaced-server`). A control plane that was replaced while it was
    * down comes back as a worker, but its k3s server state (the etcd data in
@@ -67,6 +87,12 @@ export interface ApplyOptions {
   readonly readyCommand?: CommandLine | false
   /** Run once per plan epoch when every node of the plan reports Ready. */
   readonly onReadyCommand?: CommandLine
+  /**
+   * Library option for trials on one machine whose k3s is a stand-in: accept a loopback (or
+   * link-local, multicast, unspecified) node-ip outside a dry run. A real kubelet refuses such an
+   * address, so without this only `--dry-run` renders one.
+   */
+  readonly acceptLocalNodeIp?: boolean
   /** Longest time one command may run before it is killed. Default 120 s (a first k3s start pulls images). */
   readonly commandTimeoutMs?: number
 }

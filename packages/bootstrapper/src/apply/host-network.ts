@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os'
 import type { NetworkInterfaceInfo } from 'node:os'
 import { isIP } from 'node:net'
+import { nonHostKind, parseIp } from '@p2p-bootstrap/k3s'
 import type { NodeNetwork } from '@p2p-bootstrap/k3s'
 import { BootstrapperError } from '../errors.js'
 
@@ -13,14 +14,26 @@ export interface HostNetworkInput {
   readonly interface?: string
   /** The subnet named in the config, if any. */
   readonly subnet?: string
+  /**
+   * A dry run (or a stand-in k3s): a loopback node-ip, a formation on one machine, is fine. Outside
+   * one, loopback, link-local, multicast and unspecified node-ips are refused: no kubelet runs on them.
+   */
+  readonly localOnly?: boolean
 }
 
 /**
  * The node's network for k3s and kube-vip: the interface that holds the node-ip (flannel-iface and
  * kube-vip's interface) and its subnet (where the VIP must lie). What the config names wins; the
- * rest is read from the host. Loopback addresses (a formation on one machine) live on `lo`.
+ * rest is read from the host. Loopback addresses (a formation on one machine, dry runs only) live on `lo`.
  */
 export function hostNetwork (input: HostNetworkInput, table: InterfaceTable = networkInterfaces()): NodeNetwork {
+  const parsed = parseIp(input.nodeIp)
+  const kind = parsed === undefined ? undefined : nonHostKind(parsed)
+  if (kind !== undefined && input.localOnly !== true) {
+    throw new BootstrapperError('BOOTSTRAP_BAD_OPTION',
+      `option node.nodeIp: ${input.nodeIp} is a ${kind} address, which the kubelet refuses and other hosts cannot reach: ` +
+      'set node.ip (--node-ip) to an address of this host on the cluster\'s network, or node.interface (--interface) to the interface that holds one; only --dry-run renders it')
+  }
   const family = isIP(input.nodeIp) === 6 ? 'IPv6' : 'IPv4'
   const holder = findHolder(input.nodeIp, table)
   const name = input.interface ?? holder?.name ?? loopbackName(input.nodeIp, table)

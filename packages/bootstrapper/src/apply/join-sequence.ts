@@ -1,3 +1,4 @@
+import { clusterOriginOf, initialiserOf, joinTargets } from '@p2p-bootstrap/core'
 import type { NodeId, Plan } from '@p2p-bootstrap/core'
 
 /** What this node should do about k3s now, given what the fleet has published. */
@@ -40,24 +41,28 @@ export interface JoinInput {
  * that they can check whom they join. Servers join a Ready server's node-ip; workers do too until
  * the VIP answers (it only does once an API server is up and kube-vip runs), then the VIP.
  *
- * Later epochs append servers to `controlPlanes` and remove gone ones, while `init` never changes
- * (S1): the init node runs `cluster-init` only while it is a control plane, and a server first in
- * the order that is not the init node has nobody before it, so it joins any Ready server.
+ * Whom a node may join through is the core's join graph (planner/join-graph.ts): the initialiser,
+ * then the servers before it in join order, so no two servers ever wait for each other (the
+ * simulator checks that graph for every committed plan, J1). The initialiser is the init node
+ * while it is a control plane, or the node a later epoch named in its place when the init node
+ * was replaced before any server was Ready (`reinit`). A server first in the order with no
+ * initialiser (the init node was replaced after the cluster formed) joins any Ready server.
  */
 export function nextJoinStep (input: JoinInput): JoinStep {
   const { plan, nodeId, readyServers } = input
   const index = plan.controlPlanes.indexOf(nodeId)
-  if (plan.init === nodeId && index >= 0) return { kind: 'init' }
+  const initialiser = initialiserOf(plan)
+  if (initialiser === nodeId) return { kind: 'init' }
   const others = plan.controlPlanes.filter(id => id !== nodeId)
   const before = index > 0 ? plan.controlPlanes[index - 1] : undefined
   // Only servers join through a retiring one: a worker would be left naming a server that stops.
   const retiring = index >= 0 ? (input.retiringServers ?? []).filter(id => id !== nodeId) : []
   const anyReady = others.some(id => readyServers.has(id)) || retiring.length > 0
   if (before !== undefined ? !readyServers.has(before) : !anyReady) {
-    return { kind: 'wait', waitingFor: waitingForServer(plan, index, before) }
+    return { kind: 'wait', waitingFor: waitingForServer(plan, index, before, initialiser) }
   }
   if (!input.caHashKnown) {
-    return { kind: 'wait', waitingFor: `the CA hash from ${short(plan.init)}, so the join token can pin the cluster's CA` }
+    return { kind: 'wait', waitingFor: `the CA hash from ${short(clusterOriginOf(plan))}, so the join token can pin the cluster's CA` }
   }
   const awaiting = input.awaitingRemoval ?? []
   if (index >= 0 && awaiting.length > 0) {
@@ -66,11 +71,14 @@ export function nextJoinStep (input: JoinInput): JoinStep {
       waitingFor: `a Ready server to delete ${awaiting.map(short).join(', ')} from Kubernetes: a server that is gone still counts in etcd's quorum, which a new server would raise`
     }
   }
-  // Workers may use the VIP once it answers; a server joins a Ready server directly (k3s needs
-  // the joining server to reach that server's etcd peer, which the VIP does not front).
+  // Workers may use the VIP once it answers. A server joins a Ready server's node-ip: k3s learns
+  // the etcd peer URLs from that server (/db/info) whatever address it joins, so the VIP would do
+  // once it answers, but a Ready server answers from the start and is known Ready.
   if (index < 0 && plan.vip !== undefined && input.vipAnswers) return { kind: 'join', server: plan.vip, viaVip: true }
-  // The init server is the most likely to be Ready longest; a gone init node is in no list of Ready servers.
-  const candidates = [...[...new Set([plan.init, ...others])].filter(id => id !== nodeId && readyServers.has(id)), ...retiring]
+  // The initialiser is the most likely to be Ready longest; a gone one is in no list of Ready servers.
+  const graph = joinTargets(plan, nodeId)
+  const fallback = graph.length === 0 ? others : [] // first in order with no initialiser: any Ready server
+  const candidates = [...[...graph, ...fallback].filter(id => readyServers.has(id)), ...retiring]
   for (const candidate of candidates) {
     const ip = input.nodeIpOf(candidate)
     if (ip !== undefined) return { kind: 'join', server: ip, viaVip: false }
@@ -78,10 +86,10 @@ export function nextJoinStep (input: JoinInput): JoinStep {
   return { kind: 'wait', waitingFor: 'a Ready server to publish its node-ip' }
 }
 
-function waitingForServer (plan: Plan, index: number, before: NodeId | undefined): string {
+function waitingForServer (plan: Plan, index: number, before: NodeId | undefined, initialiser: NodeId | null): string {
   if (before !== undefined) return `control plane ${index} (${short(before)}) to be Ready: servers join one at a time`
   if (index >= 0) return 'a control plane to be Ready: this server is first in the join order and joins a running server'
-  if (plan.controlPlanes.includes(plan.init)) return `the first server (${short(plan.init)}) to be Ready: workers join a running cluster`
+  if (initialiser !== null) return `the first server (${short(initialiser)}) to be Ready: workers join a running cluster`
   return 'a control plane to be Ready: workers join a running cluster'
 }
 

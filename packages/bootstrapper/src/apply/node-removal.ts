@@ -1,3 +1,4 @@
+import { SERVER_READY_KEY_NAME } from '@p2p-bootstrap/core'
 import type { NodeId, Plan } from '@p2p-bootstrap/core'
 
 /**
@@ -10,7 +11,7 @@ import type { NodeId, Plan } from '@p2p-bootstrap/core'
  * - `k3s-stopped`: written by a node that left (retired) once its k3s service is stopped.
  * - `removed-<node id>`: written by the server that deleted that node from Kubernetes.
  */
-export const SERVER_READY_ENTRY_NAME = 'k3s-server'
+export const SERVER_READY_ENTRY_NAME = SERVER_READY_KEY_NAME
 export const STOPPED_ENTRY_NAME = 'k3s-stopped'
 export const REMOVED_ENTRY_PREFIX = 'removed-'
 

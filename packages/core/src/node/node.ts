@@ -36,6 +36,7 @@ import { Membership } from '../membership/membership.js'
 import type { MembershipMessage } from '../membership/messages.js'
 import { decodePlan, encodePlan, planSummary } from '../planner/plan-codec.js'
 import { planCluster } from '../planner/plan-cluster.js'
+import { initialiserOf } from '../planner/join-graph.js'
 import { nextRoleChange, planFromChange } from '../planner/reconfigure.js'
 import { roleOf } from '../planner/role.js'
 import { generateClusterSecrets } from '../secrets/cluster-tokens.js'
@@ -60,6 +61,12 @@ const FACTS_KEY_NAME = 'facts'
 
 /** Ledger key name under `node/<id>/` a node writes to ask the control plane to retire it. */
 export const LEAVING_KEY_NAME = 'leaving'
+/**
+ * `node/<id>/k3s-server`: written once, for good, by a control plane whose k3s server was Ready
+ * (the k3s applier writes it). Its presence means the cluster formed: a dead initialiser is then
+ * replaced without naming a new one (planner `clusterFormed`).
+ */
+export const SERVER_READY_KEY_NAME = 'k3s-server'
 
 /** Verified signatures kept per node; shared by ledger and consensus checks. */
 const SIGNATURE_CACHE_ENTRIES = 8_192
@@ -432,7 +439,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       live: [...live].map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) ?? { labels: {} } })),
       deadForMs: this.deadDurations(plan, live, nowMs),
       leaving: this.leavingNodes(plan),
-      failoverDelayMs: this.init.profile.failoverDelayMs
+      failoverDelayMs: this.init.profile.failoverDelayMs,
+      clusterFormed: this.clusterFormed(plan)
     })
     if (change === null) return
     this.lastProposalReason = `proposing epoch ${epoch}: ${change.notes.join('; ')}`
@@ -457,6 +465,12 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       durations.set(nodeId, nowMs - (this.deadSinceMs.get(nodeId) ?? this.startedMs))
     }
     return durations
+  }
+
+  /** True once a node of the plan (or one it replaced or retired) said its k3s server was Ready. */
+  private clusterFormed (plan: Plan): boolean {
+    const everyone = [...plan.controlPlanes, ...plan.workers, ...(plan.replaced ?? []), ...(plan.retired ?? [])]
+    return everyone.some(nodeId => this.ledger.value(nodeEntryKey(nodeId, SERVER_READY_KEY_NAME)) !== undefined)
   }
 
   /** Nodes that wrote `node/<id>/leaving` and are not retired yet. */
@@ -811,7 +825,7 @@ export function createCoreNode (init: CoreNodeInit): CoreNodeMachine {
 
 function describeControlPlane (plan: Plan, nodeId: NodeId): string {
   const index = plan.controlPlanes.indexOf(nodeId)
-  if (plan.init === nodeId) return `control plane 1 of ${plan.controlPlanes.length} (initialises the cluster)`
+  if (initialiserOf(plan) === nodeId) return `control plane ${index + 1} of ${plan.controlPlanes.length} (initialises the cluster)`
   const previous = plan.controlPlanes[index - 1]
   return `control plane ${index + 1} of ${plan.controlPlanes.length}, joins after ${previous ?? plan.init}`
 }

@@ -64,6 +64,7 @@ function planValue (plan: Plan): Record<string, unknown> {
     // Empty lists are left out, so an epoch-1 plan encodes as it always did.
     ...(plan.replaced !== undefined && plan.replaced.length > 0 && { replaced: [...plan.replaced] }),
     ...(plan.retired !== undefined && plan.retired.length > 0 && { retired: [...plan.retired] }),
+    ...(plan.reinit !== undefined && { reinit: plan.reinit }),
     secrets: {
       serverTokenHash: secrets.serverTokenHash,
       agentTokenHash: secrets.agentTokenHash,

@@ -35,6 +35,15 @@ export function planProblems (plan: Plan): string[] {
   if (plan.epoch === 1 && plan.init !== plan.controlPlanes[0]) {
     problems.push('at epoch 1 the init node must be the first control plane')
   }
+  // S1: a node initialises in place of the init node only after an epoch replaced the init node.
+  if (plan.reinit !== undefined) {
+    if (plan.epoch === 1 || plan.reinit === plan.init || !(replaced.includes(plan.init) || retired.includes(plan.init))) {
+      problems.push('a node initialises in place of the init node only in a later epoch that replaced the init node')
+    }
+    if (!plan.controlPlanes.includes(plan.reinit) && !replaced.includes(plan.reinit) && !retired.includes(plan.reinit)) {
+      problems.push('the node that initialises in place of the init node is a control plane, or was replaced or retired since')
+    }
+  }
   const recipients = Object.keys(plan.secrets.serverTokenSealed)
   const sameRecipients = recipients.length === count && plan.controlPlanes.every((id) => Object.hasOwn(plan.secrets.serverTokenSealed, id))
   if (!sameRecipients) {

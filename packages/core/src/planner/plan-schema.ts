@@ -40,6 +40,7 @@ export const planSchema = z.strictObject({
   vip: vipSchema.optional(),
   replaced: z.array(nodeIdSchema).min(1).max(PLAN_NODES_MAX).optional(),
   retired: z.array(nodeIdSchema).min(1).max(PLAN_NODES_MAX).optional(),
+  reinit: nodeIdSchema.optional(),
   secrets: planSecretsSchema,
   notes: z.array(z.string().max(NOTE_CHARS_MAX)).max(NOTES_MAX)
 }).superRefine((plan, context) => {

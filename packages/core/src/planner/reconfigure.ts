@@ -2,6 +2,7 @@ import { assert } from '../assert.js'
 import type { NodeId } from '../identity.js'
 import type { PlanSecrets } from '../types.js'
 import type { ClusterShape, Plan } from '../types.js'
+import { initialiserOf } from './join-graph.js'
 import { CONTROL_PLANES_MAX } from './limits.js'
 import { planProblems } from './plan-rules.js'
 import { compareNodeIds, largestOddAtMost, rankForControlPlane, requestsWorker } from './rank.js'
@@ -20,6 +21,12 @@ export interface ReconfigureInput {
   readonly leaving: ReadonlySet<NodeId>
   /** How long a control plane must be dead before it is replaced (profile `failoverDelayMs`). */
   readonly failoverDelayMs: number
+  /**
+   * True once some server published that its k3s was Ready (`node/<id>/server-ready`): the
+   * cluster exists in the servers that joined it. Until then a dead initialiser is replaced
+   * together with a new one (`Plan.reinit`). Default true: nothing is initialised again.
+   */
+  readonly clusterFormed?: boolean
 }
 
 /** Why an epoch changes roles; one kind per epoch, so each step of the history reads plainly. */
@@ -32,6 +39,8 @@ export interface RoleChange {
   readonly workers: readonly NodeId[]
   readonly replaced: readonly NodeId[]
   readonly retired: readonly NodeId[]
+  /** The control plane that initialises in place of a replaced initialiser (see `Plan.reinit`). */
+  readonly reinit?: NodeId
   readonly notes: readonly string[]
 }
 
@@ -79,11 +88,12 @@ export function nextRoleChange (input: ReconfigureInput): RoleChange | null {
     const successor = candidates[0]
     if (successor === undefined) return null
     const deadSeconds = Math.round((input.deadForMs.get(deadServer) ?? 0) / 1000)
-    return change(input, 'replace', {
+    const replaced = change(input, 'replace', {
       swap: [deadServer, successor],
       replace: [deadServer],
       note: `epoch ${epoch}: control plane ${shortId(deadServer)} dead for ${deadSeconds} s (fail-over delay ${Math.round(input.failoverDelayMs / 1000)} s); ${shortId(successor)} replaces it`
     })
+    return deadServer === initialiserOf(previous) && input.clusterFormed === false ? withReinit(replaced, liveIds, epoch) : replaced
   }
 
   const target = largestOddAtMost(Math.min(input.shape.controlPlanes, CONTROL_PLANES_MAX))
@@ -100,6 +110,25 @@ export function nextRoleChange (input: ReconfigureInput): RoleChange | null {
   return null
 }
 
+/**
+ * The initialiser died before any server reported Ready: nobody holds the cluster, and without a
+ * new initialiser the servers left would wait for each other for ever (every one of them joins
+ * through a Ready server). The first live control plane of the new epoch initialises in its place.
+ * This is safe, one cluster and never two (S1), only because the replaced node's k3s never starts
+ * again: the agent's start gate keeps it stopped at boot, and a replaced server never starts as a
+ * server (bootstrapper apply/start-gate.ts, stale-server.ts). Had some server been Ready, it would
+ * hold the cluster and nothing is initialised again.
+ */
+function withReinit (roles: RoleChange, liveIds: ReadonlySet<NodeId>, epoch: number): RoleChange {
+  const reinit = roles.controlPlanes.find((id) => liveIds.has(id))
+  assert(reinit !== undefined, 'the successor of a replaced server is live')
+  return {
+    ...roles,
+    reinit,
+    notes: [...roles.notes, `epoch ${epoch}: no server was Ready yet, so ${shortId(reinit)} initialises the cluster in place of the replaced init node`]
+  }
+}
+
 /** The committed plan of the next epoch: the change, with the server token sealed to the new control planes. */
 export function planFromChange (previous: Plan, change: RoleChange, secrets: PlanSecrets): Plan {
   const plan: Plan = {
@@ -109,6 +138,7 @@ export function planFromChange (previous: Plan, change: RoleChange, secrets: Pla
     workers: [...change.workers],
     ...(change.replaced.length > 0 && { replaced: [...change.replaced] }),
     ...(change.retired.length > 0 && { retired: [...change.retired] }),
+    ...((change.reinit ?? previous.reinit) !== undefined && { reinit: change.reinit ?? previous.reinit }),
     secrets,
     notes: [...change.notes]
   }
@@ -156,7 +186,7 @@ function change (input: ReconfigureInput, kind: RoleChangeKind, spec: ChangeSpec
 }
 
 function withoutLists (plan: Plan): Plan {
-  const { replaced: _replaced, retired: _retired, ...rest } = plan
+  const { replaced: _replaced, retired: _retired, reinit: _reinit, ...rest } = plan
   return rest
 }
 
