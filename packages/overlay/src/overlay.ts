@@ -169,7 +169,7 @@ export async function createOverlayWith (
   abort.signal?.throwIfAborted()
   const ownPeerId = options.identity?.type === 'Ed25519' ? peerIdFromPrivateKey(options.identity).toString() : ''
   const resolved = resolveOverlayOptions(options, ownPeerId, keysFromToken)
-  const libp2p = await createLibp2p(libp2pOptions(resolved))
+  const libp2p = await createLibp2p(await libp2pOptions(resolved))
   const overlay = new Overlay(libp2p, resolved)
   if (options.start !== false) {
     try {
