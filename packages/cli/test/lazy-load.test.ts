@@ -10,8 +10,10 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DEFAULT_STATE_DIR } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { STATE_DIR_HELP } from '../src/commands/state-dir-flag.js'
 import { binPath, distMainPath } from './helpers.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 
@@ -130,5 +132,11 @@ describe('what each command loads', () => {
     await rm(join(dir, 'state'), { recursive: true, force: true })
     const withDht = await tracedRunToStart([])
     expect([...withDht]).toContain('@libp2p/kad-dht')
+  })
+})
+
+describe('--state-dir help, written without loading the bootstrapper', () => {
+  it('names the bootstrapper\'s default state dir', () => {
+    expect(STATE_DIR_HELP).toBe(`(default ${DEFAULT_STATE_DIR})`)
   })
 })
