@@ -2,14 +2,21 @@
 // after it has loaded one dependency alone, then the dependencies one after another in the order
 // the CLI pulls them in, then the CLI's own modules; for each, V8's view (live heap after a full
 // GC, code space, external and array-buffer memory) and the kernel's view of the mappings (the
-// Node binary's own pages, other files, anonymous memory). It also times `p2p-bootstrap --version`
-// and records its peak RSS. Every step runs in a fresh process, so one step's garbage cannot land
-// in the next; each is sampled a few times and the median is reported. This is the measurement
-// the footprint work starts from: every later change (lazy loading, V8 options) shows here.
+// Node binary's own pages, other files, anonymous memory). It also times the short commands a
+// user starts (`--version`, `token generate`, `config check`) with their peak RSS, and one `run`
+// node on loopback (`--dry-run`, a one-node plan) to its `start` event and shortly after it applied
+// its plan, with the DHT on and off and under the runtime profile's V8 options. Every step runs in
+// a fresh process, so one step's garbage cannot land in the next; each is sampled a few times and
+// the median is reported. Every change to what loads, or to the V8 options, shows here.
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import type { TopLevelSpec } from 'vega-lite'
+import { RUNTIME_V8_OPTIONS } from '../scripts/runtime-profile.mjs'
 import { checkBuilt } from './lib/loopback-fleet.js'
 import { isQuick, writeReport } from './lib/report.js'
 import type { Cell, TargetCheck } from './lib/report.js'
@@ -140,24 +147,100 @@ async function medianProbe (specifiers: readonly string[], nodeArgs: readonly st
   }
 }
 
-/** Wall time and peak RSS of one `p2p-bootstrap --version`, as a user starts it. */
-async function timeVersion (): Promise<{ seconds: number, peakRssMB: number }> {
+/** Wall time and peak RSS of one short command (`--version`, `token generate`, …), as a user starts it. */
+async function timeCommand (args: readonly string[]): Promise<{ seconds: number, peakRssMB: number }> {
   // The peak is read by the process itself at exit (getrusage), preloaded so the CLI is unchanged.
   const reportPeak = "process.on('exit', () => process.stderr.write('peak-rss-kb ' + process.resourceUsage().maxRSS + '\\n'))"
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(reportPeak)}`, CLI_BIN, '--version'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(reportPeak)}`, CLI_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
   const status = await new Promise<number | null>((resolve) => { child.once('close', resolve) })
   const seconds = (performance.now() - started) / 1000
-  if (status !== 0) throw new Error(`--version exited ${String(status)}: ${stderr.trim()}`)
+  if (status !== 0) throw new Error(`${args.join(' ')} exited ${String(status)}: ${stderr.trim()}`)
   const peak = /peak-rss-kb (\d+)/.exec(stderr)
   return { seconds, peakRssMB: peak?.[1] === undefined ? Number.NaN : Number(peak[1]) * 1024 / MB }
 }
 
+/** One `run` node, measured by its parent from /proc: at its `start` event and once it applied its plan. */
+interface RunSample {
+  readonly startSeconds: number
+  readonly startRssMB: number
+  readonly appliedRssMB: number
+  readonly peakRssMB: number
+}
+
+/** How long the node settles after `applied` before its RSS is read (timers, GC, first gossip rounds). */
+const SETTLE_MS = quick ? 2_000 : 5_000
+/** A run that has not applied its one-node plan by then is a failure, not a sample. */
+const RUN_DEADLINE_MS = 60_000
+
+function procStatusKB (pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const found = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (found?.[1] === undefined) throw new Error(`/proc/${pid}/status has no ${field}`)
+  return Number(found[1])
+}
+
+/**
+ * Starts `p2p-bootstrap run` as a user would (node options, then the bin) for a one-node cluster
+ * on loopback: `--dry-run` (renders, starts no k3s), mDNS off, no static peers, a throwaway state
+ * dir. Its RSS is read at the `start` line and SETTLE_MS after the `applied` line; then SIGTERM.
+ */
+async function sampleRun (nodeArgs: readonly string[], runArgs: readonly string[]): Promise<RunSample> {
+  const dir = await mkdtemp(join(tmpdir(), 'p2pb-footprint-'))
+  const token = formatToken(generateToken({ expect: 1, createdMs: Date.now() }))
+  const started = performance.now()
+  const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, 'run', '--json', '--dry-run',
+    '--state-dir', join(dir, 'state'), '--root', join(dir, 'root'), '--listen', '/ip4/127.0.0.5/tcp/0',
+    '--node-ip', '127.0.0.5', '--no-mdns', '--profile', 'test', ...runArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token }
+  })
+  const closed = new Promise<void>((resolve) => { child.once('close', () => { resolve() }) })
+  try {
+    return await new Promise<RunSample>((resolve, reject) => {
+      const pid = child.pid
+      if (pid === undefined) { reject(new Error('run did not start')); return }
+      let stderr = ''
+      let pending = ''
+      let start: { seconds: number, rssMB: number } | undefined
+      const deadline = setTimeout(() => { reject(new Error(`run did not apply its plan within ${RUN_DEADLINE_MS} ms: ${stderr.trim()}`)) }, RUN_DEADLINE_MS)
+      child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
+      child.once('close', (status) => { clearTimeout(deadline); reject(new Error(`run exited ${String(status)} early: ${stderr.trim()}`)) })
+      child.stdout.setEncoding('utf8').on('data', (text: string) => {
+        pending += text
+        const lines = pending.split('\n')
+        pending = lines.pop() ?? ''
+        for (const line of lines) {
+          const event = (JSON.parse(line) as { event?: string }).event
+          if (event === 'start' && start === undefined) {
+            start = { seconds: (performance.now() - started) / 1000, rssMB: procStatusKB(pid, 'VmRSS') * 1024 / MB }
+          } else if (event === 'applied' && start !== undefined) {
+            const atStart = start
+            setTimeout(() => {
+              clearTimeout(deadline)
+              try {
+                resolve({
+                  startSeconds: atStart.seconds,
+                  startRssMB: atStart.rssMB,
+                  appliedRssMB: procStatusKB(pid, 'VmRSS') * 1024 / MB,
+                  peakRssMB: procStatusKB(pid, 'VmHWM') * 1024 / MB
+                })
+              } catch (err) { reject(err) }
+            }, SETTLE_MS)
+          }
+        }
+      })
+    })
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await closed
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 interface Step {
   readonly label: string
-  readonly mode: 'floor' | 'alone' | 'cumulative' | 'cli' | 'cli + V8 option'
+  readonly mode: 'floor' | 'alone' | 'cumulative' | 'cli'
   readonly probe: Probe
 }
 
@@ -176,33 +259,70 @@ for (let count = 1; count <= DEPENDENCIES.length; count++) {
 }
 const cli = await medianProbe([pathToFileURL(CLI_MAIN).href])
 steps.push({ label: 'the CLI (every module it imports at start)', mode: 'cli', probe: cli })
+const versionRuns: Array<{ seconds: number, peakRssMB: number }> = []
+for (let run = 0; run < VERSION_RUNS; run++) versionRuns.push(await timeCommand(['--version']))
+const versionSeconds = summarize(versionRuns.map(run => run.seconds))
+const versionPeak = summarize(versionRuns.map(run => run.peakRssMB))
+
+/** The other short commands, each as a user starts it; none of them starts a node. */
+const configDir = await mkdtemp(join(tmpdir(), 'p2pb-footprint-config-'))
+const configPath = join(configDir, 'config.yaml')
+await writeFile(configPath, `token: ${formatToken(generateToken({ expect: 3, createdMs: Date.now() }))}\n`)
+const COMMANDS: ReadonlyArray<readonly string[]> = [['token', 'generate', '--expect', '3'], ['config', 'check', configPath]]
+const commandRows: Array<{ label: string, seconds: number, peakRssMB: number }> = []
+try {
+  for (const args of COMMANDS) {
+    const runs: Array<{ seconds: number, peakRssMB: number }> = []
+    for (let run = 0; run < REPEATS; run++) runs.push(await timeCommand(args))
+    const label = args[0] === 'config' ? 'config check FILE' : args.join(' ')
+    commandRows.push({ label, seconds: summarize(runs.map(run => run.seconds)).median, peakRssMB: summarize(runs.map(run => run.peakRssMB)).median })
+  }
+} finally {
+  await rm(configDir, { recursive: true, force: true })
+}
+
 /**
- * V8 options a long-lived small agent might run with, each measured on the same CLI load, so the
- * choice of a runtime profile rests on numbers: a smaller young generation, one GC thread (fewer
- * stacks and arenas), and no JIT at all (--jitless: it also turns WebAssembly off, which the noise
- * cipher needs, so it is expected to fail; the row or note says so).
+ * The runtime profile: the V8 options the single executable (scripts/build-binary.mjs) and the
+ * systemd unit (examples/systemd/p2p-bootstrap.service) start the agent with.
  */
-const V8_VARIANTS: ReadonlyArray<readonly string[]> = [
-  ['--max-semi-space-size=1'],
-  ['--single-threaded-gc'],
-  ['--max-semi-space-size=1', '--single-threaded-gc'],
-  ['--jitless']
+const RUNTIME_PROFILE: readonly string[] = RUNTIME_V8_OPTIONS
+const PROFILE_LABEL = `run (DHT on), ${RUNTIME_PROFILE.join(' ')} (the runtime profile)`
+/**
+ * One `run` node, to its `start` event and just after applying its one-node plan: with the DHT
+ * (the default), without it, and under V8 options a long-lived small agent might run with, so
+ * the profile rests on numbers: a smaller young generation (the profile), with V8's
+ * memory-over-speed mode, with one GC thread (fewer stacks and arenas), and with no JIT at all
+ * (--jitless also turns WebAssembly off, which the noise cipher needs: expected to fail, and the
+ * notes say so).
+ */
+const RUN_VARIANTS: ReadonlyArray<{ label: string, nodeArgs: readonly string[], runArgs: readonly string[] }> = [
+  { label: 'run (DHT on)', nodeArgs: [], runArgs: [] },
+  { label: 'run --no-dht', nodeArgs: [], runArgs: ['--no-dht'] },
+  { label: PROFILE_LABEL, nodeArgs: RUNTIME_PROFILE, runArgs: [] },
+  { label: 'run (DHT on), --max-semi-space-size=1 --optimize-for-size', nodeArgs: ['--max-semi-space-size=1', '--optimize-for-size'], runArgs: [] },
+  { label: 'run (DHT on), --max-semi-space-size=1 --single-threaded-gc', nodeArgs: ['--max-semi-space-size=1', '--single-threaded-gc'], runArgs: [] },
+  { label: 'run (DHT on), --jitless', nodeArgs: ['--jitless'], runArgs: [] }
 ]
 /** Options that cannot run the agent at all, with the first line of why. */
 const impossible: string[] = []
-for (const nodeArgs of V8_VARIANTS) {
+const runRows: Array<{ label: string, sample: RunSample }> = []
+for (const variant of RUN_VARIANTS) {
+  const samples: RunSample[] = []
   try {
-    steps.push({ label: `the CLI, ${nodeArgs.join(' ')}`, mode: 'cli + V8 option', probe: await medianProbe([pathToFileURL(CLI_MAIN).href], nodeArgs) })
+    for (let run = 0; run < REPEATS; run++) samples.push(await sampleRun(variant.nodeArgs, variant.runArgs))
   } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).split('\n').find(line => /Error:/.test(line)) ?? 'failed'
-    impossible.push(`${nodeArgs.join(' ')}: ${why.trim()}`)
+    const message = err instanceof Error ? err.message : String(err)
+    const lines = message.split('\n')
+    const why = lines.find(line => /Error\b/.test(line)) ?? lines[0] ?? 'failed'
+    impossible.push(`${variant.nodeArgs.join(' ')}: ${why.trim().slice(0, 200)}`)
+    continue
   }
+  const median = (field: keyof RunSample): number => summarize(samples.map(sample => sample[field])).median
+  runRows.push({
+    label: variant.label,
+    sample: { startSeconds: median('startSeconds'), startRssMB: median('startRssMB'), appliedRssMB: median('appliedRssMB'), peakRssMB: median('peakRssMB') }
+  })
 }
-
-const versionRuns: Array<{ seconds: number, peakRssMB: number }> = []
-for (let run = 0; run < VERSION_RUNS; run++) versionRuns.push(await timeVersion())
-const versionSeconds = summarize(versionRuns.map(run => run.seconds))
-const versionPeak = summarize(versionRuns.map(run => run.peakRssMB))
 
 const round = (value: number): number => Math.round(value * 10) / 10
 const rows: Array<Record<string, Cell>> = steps.map(step => ({
@@ -233,6 +353,26 @@ rows.push({
   'anonymous MB': null,
   'load ms': Math.round(versionSeconds.median * 1000)
 })
+/** A whole-process row: RSS and time only (the V8 and mapping columns are for the probes). */
+const processRow = (step: string, mode: string, rssMB: number, ms: number | null): Record<string, Cell> => ({
+  step,
+  mode,
+  'RSS MB': round(rssMB),
+  'Δ RSS vs empty MB': round(rssMB - empty.rssMB),
+  'live heap MB': null,
+  'heap committed MB': null,
+  'code space MB': null,
+  'external MB': null,
+  'node binary MB': null,
+  'other files MB': null,
+  'anonymous MB': null,
+  'load ms': ms === null ? null : Math.round(ms)
+})
+for (const command of commandRows) rows.push(processRow(`p2p-bootstrap ${command.label} (whole process, peak)`, 'start-up', command.peakRssMB, command.seconds * 1000))
+for (const { label, sample } of runRows) {
+  rows.push(processRow(`${label}: at its start event`, 'run', sample.startRssMB, sample.startSeconds * 1000))
+  rows.push(processRow(`${label}: ${SETTLE_MS / 1000} s after applying a one-node plan`, 'run', sample.appliedRssMB, null))
+}
 
 const alone = steps.filter(step => step.mode === 'alone').sort((a, b) => b.probe.rssMB - a.probe.rssMB)
 const heaviest = alone.slice(0, 3).map(step => `${step.label} +${round(step.probe.rssMB - empty.rssMB)} MB`).join(', ')
@@ -243,10 +383,26 @@ const targets: TargetCheck[] = [
     target: `≤ ${START_TARGET_S} s`,
     measured: `${versionSeconds.median.toFixed(2)} s (median of ${VERSION_RUNS})`,
     met: versionSeconds.median <= START_TARGET_S,
-    note: 'wall time including Node start; the `run` to `start` event time is in memory.ts'
+    note: 'wall time including Node start, on this machine under its load: compare rows of one run, not runs'
   },
+  ...runRows.filter(({ label }) => label === 'run (DHT on)').map(({ sample }): TargetCheck => (
+    {
+      what: '`run` to its `start` event (one node, DHT on)',
+      target: `≤ ${START_TARGET_S} s`,
+      measured: `${sample.startSeconds.toFixed(2)} s (median of ${REPEATS})`,
+      met: sample.startSeconds <= START_TARGET_S,
+      note: 'from spawning the process to the start line on stdout: Node start, module loading, state dir, libp2p listening'
+    })),
+  ...runRows.filter(({ label }) => label === PROFILE_LABEL).map(({ sample }): TargetCheck => (
+    {
+      what: 'an agent that has formed, with the runtime profile (one node, its plan applied, settled)',
+      target: `≤ ${RSS_TARGET_MB} MB RSS`,
+      measured: `${round(sample.appliedRssMB)} MB RSS (peak ${round(sample.peakRssMB)} MB)`,
+      met: sample.appliedRssMB <= RSS_TARGET_MB,
+      note: `a one-node stand-in for the idle agent; formed fleets after 10 minutes idle are memory.ts and idle.ts. ${SETTLE_MS / 1000} s after applying, no forced GC`
+    })),
   {
-    what: 'the floor before any work: every module the CLI loads',
+    what: 'the floor before any work: every module the CLI loads to build its commands',
     target: `well below ${RSS_TARGET_MB} MB, or the idle target cannot be met`,
     measured: `${round(cli.rssMB)} MB RSS`,
     met: cli.rssMB < RSS_TARGET_MB,
@@ -257,10 +413,17 @@ const notes = [
   `heaviest single dependencies (RSS over an empty process): ${heaviest}`,
   lastCumulative === undefined
     ? 'no cumulative step ran'
-    : `all third-party dependencies together: ${round(lastCumulative.rssMB)} MB RSS, ${round(lastCumulative.heapUsedMB)} MB live heap, ${round(lastCumulative.codeSpaceMB)} MB code space; the CLI adds its own modules on top: ${round(cli.rssMB - lastCumulative.rssMB)} MB`,
+    : `all third-party dependencies together: ${round(lastCumulative.rssMB)} MB RSS, ${round(lastCumulative.heapUsedMB)} MB live heap, ${round(lastCumulative.codeSpaceMB)} MB code space; the CLI's command tree alone is ${round(cli.rssMB)} MB (each command loads its dependencies when it runs)`,
   'anonymous memory is what grows: the V8 heap it has committed (used plus kept free pages), malloc arenas and thread stacks; the live heap after a full GC is a fraction of it, so V8 options and loading less both matter',
   ...impossible.map(line => `cannot run the agent with ${line}`),
-  'the "alone" rows overlap (shared transitive modules count in each); the "cumulative" rows attribute each step\'s growth to the module added'
+  'the "alone" rows overlap (shared transitive modules count in each); the "cumulative" rows attribute each step\'s growth to the module added',
+  // Earlier results of this same script, for the before/after of each step (same machine, under load).
+  'before lazy loading (every command loaded the whole agent, libp2p included): the CLI\'s modules 122.5 MB RSS (58.3 MB committed heap), `--version` 116.2 MB peak and 1.39 s; with --max-semi-space-size=1 the CLI\'s modules 102 MB',
+  'step 1, the overlay loads libp2p only when a node is created and kad-dht only with the DHT on: the CLI\'s modules about 98 MB RSS, `--version` about 95 MB peak (measured by hand, 3 runs)',
+  'step 2, each command loads its work when it runs: the rows above (`--version` and the CLI\'s modules need only commander and the CLI\'s own command tree)',
+  'step 3, the runtime profile (--max-semi-space-size=1) in the single executable and the systemd unit: compare the run rows with and without it',
+  '--optimize-for-size is measured but not in the profile: Node refuses it in NODE_OPTIONS, so the systemd unit could not give it to a Node install, and its CPU cost on a formed fleet is not measured yet',
+  'the floor of a running agent: an empty Node process (its own binary\'s pages are most of it), plus the libp2p stack a node needs (libp2p, noise, yamux, tcp, pnet, identify: about 50 MB loaded together, see the cumulative rows), plus the heap V8 commits for the agent\'s work; the single executable adds its own file pages on top (its --version peaks near 85 MB against 55 MB for Node running the same CLI from node_modules; see docs/binary.md)'
 ]
 
 const cumulative = steps.filter(step => step.mode === 'cumulative' || step.mode === 'cli')
@@ -286,7 +449,7 @@ const plot: TopLevelSpec = {
 await writeReport({
   name: 'footprint',
   title: 'Footprint: resident memory by dependency, and start-up',
-  method: `Each row is a fresh Node process (\`${process.version}\`, \`--expose-gc\`) that imports the listed module(s), runs two full GCs and reports process.memoryUsage(), V8's code space and /proc/self/smaps summed by mapping (the Node binary, other files, anonymous); median of ${REPEATS}. "alone" loads one dependency; "cumulative" loads the dependencies in the CLI's import order up to that row; "cli" imports the compiled CLI entry (nothing runs). \`--version\` is the whole command as a user starts it (wall time and peak RSS, median of ${VERSION_RUNS}).`,
+  method: `Each row is a fresh Node process (\`${process.version}\`, \`--expose-gc\`) that imports the listed module(s), runs two full GCs and reports process.memoryUsage(), V8's code space and /proc/self/smaps summed by mapping (the Node binary, other files, anonymous); median of ${REPEATS}. "alone" loads one dependency; "cumulative" loads the dependencies in the CLI's import order up to that row; "cli" imports the compiled CLI entry (nothing runs). \`--version\`, \`token generate\` and \`config check\` are whole commands as a user starts them (wall time and peak RSS; median of ${VERSION_RUNS} for --version, ${REPEATS} for the others). "run" rows are one \`run --dry-run\` node on loopback forming a one-node plan (no mDNS, no peers, a new state dir): RSS read from /proc at its \`start\` line ("load ms" is the time from spawning it to that line) and ${SETTLE_MS / 1000} s after its \`applied\` line; median of ${REPEATS}.`,
   columns: ['step', 'mode', 'RSS MB', 'Δ RSS vs empty MB', 'live heap MB', 'heap committed MB', 'code space MB', 'external MB', 'node binary MB', 'other files MB', 'anonymous MB', 'load ms'],
   rows,
   targets,

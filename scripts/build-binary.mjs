@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { build, formatMessagesSync } from 'esbuild'
 import postject from 'postject'
+import { RUNTIME_V8_OPTIONS } from './runtime-profile.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI_DIR = join(ROOT, 'packages', 'cli')
@@ -164,7 +165,11 @@ async function seaBlob (work, bundlePath, codeCache) {
     // A V8 code cache made by this same Node: start-up compiles less. Only for this Node's own
     // platform: another architecture's V8 would reject it.
     useCodeCache: codeCache,
-    useSnapshot: false
+    useSnapshot: false,
+    // The agent's runtime profile (runtime-profile.mjs), applied at every start of the binary
+    // as if given on Node's command line (Node 24's SEA config field `execArgv`). NODE_OPTIONS
+    // may still add to it (`execArgvExtension` left at its default, "env").
+    execArgv: [...RUNTIME_V8_OPTIONS]
   }))
   try {
     // Its only output on success is a line saying where the blob went: kept quiet.

@@ -1,6 +1,7 @@
 // Goal: `npm run build:binary` makes one file that is the whole CLI: copied alone into an empty
 // folder and run with no Node on PATH, no node_modules near it and an almost empty environment,
-// it prints its version, generates a token, forms a 3-node plan as 3 processes on loopback, and
+// it prints its version, generates a token, forms a 3-node plan as 3 processes on loopback, runs
+// one node with the DHT on (its stack is loaded lazily, which the bundle must keep working), and
 // runs the demo (which starts copies of itself). Method: the build script runs once, with this
 // test's Node 24, into a temp folder (it bundles packages/cli/dist, built by `npm test`'s
 // type-check step); the binary is copied into a second, empty folder and run from there.
@@ -167,6 +168,19 @@ describe('the single executable', () => {
     expect(new Set(done.map(line => line.nodeId)).size).toBe(3)
     for (const own of lines) expect(own.filter(line => line.event === 'error').map(line => line.message)).toEqual([])
     for (const node of nodes) expect((await stat(join(node.root, 'etc/rancher/k3s/config.yaml'))).isFile()).toBe(true)
+  }, PROCESS_DEADLINE_MS + 30_000)
+
+  it('runs a node with the DHT on, whose stack the bundle loads only then', async () => {
+    const token = formatToken(generateToken({ expect: 1 }))
+    const node = join(workDir, 'dht-node')
+    const result = await finished(startBinary([
+      'run', '--once', '--json', '--dry-run', '--state-dir', join(node, 'state'), '--root', join(node, 'root'),
+      '--listen', '/ip4/127.0.0.5/tcp/0', '--node-ip', '127.0.0.5', '--no-mdns', '--profile', 'test'
+    ], { P2PB_TOKEN: token }))
+    expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0)
+    const lines = result.stdout.trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>)
+    expect(lines.at(-1)?.event).toBe('done')
+    expect(lines.filter(line => line.event === 'error').map(line => line.message)).toEqual([])
   }, PROCESS_DEADLINE_MS + 30_000)
 
   it('runs the demo, which starts copies of itself with no script path', async () => {

@@ -13,6 +13,7 @@ import { DATA_DIR_DEFAULT } from '@p2p-bootstrap/k3s'
 import { DEFAULT_STATE_DIR, consentPath, createBootstrapper, gateDropIn } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { RUNTIME_V8_OPTIONS } from '../../scripts/runtime-profile.mjs'
 import { filesUnder, readExample } from './kit.js'
 
 const UNIT = 'systemd/p2p-bootstrap.service'
@@ -102,6 +103,15 @@ describe('examples/systemd/p2p-bootstrap.service', () => {
     // A bad config (2) or token (3) needs a person; every other failure is retried.
     expect(entries(unit, 'Service', 'RestartPreventExitStatus').sort()).toEqual(['2', '3'])
     expect(entries(unit, 'Install', 'WantedBy')).toEqual(['multi-user.target'])
+  })
+
+  it('gives the agent the runtime profile the single executable carries', async () => {
+    const unit = parseUnit(await readExample(UNIT))
+    const nodeOptions = values(unit, 'Service', 'Environment')
+      .filter(assignment => assignment.startsWith('NODE_OPTIONS='))
+      .map(assignment => assignment.slice('NODE_OPTIONS='.length))
+    expect(nodeOptions).toHaveLength(1)
+    expect(nodeOptions[0]?.split(/\s+/)).toEqual([...RUNTIME_V8_OPTIONS])
   })
 
   it('keeps the state dir where the agent looks by default, 0700, and sandboxes the rest', async () => {

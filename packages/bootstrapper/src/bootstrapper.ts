@@ -698,7 +698,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           break
         case 'peer:misbehaving': {
           // The core drops its messages unread until then; the overlay keeps it disconnected too.
-          const durationMs = Math.max(0, event.untilMs - Date.now())
+          // The core counts on the monotonic clock (its nowMs), so the remaining time is read on it too.
+          const durationMs = Math.max(0, event.untilMs - this.clock.monotonicMs())
           this.overlay?.block(event.peer, durationMs)
           this.report(new BootstrapperError('BOOTSTRAP_PEER_PENALISED', `peer ${event.peer} sent ${event.reason}: disconnected and refused for ${Math.round(durationMs / 1000)} s`))
           break

@@ -1,4 +1,5 @@
-import { P2pBootstrapError } from '@p2p-bootstrap/core'
+// The errors entry alone: the core's index loads its schemas and codecs, which `--version` never needs.
+import { P2pBootstrapError } from '@p2p-bootstrap/core/errors'
 
 /** Codes of errors the CLI itself raises about its input. */
 export type CliErrorCode =

@@ -1,4 +1,4 @@
-import { P2pBootstrapError } from '@p2p-bootstrap/core'
+import { P2pBootstrapError } from '@p2p-bootstrap/core/errors'
 import type { TokenErrorCode } from '@p2p-bootstrap/core'
 import type { BootstrapperErrorCode, KubeconfigErrorCode, StateDirErrorCode } from '@p2p-bootstrap/bootstrapper'
 import type { IdentityFileErrorCode, OverlayErrorCode } from '@p2p-bootstrap/overlay'

@@ -1,6 +1,5 @@
 import { deriveKeys, parseToken } from '@p2p-bootstrap/core'
 import type { NetworkToken } from '@p2p-bootstrap/core'
-import { createOverlayWith } from './overlay.js'
 import type { AbortOptions, Overlay } from './overlay.js'
 import type { OverlayKeys } from './keys.js'
 import type { OverlayOptions } from './options.js'
@@ -16,5 +15,9 @@ function keysFromToken (token: string | NetworkToken): OverlayKeys {
  * token the core's `TokenError`.
  */
 export async function createOverlay (options: OverlayOptions, abort: AbortOptions = {}): Promise<Overlay> {
+  // Loaded only now: the libp2p stack (transports, noise, yamux, kad-dht) is most of an agent's
+  // memory, and commands that never start a node (`--version`, `token`, `status`, `config check`)
+  // reach this package through its index for its light helpers.
+  const { createOverlayWith } = await import('./overlay.js')
   return await createOverlayWith(options, keysFromToken, abort)
 }

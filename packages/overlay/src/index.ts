@@ -33,8 +33,7 @@
  * ```
  */
 export { createOverlay } from './create-overlay.js'
-export { Overlay } from './overlay.js'
-export type { OverlayEvents, AbortOptions } from './overlay.js'
+export type { Overlay, OverlayEvents, AbortOptions } from './overlay.js'
 export type { OverlayServices } from './libp2p-config.js'
 export type { OverlayOptions, OverlayLimits, StaticPeer, OverlayTuningProblem } from './options.js'
 export { overlayTuningProblem } from './options.js'

@@ -3,7 +3,6 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
-import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import type { Libp2pOptions } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
@@ -29,9 +28,14 @@ export interface OverlayServices extends Record<string, unknown> {
   dht?: KadDHT
 }
 
-/** Every libp2p option that matters, passed explicitly rather than trusted to defaults. */
-export function libp2pOptions (options: ResolvedOverlayOptions, blocked: PeerBlockList = new PeerBlockList()): Libp2pOptions<OverlayServices> {
+/**
+ * Every libp2p option that matters, passed explicitly rather than trusted to defaults. Async only
+ * because the kad-dht stack is loaded when the DHT is on: it is the largest single dependency
+ * (tens of MB resident), and a node run with `--no-dht` never needs it.
+ */
+export async function libp2pOptions (options: ResolvedOverlayOptions, blocked: PeerBlockList = new PeerBlockList()): Promise<Libp2pOptions<OverlayServices>> {
   const { profile, keys } = options
+  const dht = options.dhtEnabled ? await import('@libp2p/kad-dht') : undefined
   return {
     // Peers the core penalised (bad signatures) are neither dialled nor let in until their time is up.
     connectionGater: {
@@ -86,14 +90,14 @@ export function libp2pOptions (options: ResolvedOverlayOptions, blocked: PeerBlo
             })
           }
         : {}),
-      ...(options.dhtEnabled
+      ...(dht !== undefined
         ? {
-            dht: kadDHT({
+            dht: dht.kadDHT({
               protocol: `${keys.dhtProtocolPrefix}${DHT_PROTOCOL_SUFFIX}`,
               // Server mode: on a LAN every node should answer, or routing tables stay empty.
               clientMode: false,
               // The default mapper strips private addresses, which are all a LAN has.
-              peerInfoMapper: removePublicAddressesMapper,
+              peerInfoMapper: dht.removePublicAddressesMapper,
               allowQueryWithZeroPeers: false
             })
           }

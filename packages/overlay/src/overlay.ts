@@ -128,7 +128,7 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
     } catch {
       return // not a peer id: nothing connected under it
     }
-    this.blocked.block(peerId, Date.now() + Math.max(0, durationMs))
+    this.blocked.block(peerId, performance.now() + Math.max(0, durationMs))
     void this.libp2p.hangUp(id).catch(() => {})
   }
 
@@ -191,7 +191,7 @@ export async function createOverlayWith (
   const ownPeerId = options.identity?.type === 'Ed25519' ? peerIdFromPrivateKey(options.identity).toString() : ''
   const resolved = resolveOverlayOptions(options, ownPeerId, keysFromToken)
   const blocked = new PeerBlockList()
-  const libp2p = await createLibp2p(libp2pOptions(resolved, blocked))
+  const libp2p = await createLibp2p(await libp2pOptions(resolved, blocked))
   const overlay = new Overlay(libp2p, resolved, blocked)
   if (options.start !== false) {
     try {

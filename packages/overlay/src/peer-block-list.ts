@@ -10,7 +10,8 @@ export const BLOCKED_PEERS_MAX = 1024
 export class PeerBlockList {
   readonly #untilMs = new Map<string, number>()
 
-  constructor (private readonly now: () => number = Date.now) {}
+  // Monotonic, so a wall-clock step neither lifts a block early nor makes it last for hours.
+  constructor (private readonly now: () => number = () => performance.now()) {}
 
   /** Refuses `peerId` until `untilMs` (this list's clock); a later block extends an earlier one. */
   block (peerId: string, untilMs: number): void {

@@ -1,4 +1,3 @@
-import { checkConfigFile, formatConfigCheck } from '../config/check.js'
 import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/default-path.js'
 import { ConfigError } from '../config/errors.js'
 import { jsonErrorOf } from '../json-error.js'
@@ -30,6 +29,8 @@ async function check (given: string | undefined, flags: CheckFlags, { io }: Comm
   if (path === undefined) {
     throw new ConfigError('CLI_CONFIG', `no config file to check: ${CONFIG_FILE_DEFAULT} does not exist; pass the file: p2p-bootstrap config check FILE`)
   }
+  // Loaded only for this command: the check runs `run`'s readers and option rules (zod, yaml).
+  const { checkConfigFile, formatConfigCheck } = await import('../config/check.js')
   try {
     const report = await checkConfigFile(path, { signal: io.shutdownSignal() })
     io.writeOut(flags.json === true ? `${JSON.stringify({ valid: true, ...report })}\n` : formatConfigCheck(report))

@@ -1,14 +1,15 @@
 import { stat, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  DEFAULT_STATE_DIR, KubeconfigError, SEALED_KUBECONFIG_BYTES_MAX, STATUS_SOCKET_NAME,
-  fetchSealedKubeconfig, formatSealedKubeconfig, generateAdminKey, openKubeconfig,
-  parseSealedKubeconfigText, readAdminKeyFile, writeSecretFile
-} from '@p2p-bootstrap/bootstrapper'
 import type { Command } from 'commander'
 import { CliError } from '../errors.js'
 import type { CliIo } from '../io.js'
 import type { CommandContext, CommandModule } from './command.js'
+import { STATE_DIR_HELP } from './state-dir-flag.js'
+
+/** The bootstrapper's kubeconfig helpers, loaded when a subcommand runs, not for every invocation. */
+async function kubeconfigKit (): Promise<typeof import('@p2p-bootstrap/bootstrapper')> {
+  return await import('@p2p-bootstrap/bootstrapper')
+}
 
 /**
  * `kubeconfig keygen`, `get` and `open`: the admin kubeconfig, which a Ready control plane shares
@@ -33,7 +34,7 @@ interface KeygenFlags {
 interface GetFlags {
   key?: string
   sealed?: boolean
-  stateDir: string
+  stateDir?: string
   out?: string
   force?: boolean
 }
@@ -52,7 +53,9 @@ const STDIN_PATH = '-'
 const AGENT_TIMEOUT_MS = 10_000
 
 /** Longest sealed text accepted from a file: base64 of the largest value, with room for line breaks. */
-const SEALED_TEXT_BYTES_MAX = 2 * Math.ceil(SEALED_KUBECONFIG_BYTES_MAX / 3) * 4
+function sealedTextBytesMax (sealedBytesMax: number): number {
+  return 2 * Math.ceil(sealedBytesMax / 3) * 4
+}
 
 function registerKeygen (kubeconfig: Command, { io }: CommandContext): void {
   kubeconfig.command('keygen')
@@ -60,6 +63,7 @@ function registerKeygen (kubeconfig: Command, { io }: CommandContext): void {
     .requiredOption('--out <file>', 'where to write the private key (keep it off the cluster)')
     .option('--force', 'replace --out if it exists (the old key is lost)')
     .action(async (flags: KeygenFlags) => {
+      const { generateAdminKey, writeSecretFile } = await kubeconfigKit()
       const key = await generateAdminKey()
       await writeSecretFile(flags.out, key.privateKeyText, { overwrite: flags.force === true, signal: io.shutdownSignal() })
       io.writeOut(`${key.publicKey}\n`)
@@ -77,7 +81,7 @@ function registerGet (kubeconfig: Command, { io }: CommandContext): void {
     .description('fetch the sealed kubeconfig from the agent on this node and open it with --key (or print it sealed with --sealed)')
     .option('--key <file>', 'the admin private key file written by keygen')
     .option('--sealed', 'print the sealed value as base64 without opening it, to carry to the machine holding the key')
-    .option('--state-dir <dir>', 'the state dir of the agent to ask', DEFAULT_STATE_DIR)
+    .option('--state-dir <dir>', `the state dir of the agent to ask ${STATE_DIR_HELP}`)
     .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
     .option('--force', 'replace --out if it exists')
     .action(async (flags: GetFlags) => { await getKubeconfig(flags, io) })
@@ -91,6 +95,7 @@ function registerOpen (kubeconfig: Command, { io }: CommandContext): void {
     .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
     .option('--force', 'replace --out if it exists')
     .action(async (flags: OpenFlags) => {
+      const { openKubeconfig, parseSealedKubeconfigText, readAdminKeyFile } = await kubeconfigKit()
       // The key first: a bad key file is reported before anything is read from stdin.
       const key = await readAdminKeyFile(flags.key, { signal: io.shutdownSignal() })
       const sealed = parseSealedKubeconfigText(await readSealedText(flags.in, io))
@@ -99,6 +104,7 @@ function registerOpen (kubeconfig: Command, { io }: CommandContext): void {
 }
 
 async function getKubeconfig (flags: GetFlags, io: CliIo): Promise<void> {
+  const { DEFAULT_STATE_DIR, STATUS_SOCKET_NAME, fetchSealedKubeconfig, formatSealedKubeconfig, openKubeconfig, readAdminKeyFile } = await kubeconfigKit()
   if (flags.sealed === true && flags.key !== undefined) {
     throw new CliError('CLI_USAGE', 'kubeconfig get: --sealed prints the value unopened, so it takes no --key; pass one or the other')
   }
@@ -107,7 +113,7 @@ async function getKubeconfig (flags: GetFlags, io: CliIo): Promise<void> {
   }
   const key = flags.key === undefined ? undefined : await readAdminKeyFile(flags.key, { signal: io.shutdownSignal() })
   const signal = AbortSignal.any([io.shutdownSignal(), AbortSignal.timeout(AGENT_TIMEOUT_MS)])
-  const published = await fetchSealedKubeconfig(join(flags.stateDir, STATUS_SOCKET_NAME), { signal })
+  const published = await fetchSealedKubeconfig(join(flags.stateDir ?? DEFAULT_STATE_DIR, STATUS_SOCKET_NAME), { signal })
   const text = key === undefined ? `${formatSealedKubeconfig(published.sealed)}\n` : openKubeconfig(published.sealed, key)
   await emit(text, flags, io)
 }
@@ -118,15 +124,17 @@ async function emit (text: string, flags: { out?: string, force?: boolean }, io:
     io.writeOut(text)
     return
   }
+  const { writeSecretFile } = await kubeconfigKit()
   await writeSecretFile(flags.out, text, { overwrite: flags.force === true, signal: io.shutdownSignal() })
   io.writeErr(`wrote ${flags.out} (mode 0600)\n`)
 }
 
 async function readSealedText (path: string, io: CliIo): Promise<string> {
   if (path === STDIN_PATH) return await io.readIn()
+  const { KubeconfigError, SEALED_KUBECONFIG_BYTES_MAX } = await kubeconfigKit()
   try {
     const { size } = await stat(path)
-    if (size > SEALED_TEXT_BYTES_MAX) {
+    if (size > sealedTextBytesMax(SEALED_KUBECONFIG_BYTES_MAX)) {
       throw new KubeconfigError('KUBECONFIG_MALFORMED', `${path} is ${size} bytes, more than any sealed kubeconfig: pass the file holding the line printed by \`kubeconfig get --sealed\``)
     }
     return await readFile(path, 'utf8')

@@ -1,11 +1,10 @@
 import { join } from 'node:path'
-import { DEFAULT_STATE_DIR, STATUS_SOCKET_NAME, requestLeave, shortId, waitForAgentGone } from '@p2p-bootstrap/bootstrapper'
 import type { LeaveUpdate } from '@p2p-bootstrap/bootstrapper'
-import { problem } from '../config/rules.js'
 import type { Rule } from '../config/rules.js'
 import { CliError } from '../errors.js'
 import type { CliIo } from '../io.js'
 import type { CommandContext, CommandModule } from './command.js'
+import { STATE_DIR_HELP } from './state-dir-flag.js'
 
 /** How long `leave` follows the agent by default: a worker leaves in seconds, a control plane may wait for a node. */
 export const LEAVE_TIMEOUT_SECONDS_DEFAULT = 600
@@ -17,7 +16,7 @@ const timeoutRule: Rule<number> = {
 }
 
 interface LeaveFlags {
-  stateDir: string
+  stateDir?: string
   timeout?: string
   json?: boolean
 }
@@ -34,14 +33,14 @@ export const leaveCommand: CommandModule = {
   register (program, context) {
     program.command('leave')
       .description('take this node out of the cluster: the running agent has a new epoch retire it (handing a control-plane role to a worker), drains and stops k3s, and stops')
-      .option('--state-dir <dir>', 'the state dir of the agent to ask', DEFAULT_STATE_DIR)
+      .option('--state-dir <dir>', `the state dir of the agent to ask ${STATE_DIR_HELP}`)
       .option('--timeout <seconds>', `give up following it after this long (default ${LEAVE_TIMEOUT_SECONDS_DEFAULT}); the agent keeps leaving`)
       .option('--json', 'print each step as one JSON object per line, each with an `event` field')
       .action(async (flags: LeaveFlags) => { await leave(flags, context) })
   }
 }
 
-function timeoutSeconds (text: string | undefined): number {
+function timeoutSeconds (text: string | undefined, problem: (rule: Rule<number>, value: string) => string): number {
   if (text === undefined) return LEAVE_TIMEOUT_SECONDS_DEFAULT
   const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : Number.NaN
   if (!timeoutRule.accepts(value)) throw new CliError('CLI_USAGE', `--timeout ${problem(timeoutRule, JSON.stringify(text))}`)
@@ -49,8 +48,13 @@ function timeoutSeconds (text: string | undefined): number {
 }
 
 async function leave (flags: LeaveFlags, { io }: CommandContext): Promise<void> {
-  const seconds = timeoutSeconds(flags.timeout)
-  const socketPath = join(flags.stateDir, STATUS_SOCKET_NAME)
+  // Loaded only for this command (the agent's socket client), not for every invocation.
+  const [{ DEFAULT_STATE_DIR, STATUS_SOCKET_NAME, requestLeave, shortId, waitForAgentGone }, { problem }] = await Promise.all([
+    import('@p2p-bootstrap/bootstrapper'), import('../config/rules.js')
+  ])
+  const seconds = timeoutSeconds(flags.timeout, problem)
+  const stateDir = flags.stateDir ?? DEFAULT_STATE_DIR
+  const socketPath = join(stateDir, STATUS_SOCKET_NAME)
   const shutdown = io.shutdownSignal()
   const deadline = AbortSignal.timeout(seconds * 1000)
   const signal = AbortSignal.any([shutdown, deadline])
@@ -62,13 +66,13 @@ async function leave (flags: LeaveFlags, { io }: CommandContext): Promise<void> 
       signal,
       onUpdate: (update) => {
         awaited = awaitedAfter(update, awaited)
-        print(update, updateWords(update))
+        print(update, updateWords(update, shortId))
       }
     })
     awaited = 'the agent to stop'
     await waitForAgentGone(socketPath, { signal })
     print({ event: 'stopped', epoch }, `done: the agent stopped; this node left the cluster at epoch ${epoch} and no plan counts it again. ` +
-      `Before this machine joins again, remove its state dir (${flags.stateDir}): with it, it would leave again at once`)
+      `Before this machine joins again, remove its state dir (${stateDir}): with it, it would leave again at once`)
   } catch (err) {
     if (deadline.aborted) {
       throw new CliError('CLI_TIMEOUT', `gave up after ${seconds} s waiting for ${awaited}; the request to leave stands: the agent leaves, and stops, ` +
@@ -99,7 +103,7 @@ function printer (io: CliIo, json: boolean): (line: { readonly event: string, re
   return (line, words) => { io.writeOut(`${json ? JSON.stringify(line) : words}\n`) }
 }
 
-function updateWords (update: LeaveUpdate): string {
+function updateWords (update: LeaveUpdate, shortId: (nodeId: string) => string): string {
   switch (update.event) {
     case 'leaving': {
       const role = update.role === null ? 'no role' : update.role === 'control-plane' ? 'a control plane' : 'a worker'

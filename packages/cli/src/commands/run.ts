@@ -1,16 +1,10 @@
-import { createBootstrapper } from '@p2p-bootstrap/bootstrapper'
 import type { Bootstrapper } from '@p2p-bootstrap/bootstrapper'
 import { Option } from 'commander'
 import type { Command } from 'commander'
 import { CONFIG_FILE_DEFAULT, CONFIG_FILE_ENV, configFilePath } from '../config/default-path.js'
-import { loadConfigFile, resolveRunSettings } from '../config/index.js'
-import { checkTokenAndShape } from '../config/token-source.js'
 import type { RunFlags, RunSettings } from '../config/index.js'
 import { CliError } from '../errors.js'
-import { chooseLogFormat, createRunLogger, LOG_FORMATS, LOG_LEVEL_ENV, LOG_LEVELS, resolveLogLevel } from '../run/log.js'
-import { noDiscoveryProblem } from '../run/discovery.js'
-import { ProgressReporter } from '../run/progress.js'
-import { timerScheduler } from '../run/wait-reminder.js'
+import { LOG_FORMATS, LOG_LEVEL_ENV, LOG_LEVELS } from '../run/log-choices.js'
 import type { LogFormat, LogLevel } from '../run/log.js'
 import type { CommandContext, CommandModule } from './command.js'
 
@@ -66,6 +60,7 @@ export const runCommand: CommandModule = {
         const explicit: RunFlags = { ...runFlags }
         if (flags.mdns) delete explicit.mdns
         if (flags.dht) delete explicit.dht
+        const { chooseLogFormat, resolveLogLevel } = await import('../run/log.js')
         const format = chooseLogFormat({ json: flags.json === true, ...(logFormat === undefined ? {} : { logFormat }) }, context.io.stdoutIsTty === true, process.env)
         await run(explicit, resolveLogLevel(logLevel, process.env), format, context)
       })
@@ -73,6 +68,26 @@ export const runCommand: CommandModule = {
 }
 
 async function run (flags: RunFlags, logLevel: LogLevel, logFormat: { format: LogFormat, colour: boolean }, { io }: CommandContext): Promise<void> {
+  // Loaded only when the agent runs: the command tree is built for every invocation, and these
+  // bring in the config readers (zod, yaml), pino and the agent; the libp2p stack itself loads
+  // when the bootstrapper starts its overlay.
+  const [
+    { createBootstrapper },
+    { loadConfigFile, resolveRunSettings },
+    { checkTokenAndShape },
+    { createRunLogger },
+    { noDiscoveryProblem },
+    { ProgressReporter },
+    { timerScheduler }
+  ] = await Promise.all([
+    import('@p2p-bootstrap/bootstrapper'),
+    import('../config/index.js'),
+    import('../config/token-source.js'),
+    import('../run/log.js'),
+    import('../run/discovery.js'),
+    import('../run/progress.js'),
+    import('../run/wait-reminder.js')
+  ])
   const configPath = await configFilePath(flags.config, process.env)
   const file = configPath === undefined ? undefined : await loadConfigFile(configPath)
   let settings: RunSettings = resolveRunSettings(flags, file, process.env)

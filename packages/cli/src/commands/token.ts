@@ -1,9 +1,7 @@
-import { formatToken, generateToken, parseToken, TokenError } from '@p2p-bootstrap/core'
 import { InvalidArgumentError } from 'commander'
 import type { Command } from 'commander'
 import { CliError } from '../errors.js'
 import { withJsonErrors } from '../json-error.js'
-import { formatTokenView, tokenView } from '../token-view.js'
 import type { CommandContext, CommandModule } from './command.js'
 
 /** `token generate` and `token inspect`: make a network token and show what one holds. */
@@ -37,7 +35,9 @@ function registerGenerate (token: Command, { io }: CommandContext): void {
     .option('--control-planes <m>', 'control-plane nodes: 1, 3, 5 or 7', wholeNumber)
     .option('--vip <ip>', 'kube-vip virtual IP (IPv4 or IPv6)')
     .option('--name <name>', 'cluster name (a lower-case DNS label)')
-    .action((flags: GenerateFlags) => {
+    .action(async (flags: GenerateFlags) => {
+      // Loaded only for this command: the core's token code brings its codecs and schemas.
+      const { formatToken, generateToken, TokenError } = await import('@p2p-bootstrap/core')
       let text: string
       try {
         text = formatToken(generateToken({ ...flags, createdMs: io.nowMs() }))
@@ -64,6 +64,7 @@ function registerInspect (token: Command, { io }: CommandContext): void {
     .option('--json', 'print one JSON object: version, clusterId, name, expect, controlPlanes, vip, created, origin')
     .action(async (tokenText: string, flags: InspectFlags) => {
       await withJsonErrors(flags.json === true, io, async () => {
+        const [{ parseToken }, { formatTokenView, tokenView }] = await Promise.all([import('@p2p-bootstrap/core'), import('../token-view.js')])
         const text = tokenText === STDIN_TOKEN ? await io.readIn() : tokenText
         const view = tokenView(parseToken(text))
         io.writeOut(flags.json === true ? `${JSON.stringify(view)}\n` : formatTokenView(view))

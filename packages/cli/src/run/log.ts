@@ -2,12 +2,11 @@ import { pino } from 'pino'
 import type { DestinationStream, Logger } from 'pino'
 import { CliError } from '../errors.js'
 import { formatHumanRecord } from './human-log.js'
+import { LOG_FORMATS, LOG_LEVELS, LOG_LEVEL_ENV } from './log-choices.js'
 
-/** The levels `--log-level` and `P2PB_LOG_LEVEL` accept, most verbose first (pino's names). */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
+export { LOG_FORMATS, LOG_LEVELS, LOG_LEVEL_ENV }
 export type LogLevel = typeof LOG_LEVELS[number]
 export const LOG_LEVEL_DEFAULT: LogLevel = 'info'
-export const LOG_LEVEL_ENV = 'P2PB_LOG_LEVEL'
 
 /** pino's number for `warn`: in the human form, records at or above it go to stderr (as warnings always did). */
 const WARN_LEVEL_VALUE = 40
@@ -43,9 +42,6 @@ export function resolveLogLevel (flag: string | undefined, env: Readonly<Record<
   const from = flag === undefined ? `${LOG_LEVEL_ENV}=${value}` : `--log-level ${value}`
   throw new CliError('CLI_USAGE', `${from} is not a log level: use one of ${LOG_LEVELS.join(', ')}`)
 }
-
-/** What `--log-format` accepts: `text` for people (the human form), `json` for programs. */
-export const LOG_FORMATS = ['text', 'json'] as const
 
 /**
  * Text unless JSON is asked for (`--log-format json`, or `--json`), whether or not standard output
