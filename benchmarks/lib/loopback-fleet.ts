@@ -23,6 +23,7 @@ import { P2pBootstrapError, formatToken, generateToken } from '@p2p-bootstrap/co
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import type { BootstrapperOptions } from '@p2p-bootstrap/bootstrapper'
 import { freePort } from '../../test/helpers/free-port.js'
+import { isolatedNetns } from '../../test/helpers/netns.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const CLI_BIN = join(ROOT, 'packages', 'cli', 'bin', 'p2p-bootstrap.js')
@@ -44,7 +45,7 @@ export interface FleetOptions {
   readonly profile: 'lan' | 'wan' | 'test'
   /** Static peers per node: the next `staticPeers` nodes in a ring (default 3), never everyone. */
   readonly staticPeers?: number
-  /** mDNS on (only inside run-in-netns). Default false. */
+  /** mDNS on: only inside run-in-netns (`npm run bench`), or `create` refuses. Default false. */
   readonly mdns?: boolean
   /** The metrics listener on each node's own address (for `p2pb_sync_sent_bytes_total`). Default false. */
   readonly metrics?: boolean
@@ -205,6 +206,8 @@ export class LoopbackFleet {
   static async create (options: FleetOptions): Promise<LoopbackFleet> {
     if (!Number.isInteger(options.size) || options.size < 1 || options.size > 250) throw new FleetError('FLEET_BAD_OPTION', `fleet size ${options.size}: must be 1 to 250 (one /24 of loopback addresses)`)
     if (options.tuning !== undefined && options.runner !== 'script') throw new FleetError('FLEET_BAD_OPTION', 'tuning needs the script runner (runner: \'script\'): the CLI has no tuning flag')
+    // Multicast must not leave the machine: mDNS fleets run only in a namespace made for the run.
+    if (options.mdns === true && isolatedNetns() === undefined) throw new FleetError('FLEET_BAD_OPTION', 'an mDNS fleet needs an isolated network namespace: run the benchmark through `npm run bench` (as root), which makes one')
     installExitHooks()
     const dir = await mkdtemp(join(tmpdir(), 'p2pb-bench-'))
     liveDirs.add(dir)
