@@ -345,7 +345,9 @@ const upShare = summaryOf(largestRuns, run => run.planEverywhereMs === null || r
 const soloSummary = summarize(solo)
 const notes = [
   `Headline numbers are the lan profile through \`p2p-bootstrap run\` (what users get), with \`expect\` = N in the token, so the proposer proposes as soon as all N are seen instead of waiting out lan's ${lanProfile().gatherTimeoutMs / 1000}-s gather timeout.`,
-  `This machine has ${cpus().length} cores and every node is a separate Node process: N processes start, load their modules and handshake at the same time on ${cpus().length} cores. One process alone is up (spawn to \`start\`) in ${formatSeconds(soloSummary)}; at N = ${largest} the last node is up only ${formatSeconds(summaryOf(largestRuns, run => run.lastUpMs))} after the last spawn, which is ${Math.round(100 * upShare.median)} % (median) of the whole formation. Start-up contention, not the protocol, is what grows with N here; on real hosts each node boots on its own CPU.`,
+  ...(largest === 0
+    ? ['No loopback fleet formed, so there is no start-up share to report: read the errors in the raw results.']
+    : [`This machine has ${cpus().length} cores and every node is a separate Node process: N processes start, load their modules and handshake at the same time on ${cpus().length} cores. One process alone is up (spawn to \`start\`) in ${formatSeconds(soloSummary)}; at N = ${largest} the last node is up only ${formatSeconds(summaryOf(largestRuns, run => run.lastUpMs))} after the last spawn, which is ${Math.round(100 * upShare.median)} % (median) of the whole formation. Start-up contention, not the protocol, is what grows with N here; on real hosts each node boots on its own CPU.`]),
   ...TARGETS.flatMap(({ size, ms }) => {
     const runs = formations.filter(run => run.size === size && run.variant === 'ours-cli' && run.formed)
     if (runs.length === 0) return []
