@@ -3,7 +3,7 @@
 // anti-entropy digests at the steady rate (one per `antiEntropySteadyMaxMs`) and nothing else but
 // its probes; a new entry still reaches every node by push within a few hops, as it did right after
 // formation; an entry whose pushes to one node were all lost is still repaired within the steady
-// maximum (L2). Method: five real nodes on the LAN profile, ticked every 20 simulated ms, every
+// maximum (L2), and every node runs a round within one base interval of it. Method: five real nodes on the LAN profile, ticked every 20 simulated ms, every
 // message delivered one step (20 ms) later, all sends recorded with their time and kind; the same
 // run with no back-off (steady maximum = base interval) shows the count can fail.
 import { describe, expect, it } from 'vitest'
@@ -138,8 +138,15 @@ describe('quiet after formation', () => {
       writer.publish('early', Uint8Array.of(1), cluster.nowMs)
       const earlyMs = cluster.spreadMs(`node/${writer.nodeId}/early`, lan.antiEntropyIntervalMs)
       cluster.run(5 * MINUTE_MS)
+      const quietWriteMs = cluster.nowMs
       writer.publish('quiet', Uint8Array.of(2), cluster.nowMs)
       const quietMs = cluster.spreadMs(`node/${writer.nodeId}/quiet`, lan.antiEntropyIntervalMs)
+      // The new entry snaps every node back to the base interval: each runs a round within one
+      // base interval (and a few steps of delivery), where the steady rhythm would wait up to 30 s.
+      cluster.run(quietWriteMs + lan.antiEntropyIntervalMs + 3 * STEP_MS - cluster.nowMs)
+      for (const [nodeId, kinds] of cluster.sentBetween(quietWriteMs, cluster.nowMs)) {
+        expect(kinds.get('ledger/digest') ?? 0, `seed ${seed}, ${nodeId}: a round soon after the new entry`).toBeGreaterThan(0)
+      }
       expect(earlyMs, `seed ${seed}: spread right after formation`).not.toBeNull()
       expect(quietMs, `seed ${seed}: spread after five quiet minutes`).not.toBeNull()
       // Pushed: a few hops of one step each, far below any anti-entropy round.
