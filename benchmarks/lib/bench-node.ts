@@ -38,7 +38,7 @@ const found = (): void => {
 bootstrapper.addEventListener('peer:join', () => { found() })
 bootstrapper.addEventListener('peer:leave', (event) => { log('peer:leave', event.detail); found() })
 bootstrapper.addEventListener('phase', (event) => { log('phase', { phase: event.detail.phase }) })
-bootstrapper.addEventListener('plan', (event) => { log('plan', { epoch: event.detail.view.epoch }) })
+bootstrapper.addEventListener('plan', (event) => { log('plan', { epoch: event.detail.view.epoch, controlPlanes: event.detail.view.controlPlanes }) })
 bootstrapper.addEventListener('role', (event) => { log('role', { role: event.detail.role, epoch: event.detail.epoch }) })
 bootstrapper.addEventListener('applied', (event) => { log('applied', { role: event.detail.part.role }) })
 bootstrapper.addEventListener('error', (event) => { log('error', { code: event.detail.code, message: event.detail.message, fatal: event.detail.fatal }) })

@@ -4,7 +4,7 @@
 //
 // * `cli`: `node packages/cli/bin/p2p-bootstrap.js run --json --dry-run …`, what users run. It
 //   runs the CLI's compiled dist, so `npx tsc -b` must have built the current source first
-//   (`npm run bench` does); `checkBuilt()` refuses a missing build and warns of a stale one.
+//   (`npm run bench` does); `checkBuilt()` refuses a missing build or a Node too old for the nodes, and warns of a stale build.
 // * `script`: benchmarks/lib/bench-node.ts (one bootstrapper, run by Node on the same dist), which
 //   takes options the CLI does not expose: the naive baseline's `tuning`.
 //
@@ -23,6 +23,7 @@ import { P2pBootstrapError, formatToken, generateToken } from '@p2p-bootstrap/co
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
 import type { BootstrapperOptions } from '@p2p-bootstrap/bootstrapper'
 import { freePort } from '../../test/helpers/free-port.js'
+import { isolatedNetns } from '../../test/helpers/netns.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const CLI_BIN = join(ROOT, 'packages', 'cli', 'bin', 'p2p-bootstrap.js')
@@ -31,6 +32,8 @@ const BENCH_NODE = join(ROOT, 'benchmarks', 'lib', 'bench-node.ts')
 const STOP_GRACE_MS = 6_000
 /** Bytes of a node's standard error kept for error messages. */
 const STDERR_TAIL_BYTES = 4_000
+/** The oldest Node major the CLI runs on (package.json `engines`). */
+const NODE_MAJOR_MIN = 22
 /** The VIP of every benchmark cluster: on loopback, but no node's address. */
 const FLEET_VIP = '127.0.9.1'
 
@@ -44,7 +47,7 @@ export interface FleetOptions {
   readonly profile: 'lan' | 'wan' | 'test'
   /** Static peers per node: the next `staticPeers` nodes in a ring (default 3), never everyone. */
   readonly staticPeers?: number
-  /** mDNS on (only inside run-in-netns). Default false. */
+  /** mDNS on: only inside run-in-netns (`npm run bench`), or `create` refuses. Default false. */
   readonly mdns?: boolean
   /** The metrics listener on each node's own address (for `p2pb_sync_sent_bytes_total`). Default false. */
   readonly metrics?: boolean
@@ -102,9 +105,10 @@ interface Running {
 /**
  * FLEET_TIMEOUT: a wait on the fleet's events ran out of time (the message says what each node
  * logged last); FLEET_NODE_EXITED: a node exited while the fleet waited, without being told to
- * (the message holds the end of its stderr); FLEET_BAD_OPTION: a fleet that cannot be made.
+ * (the message holds the end of its stderr); FLEET_BAD_OPTION: a fleet that cannot be made;
+ * FLEET_OLD_NODE: the benchmark runs on a Node the nodes (its own `process.execPath`) cannot run on.
  */
-export type FleetErrorCode = 'FLEET_TIMEOUT' | 'FLEET_NODE_EXITED' | 'FLEET_BAD_OPTION' | 'FLEET_NOT_BUILT'
+export type FleetErrorCode = 'FLEET_TIMEOUT' | 'FLEET_NODE_EXITED' | 'FLEET_BAD_OPTION' | 'FLEET_NOT_BUILT' | 'FLEET_OLD_NODE'
 
 export class FleetError extends P2pBootstrapError<FleetErrorCode> {}
 
@@ -144,6 +148,9 @@ function installExitHooks (): void {
  * every build that changed something), so a result never silently measures old code.
  */
 export function checkBuilt (): string | null {
+  // Every node runs on this process's Node: one the CLI refuses would only fill the report with failed runs.
+  const major = Number(process.versions.node.split('.')[0])
+  if (major < NODE_MAJOR_MIN) throw new FleetError('FLEET_OLD_NODE', `Node ${process.versions.node} cannot run the nodes (they need Node ≥ ${NODE_MAJOR_MIN}): run through \`npm run bench\`, which uses the project's own Node, or install Node ${NODE_MAJOR_MIN} or later`)
   const newest = (dir: string): number => {
     let latest = 0
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -205,6 +212,8 @@ export class LoopbackFleet {
   static async create (options: FleetOptions): Promise<LoopbackFleet> {
     if (!Number.isInteger(options.size) || options.size < 1 || options.size > 250) throw new FleetError('FLEET_BAD_OPTION', `fleet size ${options.size}: must be 1 to 250 (one /24 of loopback addresses)`)
     if (options.tuning !== undefined && options.runner !== 'script') throw new FleetError('FLEET_BAD_OPTION', 'tuning needs the script runner (runner: \'script\'): the CLI has no tuning flag')
+    // Multicast must not leave the machine: mDNS fleets run only in a namespace made for the run.
+    if (options.mdns === true && isolatedNetns() === undefined) throw new FleetError('FLEET_BAD_OPTION', 'an mDNS fleet needs an isolated network namespace: run the benchmark through `npm run bench` (as root), which makes one')
     installExitHooks()
     const dir = await mkdtemp(join(tmpdir(), 'p2pb-bench-'))
     liveDirs.add(dir)

@@ -23,6 +23,14 @@ export interface TimingProfile {
   readonly deadRetentionMs: number
   /** How often a node runs anti-entropy (digest, then pull) with one random peer. Only repairs; new entries are pushed at once. */
   readonly antiEntropyIntervalMs: number
+  /**
+   * The longest wait between two anti-entropy rounds once this node holds the plan and its rounds
+   * keep finding nothing to repair: the wait doubles from `antiEntropyIntervalMs` up to this, and
+   * snaps back on a new entry, a membership change or a digest that differs. Higher makes an idle
+   * cluster quieter; it is also the longest a missed push can stay unrepaired once settled (new
+   * entries are still pushed at once). Equal to `antiEntropyIntervalMs`: no back-off.
+   */
+  readonly antiEntropySteadyMaxMs: number
   /** How many peers a new ledger entry is pushed to by each node that first merges it. */
   readonly pushFanout: number
   /** How long the preferred proposer waits for all `expect` nodes before proposing with a quorum. */
@@ -66,6 +74,7 @@ export function lanProfile (): TimingProfile {
     suspicionTimeoutMs: 12_000, // unconfirmed; 4 s (memberlist's 4 probe periods) once two others confirm
     deadRetentionMs: 24 * 3600_000, // remember the dead for a day: status shows them
     antiEntropyIntervalMs: 2_000, // repair only: pushes carry new entries at once
+    antiEntropySteadyMaxMs: 30_000, // memberlist's LAN push-pull interval: an idle agent sends a digest twice a minute
     pushFanout: 3, // epidemic push: log-N rounds reach everyone
     gatherTimeoutMs: 3_000, // late boots are common; after this a quorum suffices (L1)
     settleWindowMs: 5_000, // best-effort mode only
@@ -87,6 +96,7 @@ export function wanProfile (): TimingProfile {
     probeTimeoutMs: 3_000,
     suspicionTimeoutMs: 90_000, // memberlist's WAN suspicion is 6 × 5 s: 30 s once confirmed
     antiEntropyIntervalMs: 5_000,
+    antiEntropySteadyMaxMs: 60_000, // memberlist's WAN push-pull interval: links across sites cost more
     gatherTimeoutMs: 10_000,
     settleWindowMs: 15_000,
     ballotTimeoutMs: 3_000,
@@ -97,13 +107,14 @@ export function wanProfile (): TimingProfile {
 /**
  * Tests on loopback: the LAN's failure detector unchanged (a faster one declares live nodes dead
  * on a loaded CI machine, and would hide that bug from the tests), only shorter operator waits:
- * gather and settle windows, repair, and the fail-over delay.
+ * gather and settle windows, repair (and its steady-state back-off), and the fail-over delay.
  */
 export function testProfile (): TimingProfile {
   return {
     ...lanProfile(),
     name: 'test',
     antiEntropyIntervalMs: 500,
+    antiEntropySteadyMaxMs: 4_000, // the same back-off, capped so a test's missed push is repaired within seconds
     gatherTimeoutMs: 1_000,
     settleWindowMs: 1_000,
     failoverDelayMs: 3_000
@@ -137,6 +148,7 @@ export function validateProfile (profile: TimingProfile): TimingProfile {
   }
   if (profile.probeTimeoutMs >= profile.probeIntervalMs) fail('probeTimeoutMs must be below probeIntervalMs (a probe ends before the next starts)')
   if (profile.suspicionTimeoutMs < profile.probeIntervalMs) fail('suspicionTimeoutMs must be at least probeIntervalMs (a suspect needs a chance to refute)')
+  if (profile.antiEntropySteadyMaxMs < profile.antiEntropyIntervalMs) fail('antiEntropySteadyMaxMs must be at least antiEntropyIntervalMs (the steady rhythm only backs off from the base interval)')
   if (profile.pushFanout < 1) fail('pushFanout must be at least 1')
   if (profile.ballotTimeoutMs <= 0) fail('ballotTimeoutMs must be positive')
   return profile

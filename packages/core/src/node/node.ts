@@ -31,6 +31,8 @@ import { entryRecord, restoreReplica } from '../ledger/records.js'
 import type { LedgerReplica } from '../ledger/replica.js'
 import { SignatureCache } from '../ledger/signature-cache.js'
 import { answerLedgerMessage, deltaMessages, digestMessage } from '../ledger/sync.js'
+import { afterChange, afterRound, exchangeDiffers, startRhythm } from '../ledger/anti-entropy-rhythm.js'
+import type { AntiEntropyRhythm } from '../ledger/anti-entropy-rhythm.js'
 import type { LedgerMessage } from '../ledger/messages.js'
 import { Membership } from '../membership/membership.js'
 import type { MembershipMessage } from '../membership/messages.js'
@@ -132,7 +134,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private persist: PersistRecord[] = []
   private persistSync = false
   private events: CoreEvent[] = []
-  private nextAntiEntropyMs: number
+  private antiEntropy: AntiEntropyRhythm
   private nextRebroadcastMs: number
   private backoffMs: number
   private lastProposalReason = 'starting'
@@ -182,7 +184,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       meta: this.shapeHash
     })
     this.since = { quorumMs: null, allExpectedMs: null, stableMs: init.nowMs, live: [] }
-    this.nextAntiEntropyMs = init.nowMs + init.prng.intInclusive(0, init.profile.antiEntropyIntervalMs)
+    this.antiEntropy = startRhythm(init.nowMs, init.prng.intInclusive(0, init.profile.antiEntropyIntervalMs), init.profile)
     this.nextRebroadcastMs = init.nowMs + init.profile.ledgerRebroadcastIntervalMs
     this.backoffMs = this.drawBackoff()
     // S6: the start counter is on disk before this incarnation says anything.
@@ -205,8 +207,9 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const nowMs = this.advanceClocks(monotonicMs, wallMs)
     if (nowMs >= this.membership.nextTickMs()) this.membership.tick(nowMs)
     this.drainMembership(nowMs)
-    if (nowMs >= this.nextAntiEntropyMs) {
-      this.nextAntiEntropyMs = nowMs + this.init.profile.antiEntropyIntervalMs
+    if (nowMs >= this.antiEntropy.nextMs) {
+      // Rarer once settled and quiet, back to the base interval on any difference (see the rhythm).
+      this.antiEntropy = afterRound(this.antiEntropy, nowMs, this.plans.size > 0, this.init.profile)
       const peer = this.randomPeers(1)[0]
       if (peer !== undefined) this.sendTo(peer, digestMessage(this.ledger))
       // Tombstone stamps are HLC (wall) time: the horizon is measured on the same clock.
@@ -570,6 +573,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       }
     }
     for (const reply of answer.send) this.sendTo(from, reply)
+    if (exchangeDiffers(message.kind, answer.send.length)) this.noteLedgerChange(nowMs)
     for (const { reason, detail } of answer.rejected) {
       this.events.push({ type: 'ledger:rejected', from, reason: `${reason}: ${detail}` })
     }
@@ -607,6 +611,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** Persists, forwards and reacts to entries that were new here. */
   private afterMerge (accepted: readonly Entry[], from: NodeId | null, nowMs: number, sync = false): void {
     if (accepted.length === 0) return
+    this.noteLedgerChange(nowMs)
     const decisive = accepted.some(entry => entry.key.startsWith('plan/') || entry.key.startsWith('vote/'))
     for (const entry of accepted) this.persistRecord(entryRecord(entry), sync || decisive)
     const targets = this.randomPeers(this.init.profile.pushFanout, from)
@@ -760,6 +765,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       } else if (event.type === 'member:dead' || event.type === 'member:left') {
         this.deadSinceMs.set(event.nodeId, nowMs)
       }
+      // A membership change (a suspicion alone is not one) may come with entries to exchange.
+      if (event.type !== 'member:suspect') this.noteLedgerChange(nowMs)
     }
     if (this.plans.has(1)) return
     this.trackLiveSet(this.eligibleLive(), nowMs)
@@ -770,6 +777,11 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     if (member?.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) {
       this.events.push({ type: 'shape:mismatch', nodeId, detail: 'its cluster shape (expect, controlPlanes, vip, name) differs from ours: check both configs; it takes no part until they agree' })
     }
+  }
+
+  /** A difference was seen: anti-entropy returns to its base interval (a missed push is repaired soon). */
+  private noteLedgerChange (nowMs: number): void {
+    this.antiEntropy = afterChange(this.antiEntropy, nowMs, this.init.profile)
   }
 
   private sendTo (to: NodeId, message: CoreMessage): void {
