@@ -51,7 +51,7 @@ const rows: Row[] = [
   { title: 'a critical key in one node\'s Kairos args', input: { ...init, kairosK3sArgs: ['--disable=traefik'] }, code: 'K3S_CRITICAL_OVERRIDE' },
   { title: 'an extra tls-san on one node only', input: { ...init, userK3s: { 'tls-san': ['api.example.com'] } }, code: 'K3S_CRITICAL_OVERRIDE' },
   { title: 'a token in the node block', input: { ...worker, userK3s: { token: 'mine' } }, code: 'K3S_RESERVED_KEY', mentions: ['token'] },
-  { title: 'cluster-init in the cluster-wide block', input: { ...init, clusterK3s: { 'cluster-init': true } }, code: 'K3S_RESERVED_KEY', mentions: ['S1'] },
+  { title: 'cluster-init in the cluster-wide block', input: { ...init, clusterK3s: { 'cluster-init': true } }, code: 'K3S_RESERVED_KEY', mentions: ['cluster-init', 'exactly one cluster'] },
   { title: 'a node-ip in the node block', input: { ...worker, userK3s: { 'node-ip': '10.0.0.1' } }, code: 'K3S_RESERVED_KEY' },
   { title: 'one of our labels in the node block', input: { ...worker, userK3s: { 'node-label': ['p2p-bootstrap.io/role=control-plane'] } }, code: 'K3S_RESERVED_KEY' },
   { title: 'a Kairos positional word', input: { ...worker, kairosK3sArgs: ['agent'] }, code: 'K3S_BAD_ARG' },
