@@ -7,7 +7,7 @@ import type { NodeInspection, Plan, Role, WireMessage } from './core-types.js'
  * R1 and R2 are the issue's rules for later epochs: the voting servers of every committed plan are
  * odd in number, and no epoch removes a server without adding its replacement in the same epoch.
  */
-export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'R1' | 'R2' | 'NODE_ERROR'
+export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7' | 'S8' | 'L1' | 'R1' | 'R2' | 'NODE_ERROR'
 
 export interface Violation {
   readonly property: Property
@@ -54,6 +54,8 @@ export class SafetyChecker {
   private readonly crashes = new Map<NodeId, CrashSnapshot>()
   private readonly ballotsSent = new Map<NodeId, Map<number, BallotTuple>>()
   private readonly committedByNode = new Map<NodeId, Set<number>>()
+  /** S8: every epoch each node has held; a node never stops holding one, restarts included. */
+  private readonly heldByNode = new Map<NodeId, Set<number>>()
 
   constructor (private readonly labelOf: (nodeId: NodeId) => string = (nodeId) => nodeId) {}
 
@@ -81,6 +83,7 @@ export class SafetyChecker {
       this.fail('S2', timeMs, [nodeId], `epochs only grow: ${this.labelOf(nodeId)} held epoch ${epochMaxBefore} and now holds at most epoch ${epochMax}`)
     }
     this.epochMaxOfNode.set(nodeId, Math.max(epochMax, epochMaxBefore))
+    this.checkNoPlanDropped(inspection, timeMs)
     if (epochMax > this.committedEpochMax) this.committedEpochMax = epochMax
     this.checkRoleChange(inspection, epochMax, timeMs)
   }
@@ -207,6 +210,20 @@ export class SafetyChecker {
     if (removed.length > added.length) {
       this.fail('R2', timeMs, [nodeId], `epoch ${after.epoch} removes ${removed.map(this.labelOf).join(',')} from the control plane but adds only ${added.length === 0 ? 'nobody' : added.map(this.labelOf).join(',')}`)
     }
+  }
+
+  /** S8: a committed plan, once held, is held for good: no config edit or restart drops it. */
+  private checkNoPlanDropped (inspection: NodeInspection, timeMs: number): void {
+    let held = this.heldByNode.get(inspection.nodeId)
+    if (held === undefined) {
+      held = new Set()
+      this.heldByNode.set(inspection.nodeId, held)
+    }
+    const dropped = [...held].filter((epoch) => !inspection.plans.has(epoch))
+    if (dropped.length > 0) {
+      this.fail('S8', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} held the plan of epoch ${dropped.join(', ')} and no longer does`)
+    }
+    for (const epoch of inspection.plans.keys()) held.add(epoch)
   }
 
   /** S4: a role changes only with a newer epoch, never by a local guess. */

@@ -1,6 +1,7 @@
 import { assert } from '@p2p-bootstrap/core'
 import type { Prng } from '@p2p-bootstrap/core'
 import type { ClockSettings } from './clock.js'
+import type { ClusterShape } from './core-types.js'
 import type { LinkSettings } from './network.js'
 
 /**
@@ -23,6 +24,11 @@ export interface CrashFault {
   readonly loseUnsynced: boolean
   /** Down time before the restart from disk; null stays down. */
   readonly restartAfterMs: number | null
+  /**
+   * The node's config is edited while it is down: it restarts with this shape (an operator raising
+   * `expect` as the fleet grew, or a rolling change). S8: a committed plan outlives the edit.
+   */
+  readonly shapeAfterRestart?: ClusterShape
 }
 
 /** A crash armed to strike the first time the node sends a message of `kind` (proposer-crash). */
@@ -73,6 +79,11 @@ export interface FaultPlan {
   readonly leaves?: readonly LeaveFault[]
   /** Keep the run going at least until then (a fail-over delay must pass before anything happens). */
   readonly holdUntilMs?: number
+  /**
+   * Per-node shapes at first start, by node index (a machine with a typo in its config); a node
+   * not listed takes the scenario's shape.
+   */
+  readonly shapes?: ReadonlyMap<number, ClusterShape>
 }
 
 /** An operator runs `leave` on a node. */

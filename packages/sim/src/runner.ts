@@ -249,6 +249,7 @@ class Simulation {
     for (const slot of slots) {
       slot.clock = new NodeClock(EPOCH_BASE_MS, plan.clocks[slot.index] ?? { skewMs: 0, driftPpm: 0 })
       slot.tickIntervalMs = plan.tickIntervalsMs[slot.index] ?? 0
+      slot.shape = plan.shapes?.get(slot.index) ?? null
       assert(slot.tickIntervalMs > 0, 'every node ticks')
       const view = plan.views?.[slot.index]
       slot.view = view === undefined ? null : new Set(view)
@@ -321,7 +322,7 @@ class Simulation {
       key: slot.key,
       clusterId: this.clusterId,
       sealingKey: this.sealingKey,
-      shape: this.plan.shape,
+      shape: slot.shape ?? this.plan.shape,
       facts: slot.facts,
       profile: this.profile,
       prng: slot.prngSource.fork(),
@@ -523,6 +524,8 @@ class Simulation {
   private crashOnSchedule (fault: CrashFault): void {
     const slot = this.slotAt(fault.node)
     if (slot.node === null) return
+    // The edit lands while the node is down, whichever way the crash strikes.
+    if (fault.shapeAfterRestart !== undefined) slot.shape = fault.shapeAfterRestart
     if (fault.point === 'idle') {
       this.crash(slot, 'idle', fault.loseUnsynced, fault.restartAfterMs)
     } else {

@@ -286,6 +286,46 @@ const bestEffort: Scenario = {
   }
 }
 
+/**
+ * Finding of issue 15: an operator edits the config of a formed fleet (the fleet grew, so `expect`
+ * is raised to the node count; or a new cluster name; or more control planes wanted) and restarts
+ * every node, the late joiners first or one at a time. A committed plan must outlive the edit (S8)
+ * and no second bootstrap may start (S1, S2).
+ */
+const configEdit: Scenario = {
+  name: 'config-edit',
+  description: 'a few nodes form with a small expect, the rest join late; then every config is edited (expect raised, a new name or more control planes) and every node restarted, late joiners first or one by one (S8)',
+  nodesMin: 5,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const early = 3
+    const order = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const earlyNodes = new Set(order.slice(0, early))
+    const starts: NodeStart[] = base.starts.map((start) =>
+      earlyNodes.has(start.node) ? start : { node: start.node, afterFirstCommitMs: prng.intInclusive(200, 2_000) })
+    const shape: ClusterShape = { expect: early, controlPlanes: 3 }
+    const edits: readonly ClusterShape[] = [
+      { expect: nodeCount, controlPlanes: 3 },
+      { expect: early, controlPlanes: 3, name: 'edited' },
+      { expect: nodeCount, controlPlanes: 5 }
+    ]
+    const edited = prng.pick(edits)
+    const rolling = prng.chance(1, 2)
+    const cutMs = prng.intInclusive(12_000, 14_000)
+    // All at once: the late joiners come back first (they alone make a quorum of the new expect).
+    const restartOrder = [...order.slice(early), ...order.slice(0, early)]
+    const crashes: CrashFault[] = restartOrder.map((node, position) => ({
+      node,
+      atMs: rolling ? cutMs + position * 3_000 : cutMs + prng.intInclusive(0, 50),
+      point: 'idle',
+      loseUnsynced: false,
+      restartAfterMs: rolling ? prng.intInclusive(500, 2_000) : 500 + position * prng.intInclusive(100, 500),
+      shapeAfterRestart: edited
+    }))
+    return { ...base, shape, starts, crashes, holdUntilMs: cutMs + nodeCount * 3_000 + 5_000 }
+  }
+}
+
 const random: Scenario = {
   name: 'random',
   description: 'everything at once, at seeded rates: loss, duplication, partitions, crashes, power loss, skew, late joiners',
@@ -364,7 +404,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire
+  grow, replaceDead, retire, configEdit
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

@@ -1,7 +1,7 @@
 import { nodeKeyFromSeed } from '@p2p-bootstrap/core'
 import type { NodeId, NodeKey, Prng } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
-import type { CoreNode, NodeFacts } from './core-types.js'
+import type { ClusterShape, CoreNode, NodeFacts } from './core-types.js'
 import type { CrashOnSendFault, CrashPoint } from './faults.js'
 import { MemoryStore } from './store.js'
 import type { RecordCodec } from './store.js'
@@ -26,6 +26,8 @@ export interface NodeSlot {
   readonly prngSource: Prng
   readonly entropy: (length: number) => Uint8Array
   tickIntervalMs: number
+  /** The shape in this machine's config; null takes the scenario's. Edited across restarts (S8). */
+  shape: ClusterShape | null
   /** Peers this node can see (mutual); null sees everyone. */
   view: Set<number> | null
   node: CoreNode | null
@@ -61,6 +63,7 @@ export function makeSlots (
       prngSource: prng.fork(),
       entropy: (length: number) => entropyPrng.bytes(length),
       tickIntervalMs: 0,
+      shape: null,
       view: null,
       node: null,
       incarnation: 0,

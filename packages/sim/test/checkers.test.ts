@@ -12,6 +12,7 @@ function plan (init: string, epoch = 1, overrides: Partial<Plan> = {}): Plan {
     init,
     controlPlanes: [init],
     workers: [],
+    decidedUnder: { expect: 3, controlPlanes: 1 },
     secrets: { serverTokenHash: 'server', agentTokenHash: 'agent', serverTokenSealed: {}, agentTokenSealed: new Uint8Array(0) },
     notes: [],
     ...overrides

@@ -13,6 +13,7 @@ import type { ConsensusOutput } from '../consensus/instance.js'
 import type { ConsensusMessage } from '../consensus/messages.js'
 import { proposalDecision } from '../consensus/policy.js'
 import { bootstrapQuorum, quorumRuleFor } from '../consensus/quorum.js'
+import type { QuorumRule } from '../consensus/quorum.js'
 import { restoreAcceptors } from '../consensus/acceptor.js'
 import type { AcceptorState } from '../consensus/acceptor.js'
 import { cachedSignatureVerifier } from '../consensus/statement.js'
@@ -135,7 +136,6 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.shapeHash = sha256(encodeCanonical(shapeFields(init))).subarray(0, SHAPE_HASH_BYTES)
     const validateDecision = decisionValidator({
       clusterId: init.clusterId,
-      shape: init.shape,
       decodePlanSummary: planSummary,
       verify: this.verify
     })
@@ -345,7 +345,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.handleConsensus(instance.propose(nowMs, {
       acceptors: live,
       rule,
-      value: () => this.bootstrapValue(live)
+      value: () => this.bootstrapValue(live),
+      ruleOf: (value) => bootstrapRuleOf(value, live.length) ?? rule
     }), nowMs)
   }
 
@@ -569,7 +570,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const previous = this.plans.get(epoch - 1)
     // Votes of a later epoch can arrive before its previous plan: they are judged once it is here.
     if (epoch > 1 && previous === undefined) return
-    const rule = quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
+    const accepted = this.instance(epoch).acceptorState.accepted
+    // S8: an epoch-1 value is completed under the shape it was proposed under, not today's config.
+    const valueRule = epoch === 1 && accepted !== null ? bootstrapRuleOf(accepted.value, this.eligibleLive().length) : null
+    const rule = valueRule ?? quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
     const tally = this.tallyOf(epoch)
     // Checking signatures is left until some value has enough voters to make a quorum at all.
     if (mostVotersForOneValue(tally) < rule.quorum) return
@@ -769,6 +773,19 @@ function shapeFields (init: CoreNodeInit): Record<string, number | string> {
   if (shape.vip !== undefined) fields.vip = shape.vip
   if (shape.name !== undefined) fields.name = shape.name
   return fields
+}
+
+/**
+ * The epoch-1 rule of an encoded plan: from the shape it names (S8), with `membersSeen` for best
+ * effort. Null when the bytes are not a plan (a broken peer's value counts under the caller's rule).
+ */
+function bootstrapRuleOf (value: Uint8Array, membersSeen: number): QuorumRule | null {
+  try {
+    return quorumRuleFor(1, planSummary(value).decidedUnder, undefined, membersSeen)
+  } catch (err) {
+    if (err instanceof CodecError) return null
+    throw err
+  }
 }
 
 function isBootRecord (record: PersistRecord): record is BootRecord {

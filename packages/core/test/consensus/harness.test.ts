@@ -71,7 +71,7 @@ function runSeed (seed: number, scenario: Scenario): RunResult {
   const ids = nodes.map((node) => node.key.nodeId)
   const shape = { expect: scenario.nodeCount, controlPlanes: 1 }
   const rule: QuorumRule = quorumRuleFor(1, shape)
-  const validator = decisionValidator({ clusterId: CLUSTER_ID, shape, decodePlanSummary: decodeToyPlan, verify })
+  const validator = decisionValidator({ clusterId: CLUSTER_ID, decodePlanSummary: decodeToyPlan, verify })
   const ledgerVotes = new Map<string, VoteRecord>()
   let ledgerPlan: Uint8Array | null = null
   let decidedHash: string | null = null
@@ -139,7 +139,7 @@ function runSeed (seed: number, scenario: Scenario): RunResult {
       if (node?.instance == null || node.proposing || nowMs < startMs) continue
       node.proposing = true
       const self = node.key.nodeId
-      handle(node, node.instance.propose(nowMs, { acceptors: ids, rule, value: () => encodeToyPlan({ epoch: 1, clusterId: CLUSTER_ID, init: self, controlPlanes: [self] }) }), nowMs)
+      handle(node, node.instance.propose(nowMs, { acceptors: ids, rule, value: () => encodeToyPlan({ epoch: 1, clusterId: CLUSTER_ID, init: self, controlPlanes: [self], decidedUnder: shape }) }), nowMs)
     }
     const due = prng.shuffle(inFlight.filter((m) => m.deliverAtMs <= nowMs))
     inFlight = inFlight.filter((m) => m.deliverAtMs > nowMs)

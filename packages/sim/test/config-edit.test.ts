@@ -1,0 +1,37 @@
+// Goal: S8, a committed plan outlives local settings. Method: the `config-edit` scenario forms a
+// fleet with a small `expect`, lets the rest join late, then edits every node's config (expect
+// raised to the fleet size, a new name, more control planes) and restarts them all, the late
+// joiners first or one by one; the checkers (S1–S8) run after every step. A second test hands the
+// checker a node that loses a plan it held, so the S8 check itself is shown able to fail.
+import { describe, expect, it } from 'vitest'
+import { SafetyChecker } from '../src/index.js'
+import type { NodeInspection, Plan } from '../src/index.js'
+import { SUITE_TIMEOUT_MS, expectNoViolations } from './seeded.js'
+
+describe('config edits across restarts (S8)', () => {
+  it('config-edit: no violation in 40 seeds of 5 nodes and 20 of 7', () => {
+    expectNoViolations('config-edit', 5, 40)
+    expectNoViolations('config-edit', 7, 20, 1_000)
+  }, SUITE_TIMEOUT_MS)
+
+  it('S8 fails when a node stops holding a plan it held, also across a restart', () => {
+    const plan: Plan = {
+      clusterId: 'c',
+      epoch: 1,
+      init: 'a',
+      controlPlanes: ['a'],
+      workers: [],
+      decidedUnder: { expect: 3, controlPlanes: 1 },
+      secrets: { serverTokenHash: 's', agentTokenHash: 'g', serverTokenSealed: {}, agentTokenSealed: new Uint8Array(0) },
+      notes: []
+    }
+    const inspection = (plans: ReadonlyMap<number, Plan>): NodeInspection => ({ nodeId: 'a', plans, promised: new Map(), role: null })
+    const checker = new SafetyChecker()
+    checker.observe(inspection(new Map([[1, plan]])), 1)
+    expect(checker.ok).toBe(true)
+    checker.crashed(inspection(new Map([[1, plan]])))
+    checker.restarted(inspection(new Map()), 2)
+    expect(checker.violations.map((violation) => violation.property)).toContain('S8')
+    expect(checker.violations.find((violation) => violation.property === 'S8')?.message).toMatch(/held the plan of epoch 1 and no longer does/)
+  })
+})
