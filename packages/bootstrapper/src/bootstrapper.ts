@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { availableParallelism, totalmem } from 'node:os'
 import { TypedEventEmitter } from '@libp2p/interface'
 import {
-  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
+  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf, shapeDrift
 } from '@p2p-bootstrap/core'
 import type {
   CoreEvent, CoreMessage, CoreNodeMachine, Envelope, EpochRecord, NodeFacts, NodeId, NodeKey, Plan, PlannerMember, Role
@@ -222,8 +222,13 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       restored: loaded.records,
       nowMs: Date.now()
     })
-    // Superseded entries of earlier runs are dropped, so the log does not grow with restarts.
-    await state.compact(node.ledgerRecords())
+    // Superseded entries of earlier runs are dropped, so the log does not grow with restarts; if the
+    // restore refused any entry, the log as it was is kept aside first (S8: nothing dropped silently).
+    const problems = node.restoreProblems
+    const kept = await state.compact(node.ledgerRecords(), problems.length === 0
+      ? {}
+      : { keepAsideBecause: `the restore refused ${problems.length} ledger ${problems.length === 1 ? 'entry' : 'entries'} (first: ${problems[0] ?? ''})` })
+    if (kept !== null) this.report(new BootstrapperError('BOOTSTRAP_LEDGER_REJECTED', `${kept.path}: ${kept.message}`))
 
     const tickMs = Math.max(10, Math.min(50, Math.floor(options.coreProfile.probeIntervalMs / 4)))
     const driver = new NodeDriver(node, {
@@ -536,7 +541,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       leaving: core.leaving,
       retiredAtEpoch: retiredAt(core.history, node.nodeId),
       failoverDelayMs: this.options.coreProfile.failoverDelayMs,
-      localHealth: core.localHealth
+      localHealth: core.localHealth,
+      configDrift: plan === null ? [] : shapeDrift(plan, this.options.shape)
     }
   }
 
@@ -647,6 +653,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private onPlan (plan: Plan): void {
     if (this.latestPlan !== null && this.latestPlan.epoch >= plan.epoch) return
     this.latestPlan = plan
+    // S8: an edited config never changes the committed plan; say so, with what the edit does.
+    for (const drift of shapeDrift(plan, this.options.shape)) this.report(new BootstrapperError('BOOTSTRAP_SHAPE_DRIFT', drift))
     // Each node keeps the control plane connected: the ledger's hot path once a plan exists.
     this.overlay?.keepConnected(plan.controlPlanes)
     const nodeId = this.nodeId

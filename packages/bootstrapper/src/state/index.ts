@@ -3,7 +3,7 @@
  * the dir itself (lock, permissions, identity, the consensus and ledger logs). See state-dir.ts.
  */
 export { openStateDir } from './state-dir.js'
-export type { StateDir, StateDirOptions, LoadedState } from './state-dir.js'
+export type { CompactOptions, StateDir, StateDirOptions, LoadedState } from './state-dir.js'
 export type { StateNotice } from './directory.js'
 export { StateDirError } from './errors.js'
 export type { StateDirErrorCode } from './errors.js'

@@ -96,6 +96,12 @@ interface Since {
  */
 export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   readonly nodeId: NodeId
+  /**
+   * Restored records the ledger refused, each with its reason (also sent as 'ledger:rejected'
+   * events). An agent that compacts its log keeps the old one aside when this is not empty: nothing
+   * on disk is dropped silently (S8).
+   */
+  readonly restoreProblems: readonly string[]
   private readonly init: CoreNodeInit
   private readonly ledger: LedgerReplica
   private readonly membership: Membership
@@ -164,9 +170,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     // S6: the start counter is on disk before this incarnation says anything.
     const boot: BootRecord = { kind: BOOT_RECORD_KIND, count: boots + 1 }
     this.persistRecord(boot, true)
-    for (const problem of restored.problems) {
-      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `restored record ${problem.index}: ${problem.problem}` })
-    }
+    this.restoreProblems = restored.problems.map((problem) => `restored record ${problem.index}: ${problem.problem}`)
+    for (const reason of this.restoreProblems) this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason })
     // Plans already on disk are learned again: the role survives the restart (S4).
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
