@@ -641,6 +641,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         case 'shape:mismatch':
           this.report(new BootstrapperError('BOOTSTRAP_SHAPE_MISMATCH', `node ${event.nodeId}: ${event.detail}`))
           break
+        case 'consensus:refused':
+          this.report(new BootstrapperError('BOOTSTRAP_VOTE_REFUSED', `did not vote for the epoch ${event.epoch} proposal of ${event.from}: ${event.reason}`))
+          break
         default:
           break
       }

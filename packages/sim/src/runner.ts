@@ -14,6 +14,7 @@ import {
 } from './limits.js'
 import { Network, cborCodec, coreWireCodec } from './network.js'
 import type { Delivery, DropReason, WireCodec } from './network.js'
+import { GroundTruth } from './ground-truth.js'
 import { EventQueue } from './queue.js'
 import { scenarioByName } from './scenarios.js'
 import type { Scenario, ScenarioPlan } from './scenarios.js'
@@ -144,6 +145,10 @@ class Simulation {
   private readonly network: Network
   private readonly queue = new EventQueue<SimEvent>()
   private readonly checker: SafetyChecker
+  /** Who was really down or cut off, and when: the S7 check's reference. */
+  private readonly truth: GroundTruth
+  /** Epochs above 1 whose replacements were checked against the ground truth (S7), once each. */
+  private readonly epochsCheckedForS7 = new Set<number>()
   private readonly trace: Trace
   private readonly jitter: Prng
   private readonly nodeFactory: NodeFactory
@@ -210,6 +215,7 @@ class Simulation {
       for (const slot of this.slots) slot.store.writeOnly()
     }
     this.checker = new SafetyChecker((nodeId) => this.label(nodeId))
+    this.truth = new GroundTruth(nodes)
     this.applyPlan()
   }
 
@@ -334,6 +340,7 @@ class Simulation {
     if (node === undefined) return
     assert(node.nodeId === slot.nodeId, 'a node takes the id of the key it was given')
     slot.node = node
+    this.truth.started(slot.index, this.nowMs)
     this.trace.add(this.nowMs, restart ? 'restart' : 'start', slot.index, -1, restart ? `${slot.store.recordCount} records restored` : '')
     if (!restart) this.firstStart(slot)
     const inspection = this.guard(slot, () => node.inspect())
@@ -453,10 +460,34 @@ class Simulation {
         this.checker.fail('S2', this.nowMs, [slot.nodeId, event.from], `${this.label(slot.nodeId)} holds a decision that conflicts with one from ${this.label(event.from)}`)
       }
       if (event.type !== 'plan:committed') continue
+      this.checkReplacements(slot, event.plan)
       this.checker.committed(slot.nodeId, event.plan.epoch)
       this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
     }
     this.inspect(slot, ready.events.some((event) => event.type === 'plan:committed'))
+  }
+
+  /**
+   * S7, against the ground truth, the first time any node holds a later epoch: every control plane
+   * it replaces was down or cut off from a majority of the previous epoch's voters for the whole
+   * fail-over delay (less the clocks' drift), up to a grace for detection and ballots in flight.
+   */
+  private checkReplacements (slot: NodeSlot, plan: Plan): void {
+    if (plan.epoch < 2 || this.epochsCheckedForS7.has(plan.epoch)) return
+    this.epochsCheckedForS7.add(plan.epoch)
+    const previous = this.guard(slot, () => slot.node?.inspect().plans.get(plan.epoch - 1))
+    if (previous === undefined) return
+    const indexOf = (nodeId: NodeId): number => this.slotOfNodeId.get(nodeId)?.index ?? -1
+    const voters = previous.controlPlanes.map(indexOf).filter((index) => index >= 0)
+    const { failoverDelayMs, suspicionTimeoutMs, ballotTimeoutMs, proposerBackoffMsMax } = this.profile
+    const delayMs = failoverDelayMs - Math.ceil(failoverDelayMs / 1_000)
+    const graceMs = suspicionTimeoutMs + ballotTimeoutMs + proposerBackoffMsMax
+    for (const replaced of plan.replaced ?? []) {
+      const problem = this.truth.replacementProblem(indexOf(replaced), voters, this.nowMs, delayMs, graceMs)
+      if (problem !== null) {
+        this.fail('S7', [replaced, slot.nodeId], `epoch ${plan.epoch} replaces ${this.label(replaced)}, but ${problem}`)
+      }
+    }
   }
 
   private send (slot: NodeSlot, envelope: Ready['send'][number], encodedInBatch: Map<WireMessage, Uint8Array>): void {
@@ -540,6 +571,7 @@ class Simulation {
     if (inspection !== undefined) this.checker.crashed(inspection)
     const lost = slot.store.crash(loseUnsynced)
     slot.node = null
+    this.truth.crashed(slot.index, this.nowMs)
     slot.incarnation += 1
     slot.armedCrashes = slot.armedCrashes.filter((armed) => armed.kind !== null)
     this.notePlan(slot, false)
@@ -548,6 +580,7 @@ class Simulation {
   }
 
   private repartition (groups: readonly (readonly number[])[] | null): void {
+    this.truth.partitioned(groups, this.nowMs)
     const before = this.slots.map((slot) => this.slots.map((peer) => this.network.connected(slot.nodeId, peer.nodeId)))
     if (groups === null) {
       this.network.heal()

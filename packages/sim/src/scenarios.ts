@@ -326,6 +326,35 @@ const configEdit: Scenario = {
   }
 }
 
+/**
+ * Finding of issue 15: a rolling config change (a new name, more control planes) reaches the
+ * nodes one by one, each restarted with it, with pauses longer than the fail-over delay. While
+ * configs differ, no live control plane may be replaced (S7): a node with another shape is not a
+ * dead one, and each voter judges a replacement by its own view.
+ */
+const rollingEdit: Scenario = {
+  name: 'rolling-edit',
+  description: 'after the commit every node gets an edited config (a new name or more control planes) one at a time, each restart followed by a pause longer than the fail-over delay; no live control plane may be replaced (S7)',
+  nodesMin: 4,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const shape: ClusterShape = { expect: nodeCount, controlPlanes: 3 }
+    const edited: ClusterShape = prng.chance(1, 2) ? { ...shape, name: 'renamed' } : { ...shape, controlPlanes: 5 }
+    const order = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const gapMs = EPOCH_FAILOVER_DELAY_MS + prng.intInclusive(2_000, 4_000)
+    const firstMs = prng.intInclusive(6_000, 8_000)
+    const crashes: CrashFault[] = order.map((node, position) => ({
+      node,
+      atMs: firstMs + position * gapMs,
+      point: 'idle',
+      loseUnsynced: false,
+      restartAfterMs: prng.intInclusive(300, 1_500),
+      shapeAfterRestart: edited
+    }))
+    return { ...base, shape, crashes, failoverDelayMs: EPOCH_FAILOVER_DELAY_MS, holdUntilMs: firstMs + nodeCount * gapMs + 5_000 }
+  }
+}
+
 const random: Scenario = {
   name: 'random',
   description: 'everything at once, at seeded rates: loss, duplication, partitions, crashes, power loss, skew, late joiners',
@@ -404,7 +433,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire, configEdit
+  grow, replaceDead, retire, configEdit, rollingEdit
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

@@ -37,6 +37,8 @@ export interface ConsensusOutput {
   readonly votes: readonly VoteWrite[]
   /** A decision this node assembled (proposer quorum or votes completion): write it as `plan/<epoch>`. */
   readonly decision: Decision | null
+  /** Accepts this node refused to vote for, with the reason in words (`judge`). */
+  readonly refused: ReadonlyArray<{ readonly from: NodeId, readonly epoch: number, readonly reason: string }>
   /**
    * A peer says the epoch is decided (`paxos/decided`): the `plan/<epoch>` entry value, unverified.
    * Check it with the decision validator, merge it into the ledger, then call `learn`.
@@ -53,6 +55,12 @@ export interface ConsensusInstanceInit {
   /** This epoch's acceptor state from `restoreAcceptors`, if any. */
   readonly restored?: AcceptorState
   readonly verify?: SignatureVerifier
+  /**
+   * The acceptor's own check of a proposed value before it votes: null to vote, else why not
+   * (S7: each voter checks a replacement against its own view; one node's view never decides it).
+   * Refusing is always safe for Paxos: it only withholds a vote.
+   */
+  readonly judge?: (value: Uint8Array, nowMs: number) => string | null
 }
 
 class OutputBuilder {
@@ -61,10 +69,11 @@ class OutputBuilder {
   votes: VoteWrite[] = []
   decision: Decision | null = null
   claimedDecision: Uint8Array | null = null
+  refused: Array<{ from: NodeId, epoch: number, reason: string }> = []
   local: Array<Envelope<ConsensusMessage>> = []
 
   build (): ConsensusOutput {
-    return { send: this.send, persist: this.persist, votes: this.votes, decision: this.decision, claimedDecision: this.claimedDecision }
+    return { send: this.send, persist: this.persist, votes: this.votes, decision: this.decision, refused: this.refused, claimedDecision: this.claimedDecision }
   }
 }
 
@@ -180,6 +189,11 @@ export class ConsensusInstance {
       case 'paxos/accept': {
         this.#proposer.observe(message.ballot)
         if (this.#answerDecided(from, out)) return
+        const refusal = this.#init.judge?.(message.value, nowMs) ?? null
+        if (refusal !== null) {
+          out.refused.push({ from, epoch: this.epoch, reason: refusal })
+          return
+        }
         const step = onAccept(this.#acceptor, message, { key: this.#init.key, clusterId: this.#init.clusterId })
         this.#acceptor = step.state
         if (step.persist !== null) out.persist.push(step.persist)

@@ -68,6 +68,11 @@ export type CoreEvent =
   | { readonly type: 'ledger:rejected', readonly from: NodeId, readonly reason: string }
   | { readonly type: 'ledger:equivocation', readonly voter: NodeId, readonly key: string }
   | { readonly type: 'shape:mismatch', readonly nodeId: NodeId, readonly detail: string }
+  /**
+   * This node refused to vote for a proposal (an accept): it cannot vouch for it (S7: a member it
+   * has not seen dead for the fail-over delay; another cluster shape). Said in words, with both sides.
+   */
+  | { readonly type: 'consensus:refused', readonly from: NodeId, readonly epoch: number, readonly reason: string }
   /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */
   | { readonly type: 'node:entry', readonly nodeId: NodeId, readonly name: string }
 

@@ -403,7 +403,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       previous: plan,
       shape: this.init.shape,
       live: [...live].map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) ?? { labels: {} } })),
-      deadForMs: this.deadDurations(plan, live, nowMs),
+      deadForMs: this.deadDurations(plan, nowMs),
       leaving: this.leavingNodes(plan),
       failoverDelayMs: this.init.profile.failoverDelayMs
     })
@@ -422,14 +422,51 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }), nowMs)
   }
 
-  /** How long each member of the plan that is not live has been dead (or unseen since we started). */
-  private deadDurations (plan: Plan, live: ReadonlySet<NodeId>, nowMs: number): Map<NodeId, number> {
+  /**
+   * How long each member of the plan has been dead in this node's view. S7: only a member this
+   * node saw die counts; one never seen dead (not met since this start, or left out of the live
+   * set for another shape) is not dead, so it is never replaced on this node's say alone.
+   */
+  private deadDurations (plan: Plan, nowMs: number): Map<NodeId, number> {
     const durations = new Map<NodeId, number>()
     for (const nodeId of [...plan.controlPlanes, ...plan.workers]) {
-      if (live.has(nodeId)) continue
-      durations.set(nodeId, nowMs - (this.deadSinceMs.get(nodeId) ?? this.startedMs))
+      const since = this.deadSinceMs.get(nodeId)
+      if (since !== undefined) durations.set(nodeId, nowMs - since)
     }
     return durations
+  }
+
+  /**
+   * A voter's own check of a proposed later epoch before it votes (S7): every control plane it
+   * removes is replaced or retired; every replaced member has been dead in this node's view for
+   * the fail-over delay, by this node's clock; every retired member asked to leave in this
+   * node's ledger. Null to vote, else the reason, in words.
+   */
+  private judgeChange (epoch: number, value: Uint8Array, nowMs: number): string | null {
+    const previous = this.plans.get(epoch - 1)
+    if (previous === undefined) return `this node does not hold plan epoch ${epoch - 1} yet`
+    let next: Plan
+    try {
+      next = decodePlan(value)
+    } catch (err) {
+      if (err instanceof CodecError) return `the proposed value is not a plan: ${err.message}`
+      throw err
+    }
+    const replaced = next.replaced ?? []
+    const retired = next.retired ?? []
+    const unexplained = previous.controlPlanes.filter((id) => !next.controlPlanes.includes(id) && !replaced.includes(id) && !retired.includes(id))
+    if (unexplained.length > 0) return `epoch ${epoch} removes control plane ${unexplained.join(', ')} without replacing or retiring it`
+    const delayMs = this.init.profile.failoverDelayMs
+    for (const nodeId of replaced) {
+      const since = this.deadSinceMs.get(nodeId)
+      if (since === undefined) return `epoch ${epoch} replaces ${nodeId}, which this node has not seen dead (S7: a member never seen dead is not dead)`
+      const deadMs = nowMs - since
+      if (deadMs < delayMs) return `epoch ${epoch} replaces ${nodeId}, dead for ${(deadMs / 1000).toFixed(1)} s in this node's view; the fail-over delay is ${delayMs / 1000} s (S7)`
+    }
+    for (const nodeId of retired) {
+      if (this.ledger.value(nodeEntryKey(nodeId, LEAVING_KEY_NAME)) === undefined) return `epoch ${epoch} retires ${nodeId}, which has not asked to leave in this node's ledger`
+    }
+    return null
   }
 
   /** Nodes that wrote `node/<id>/leaving` and are not retired yet. */
@@ -484,6 +521,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
         profile: this.init.profile,
         prng: this.init.prng.fork(),
         verify: this.verify,
+        ...(epoch > 1 && { judge: (value: Uint8Array, nowMs: number) => this.judgeChange(epoch, value, nowMs) }),
         ...(restored === undefined ? {} : { restored })
       })
       this.instances.set(epoch, instance)
@@ -504,6 +542,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const vote of output.votes) this.writeLocal(vote.key, vote.value, nowMs)
     if (output.decision !== null) this.commitDecision(output.decision, nowMs)
     for (const envelope of output.send) this.send.push(envelope)
+    for (const refusal of output.refused) this.events.push({ type: 'consensus:refused', ...refusal })
     if (output.claimedDecision !== null && from !== null) {
       // A peer says the epoch is decided: fetch the certified entry from it rather than trust it.
       this.sendTo(from, digestMessage(this.ledger))
