@@ -9,7 +9,7 @@ import type { Ballot } from './ballot.js'
 import { certificateFromVotes } from './certificate.js'
 import type { Decision } from './decision.js'
 import { ACCEPTORS_MAX, VALUE_BYTES_MAX } from './limits.js'
-import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage } from './messages.js'
+import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage, WireShape } from './messages.js'
 import { isEligibleVoter } from './quorum.js'
 import type { QuorumRule } from './quorum.js'
 import { valueHashOf, verifyAccept } from './statement.js'
@@ -57,6 +57,8 @@ export interface ProposerInit {
   /** Seeded randomness for back-off: two rivals rarely retry at the same moment. */
   readonly prng: Prng
   readonly verify?: SignatureVerifier
+  /** This node's cluster shape, sent with prepare and accept so acceptors can check it. */
+  readonly shape: WireShape
 }
 
 const NOTHING: ProposerOutput = { send: [], decision: null }
@@ -169,7 +171,7 @@ export class Proposer {
     this.#valueHash = null
     this.#valueRule = null
     this.#retryAtMs = nowMs + this.#init.profile.ballotTimeoutMs + this.#backoffMs()
-    const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot }
+    const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot, shape: this.#init.shape }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 
@@ -189,7 +191,7 @@ export class Proposer {
     this.#valueRule = request.ruleOf?.(value) ?? null
     assert(this.#valueRule === null || this.#valueRule.quorum >= 1, 'a value rule needs a positive quorum')
     this.#phase = 'accepting'
-    const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value }
+    const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value, shape: this.#init.shape }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 

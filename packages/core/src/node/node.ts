@@ -55,6 +55,16 @@ const SHAPE_HASH_BYTES = 8
 /** Ledger key name under `node/<id>/` for the facts a node publishes about itself. */
 const FACTS_KEY_NAME = 'facts'
 
+/**
+ * Ledger key name under `node/<id>/` for the node's shape hash. Membership carries it only with a
+ * new incarnation; the ledger's anti-entropy delivers it for sure, so a node knows the shape of
+ * every member it counts before it proposes.
+ */
+const SHAPE_KEY_NAME = 'shape'
+
+/** Refusals reported at most once each (proposer and reason); the set is bounded. */
+const REFUSALS_REMEMBERED_MAX = 256
+
 /** Ledger key name under `node/<id>/` a node writes to ask the control plane to retire it. */
 export const LEAVING_KEY_NAME = 'leaving'
 
@@ -111,7 +121,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly plans = new Map<number, Plan>()
   /** Votes of undecided epochs, each decoded once as it is merged; dropped once the epoch is decided. */
   private readonly voteTallies = new Map<number, VoteTally>()
-  private eligibleCache: { readonly version: number, readonly ids: readonly NodeId[] } | null = null
+  private eligibleCache: { readonly version: number, readonly shapes: number, readonly ids: readonly NodeId[] } | null = null
+  /** Bumped whenever a member's shape entry arrives: the eligible set is derived again. */
+  private shapeEntries = 0
+  private readonly refusalsReported = new Set<string>()
   private readonly history = new Map<number, EpochRecord>()
   /** When each member was last seen to die; members never seen count from this node's start. */
   private readonly deadSinceMs = new Map<NodeId, number>()
@@ -176,6 +189,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
     this.publishFacts(init.facts, init.nowMs)
+    this.publishShape(init.nowMs)
     this.updatePhase()
   }
 
@@ -279,8 +293,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   publish (name: string, value: Uint8Array, nowMs: number): void {
-    if (name === FACTS_KEY_NAME) {
-      throw new P2pBootstrapError('NODE_RESERVED_NAME', `node/<id>/${FACTS_KEY_NAME} is written from the facts given at construction; publish under another name`)
+    if (name === FACTS_KEY_NAME || name === SHAPE_KEY_NAME) {
+      throw new P2pBootstrapError('NODE_RESERVED_NAME', `node/<id>/${name} is written from the facts and shape given at construction; publish under another name`)
     }
     this.nowMs = Math.max(this.nowMs, nowMs)
     this.writeLocal(nodeEntryKey(this.nodeId, name), value, nowMs)
@@ -500,13 +514,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
    */
   private eligibleLive (): readonly NodeId[] {
     const version = this.membership.liveOrMetaVersion
-    if (this.eligibleCache?.version === version) return this.eligibleCache.ids
-    // live() is sorted already; a member whose meta we have not heard yet is given the benefit.
+    if (this.eligibleCache?.version === version && this.eligibleCache.shapes === this.shapeEntries) return this.eligibleCache.ids
+    // live() is sorted already. A member is counted only once its shape is known and equal to
+    // ours: counting one of unknown shape let a mistyped machine into the first bootstrap.
     const ids = this.membership.live().filter((id) => {
-      const meta = this.membership.member(id)?.meta
-      return meta === undefined || sameBytes(meta, this.shapeHash)
+      const hash = this.shapeHashOf(id)
+      return hash !== null && sameBytes(hash, this.shapeHash)
     })
-    this.eligibleCache = { version, ids }
+    this.eligibleCache = { version, shapes: this.shapeEntries, ids }
     return ids
   }
 
@@ -521,6 +536,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
         profile: this.init.profile,
         prng: this.init.prng.fork(),
         verify: this.verify,
+        shape: this.init.shape,
         ...(epoch > 1 && { judge: (value: Uint8Array, nowMs: number) => this.judgeChange(epoch, value, nowMs) }),
         ...(restored === undefined ? {} : { restored })
       })
@@ -542,7 +558,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const vote of output.votes) this.writeLocal(vote.key, vote.value, nowMs)
     if (output.decision !== null) this.commitDecision(output.decision, nowMs)
     for (const envelope of output.send) this.send.push(envelope)
-    for (const refusal of output.refused) this.events.push({ type: 'consensus:refused', ...refusal })
+    for (const refusal of output.refused) {
+      // A proposer retries every ballot timeout: one report per proposer and reason says it all.
+      const key = `${refusal.from}/${refusal.epoch}/${refusal.reason}`
+      if (this.refusalsReported.has(key)) continue
+      if (this.refusalsReported.size >= REFUSALS_REMEMBERED_MAX) this.refusalsReported.clear()
+      this.refusalsReported.add(key)
+      this.events.push({ type: 'consensus:refused', ...refusal })
+    }
     if (output.claimedDecision !== null && from !== null) {
       // A peer says the epoch is decided: fetch the certified entry from it rather than trust it.
       this.sendTo(from, digestMessage(this.ledger))
@@ -682,6 +705,20 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
   }
 
+  /** Our shape hash under `node/<self>/shape`, written once per shape (S1: others count us by it). */
+  private publishShape (nowMs: number): void {
+    const key = nodeEntryKey(this.nodeId, SHAPE_KEY_NAME)
+    const held = this.ledger.value(key)
+    if (held !== undefined && sameBytes(held, this.shapeHash)) return
+    this.writeLocal(key, this.shapeHash, nowMs)
+  }
+
+  /** A member's shape hash: from its ledger entry, else from membership; null while unknown. */
+  private shapeHashOf (nodeId: NodeId): Uint8Array | null {
+    if (nodeId === this.nodeId) return this.shapeHash
+    return this.ledger.value(nodeEntryKey(nodeId, SHAPE_KEY_NAME)) ?? this.membership.member(nodeId)?.meta ?? null
+  }
+
   private publishFacts (facts: NodeFacts, nowMs: number): void {
     const key = nodeEntryKey(this.nodeId, FACTS_KEY_NAME)
     const value = encodeFacts(facts)
@@ -715,7 +752,13 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** A new `node/<id>/<name>` entry: the member is noted and the application told (addresses, status). */
   private noteNodeEntry (key: string, nowMs: number): void {
     const nodeId = this.noteMemberFromKey(key, nowMs)
-    if (nodeId !== null) this.events.push({ type: 'node:entry', nodeId, name: key.slice(`node/${nodeId}/`.length) })
+    if (nodeId === null) return
+    const name = key.slice(`node/${nodeId}/`.length)
+    if (name === SHAPE_KEY_NAME) {
+      this.shapeEntries += 1
+      if (nodeId !== this.nodeId) this.checkShape(nodeId)
+    }
+    this.events.push({ type: 'node:entry', nodeId, name })
   }
 
   // ---- plumbing ----
@@ -737,8 +780,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   private checkShape (nodeId: NodeId): void {
-    const member = this.membership.member(nodeId)
-    if (member?.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) {
+    const hash = this.shapeHashOf(nodeId)
+    if (hash !== null && !sameBytes(hash, this.shapeHash)) {
       this.events.push({ type: 'shape:mismatch', nodeId, detail: 'its cluster shape (expect, controlPlanes, vip, name) differs from ours: check both configs; it takes no part until they agree' })
     }
   }
