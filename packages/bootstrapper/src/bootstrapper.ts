@@ -31,6 +31,7 @@ import type { AgentPhase } from './published-status.js'
 import { resolveOptions } from './resolve-options.js'
 import type { ResolvedOptions } from './resolve-options.js'
 import { openStateDir } from './state/state-dir.js'
+import { COMMITTED_PLAN_FILE, committedEvidence, gatherEvidence, missingStateProblem } from './state-evidence.js'
 import type { StateDir } from './state/state-dir.js'
 import { STATUS_SOCKET_NAME, StatusServer } from './status-server.js'
 import type { LeaveUpdate, MemberReport, StatusReport } from './status-report.js'
@@ -77,7 +78,6 @@ export interface AbortOptions {
 }
 
 /** The committed plan as JSON in the state dir, for people and scripts. */
-const COMMITTED_PLAN_FILE = 'plan.json'
 /** Messages per peer queued while its connection opens; the protocol tolerates loss beyond it. */
 const QUEUE_FRAMES_MAX = 512
 /** How long stop() lets the last messages leave before closing connections. */
@@ -177,6 +177,11 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const { options } = this
     const state = await openStateDir(options.stateDir, signal === undefined ? {} : { signal })
     this.state = state
+    // Lost state, kept evidence: judged before identity.key could be created anew.
+    const evidence = await gatherEvidence(state.path, options.root)
+    const missing = missingStateProblem(state.path, evidence)
+    if (missing !== null) throw missing
+    const bootstrapBarred = committedEvidence(evidence)
     const { privateKey } = await state.identity()
     const loaded = await state.load()
     for (const notice of loaded.notices) this.notice(`${notice.path}: ${notice.message}`)
@@ -220,7 +225,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       prng: new Prng(randomInt(0, 2 ** 31)),
       entropy: (length) => new Uint8Array(randomBytes(length)),
       restored: loaded.records,
-      nowMs: Date.now()
+      nowMs: Date.now(),
+      ...(bootstrapBarred === undefined ? {} : { bootstrapBarred })
     })
     // Superseded entries of earlier runs are dropped, so the log does not grow with restarts; if the
     // restore refused any entry, the log as it was is kept aside first (S8: nothing dropped silently).

@@ -16,6 +16,7 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_LEDGER_REJECTED' // a peer sent a ledger entry that failed a check
   | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes
   | 'BOOTSTRAP_SHAPE_MISMATCH' // a peer is configured with another cluster shape
+  | 'BOOTSTRAP_STATE_INCOMPLETE' // a file of the state dir is missing beside the others: refused like a damaged one
   | 'BOOTSTRAP_VOTE_REFUSED' // this node refused to vote for a proposal it cannot vouch for (S7, shape)
   | 'BOOTSTRAP_SHAPE_DRIFT' // this node's config differs from the shape the committed plan was decided under (S8)
   | 'BOOTSTRAP_STATUS_SOCKET' // the local status socket could not be served or reached

@@ -12,5 +12,5 @@ export type { WriteFileAtomicOptions } from './atomic-write.js'
 export { RecordLog, loadRecordLog, scanFrames, encodeFrames, writeRecordLog } from './record-log.js'
 export type { LoadedLog, LogDamage, ScannedLog } from './record-log.js'
 export {
-  RECORD_BYTES_MAX, STATE_DIR_MODE, STATE_FILE_MODE, CONSENSUS_LOG_NAME, LEDGER_LOG_NAME, LOCK_FILE_NAME
+  RECORD_BYTES_MAX, STATE_DIR_MODE, STATE_FILE_MODE, CONSENSUS_LOG_NAME, LEDGER_LOG_NAME, LOCK_FILE_NAME, IDENTITY_FILE_NAME
 } from './limits.js'

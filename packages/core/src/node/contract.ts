@@ -99,6 +99,13 @@ export interface CoreNodeInit {
   /** Records from a previous run, in order (empty on first start). */
   readonly restored: readonly PersistRecord[]
   readonly nowMs: number
+  /**
+   * Set when the machine holds evidence of a committed plan that its logs no longer show (its
+   * plan file, its applied k3s config, a k3s data dir): the sentence says which. Such a node
+   * never takes part in a first bootstrap (S1): it neither proposes nor votes in epoch 1, and
+   * waits to learn the plan from its peers (L2).
+   */
+  readonly bootstrapBarred?: string
 }
 
 /** One member as this node sees it. */

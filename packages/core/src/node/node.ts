@@ -333,6 +333,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** Epoch 1: ask the policy whether to propose, and do it (S1 rests on Paxos, not on this). */
   private driveBootstrap (nowMs: number): void {
     if (this.plans.has(1)) return
+    if (this.init.bootstrapBarred !== undefined) {
+      this.lastProposalReason = `${this.init.bootstrapBarred}: this node takes no part in a first bootstrap and waits to learn the committed plan from its peers`
+      return
+    }
     const live = this.eligibleLive()
     this.trackLiveSet(live, nowMs)
     const instance = this.instance(1)
@@ -538,6 +542,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
         verify: this.verify,
         shape: this.init.shape,
         ...(epoch > 1 && { judge: (value: Uint8Array, nowMs: number) => this.judgeChange(epoch, value, nowMs) }),
+        // S1: a machine that shows a committed plan it no longer holds never votes in a first bootstrap.
+        ...(epoch === 1 && this.init.bootstrapBarred !== undefined && { judge: () => `${this.init.bootstrapBarred ?? ''}: this node does not vote in a first bootstrap` }),
         ...(restored === undefined ? {} : { restored })
       })
       this.instances.set(epoch, instance)
