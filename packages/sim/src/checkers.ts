@@ -53,6 +53,8 @@ export class SafetyChecker {
   private committedEpochMax = 0
   private readonly crashes = new Map<NodeId, CrashSnapshot>()
   private readonly ballotsSent = new Map<NodeId, Map<number, BallotTuple>>()
+  /** S6: the highest ballot each node said it accepted (`paxos/accepted`) per epoch. */
+  private readonly acceptsSent = new Map<NodeId, Map<number, BallotTuple>>()
   private readonly committedByNode = new Map<NodeId, Set<number>>()
   /** S8: every epoch each node has held; a node never stops holding one, restarts included. */
   private readonly heldByNode = new Map<NodeId, Set<number>>()
@@ -101,13 +103,8 @@ export class SafetyChecker {
     if (message.kind !== 'paxos/promise' && message.kind !== 'paxos/accepted') return
     const vote = readVote(message)
     if (vote === null) return
-    let ballots = this.ballotsSent.get(nodeId)
-    if (ballots === undefined) {
-      ballots = new Map()
-      this.ballotsSent.set(nodeId, ballots)
-    }
-    const before = ballots.get(vote.epoch)
-    if (before === undefined || compareBallots(vote.ballot, before) > 0) ballots.set(vote.epoch, vote.ballot)
+    noteHighest(this.ballotsSent, nodeId, vote.epoch, vote.ballot)
+    if (message.kind === 'paxos/accepted') noteHighest(this.acceptsSent, nodeId, vote.epoch, vote.ballot)
   }
 
   /** S6: the node announced `plan:committed` for this epoch. */
@@ -143,6 +140,14 @@ export class SafetyChecker {
       const promised = inspection.promised.get(epoch)
       if (promised === undefined || compareBallots(promised, ballot) < 0) {
         this.fail('S6', timeMs, [nodeId], `${label} voted ballot ${formatBallot(ballot)} in epoch ${epoch} but after restart has promised ${promised === undefined ? 'nothing' : formatBallot(promised)}`)
+      }
+    }
+    // S6 for accepted values: a node that said it accepted at a ballot still holds an accept at least that high.
+    for (const [epoch, ballot] of inspection.accepted === undefined ? [] : this.acceptsSent.get(nodeId) ?? []) {
+      if (inspection.plans.has(epoch)) continue
+      const accepted = inspection.accepted?.get(epoch)
+      if (accepted === undefined || compareBallots(accepted, ballot) < 0) {
+        this.fail('S6', timeMs, [nodeId], `${label} accepted a value at ballot ${formatBallot(ballot)} in epoch ${epoch} but after restart holds ${accepted === undefined ? 'no accepted value' : `an accept at ${formatBallot(accepted)}`}`)
       }
     }
     for (const epoch of this.committedByNode.get(nodeId) ?? []) {
@@ -234,6 +239,16 @@ export class SafetyChecker {
     if (epochMax > before.epochMax) return
     this.fail('S4', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} changed role from ${before.role} to ${String(inspection.role)} without a newer epoch (still epoch ${epochMax})`)
   }
+}
+
+function noteHighest (byNode: Map<NodeId, Map<number, BallotTuple>>, nodeId: NodeId, epoch: number, ballot: BallotTuple): void {
+  let ballots = byNode.get(nodeId)
+  if (ballots === undefined) {
+    ballots = new Map()
+    byNode.set(nodeId, ballots)
+  }
+  const before = ballots.get(epoch)
+  if (before === undefined || compareBallots(ballot, before) > 0) ballots.set(epoch, ballot)
 }
 
 /** Reads `epoch` and `ballot: { round, proposer }` from a promise or an accepted message. */

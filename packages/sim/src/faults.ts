@@ -25,6 +25,12 @@ export interface CrashFault {
   /** Down time before the restart from disk; null stays down. */
   readonly restartAfterMs: number | null
   /**
+   * The machine loses its whole state dir while down (a disk replaced, a re-install): it comes
+   * back as a new node, with a new identity and nothing restored. Only after a plan is committed
+   * (before, it would break the precondition that at most `expect` machines take part).
+   */
+  readonly wipeState?: boolean
+  /**
    * The node's config is edited while it is down: it restarts with this shape (an operator raising
    * `expect` as the fleet grew, or a rolling change). S8: a committed plan outlives the edit.
    */
@@ -44,6 +50,11 @@ export interface CrashOnSendFault {
 export interface PartitionFault {
   readonly atMs: number
   readonly groups: readonly (readonly number[])[] | null
+  /**
+   * Links cut on top of the groups (both ways): with groups null and [[a, c]], a–b and b–c stay
+   * up while a–c is down, a non-transitive partition as a broken switch port or firewall makes.
+   */
+  readonly cuts?: ReadonlyArray<readonly [number, number]>
 }
 
 /** A node finds a peer late (mDNS answers are lost or slow). Discovery is mutual. */

@@ -10,7 +10,7 @@ export class GroundTruth {
   /** Per node: [downFromMs, upAtMs | null] intervals, in time order. */
   private readonly downIntervals: Array<Array<[number, number | null]>>
   /** Partition changes in time order: from `atMs`, only nodes in one group talk; null heals. */
-  private readonly partitions: Array<{ readonly atMs: number, readonly groupOf: ReadonlyMap<number, number> | null }> = []
+  private readonly partitions: Array<{ readonly atMs: number, readonly groupOf: ReadonlyMap<number, number> | null, readonly cuts: ReadonlySet<string> }> = []
 
   constructor (nodeCount: number) {
     // Every node is down until its first start.
@@ -29,14 +29,15 @@ export class GroundTruth {
     if (last === undefined || last[1] !== null) intervals.push([atMs, null])
   }
 
-  partitioned (groups: readonly (readonly number[])[] | null, atMs: number): void {
+  partitioned (groups: readonly (readonly number[])[] | null, atMs: number, cutPairs: ReadonlyArray<readonly [number, number]> = []): void {
+    const cuts = new Set(cutPairs.flatMap(([a, b]) => [`${a}>${b}`, `${b}>${a}`]))
     if (groups === null) {
-      this.partitions.push({ atMs, groupOf: null })
+      this.partitions.push({ atMs, groupOf: null, cuts })
       return
     }
     const groupOf = new Map<number, number>()
     groups.forEach((group, index) => { for (const node of group) groupOf.set(node, index) })
-    this.partitions.push({ atMs, groupOf })
+    this.partitions.push({ atMs, groupOf, cuts })
   }
 
   /**
@@ -88,10 +89,13 @@ export class GroundTruth {
 
   private connected (a: number, b: number, atMs: number): boolean {
     let groupOf: ReadonlyMap<number, number> | null = null
+    let cuts: ReadonlySet<string> = new Set()
     for (const change of this.partitions) {
       if (change.atMs > atMs) break
       groupOf = change.groupOf
+      cuts = change.cuts
     }
+    if (cuts.has(`${a}>${b}`)) return false
     if (groupOf === null) return true
     const groupA = groupOf.get(a)
     return groupA !== undefined && groupA === groupOf.get(b)

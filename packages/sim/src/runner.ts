@@ -18,7 +18,7 @@ import { GroundTruth } from './ground-truth.js'
 import { EventQueue } from './queue.js'
 import { scenarioByName } from './scenarios.js'
 import type { Scenario, ScenarioPlan } from './scenarios.js'
-import { armedFromFault, makeSlots } from './slots.js'
+import { armedFromFault, makeSlots, wipeSlot } from './slots.js'
 import type { ArmedCrash, NodeSlot } from './slots.js'
 import { Trace } from './trace.js'
 import type { TraceEntry } from './trace.js'
@@ -118,7 +118,7 @@ type SimEvent =
   | { readonly type: 'tick', readonly node: number, readonly incarnation: number }
   | { readonly type: 'deliver', readonly delivery: Delivery }
   | { readonly type: 'crash', readonly fault: CrashFault }
-  | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null }
+  | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null, readonly cuts: ReadonlyArray<readonly [number, number]> }
   | { readonly type: 'discover', readonly node: number, readonly peer: number }
   | { readonly type: 'liveness' }
   | { readonly type: 'leave', readonly node: number }
@@ -147,6 +147,8 @@ class Simulation {
   private readonly checker: SafetyChecker
   /** Who was really down or cut off, and when: the S7 check's reference. */
   private readonly truth: GroundTruth
+  /** Identities lost with their machine's state dir, and when: gone for good since then. */
+  private readonly wipedIdentities = new Map<NodeId, number>()
   /** Epochs above 1 whose replacements were checked against the ground truth (S7), once each. */
   private readonly epochsCheckedForS7 = new Set<number>()
   private readonly trace: Trace
@@ -172,6 +174,8 @@ class Simulation {
   private trafficToAllCommitted: TrafficPerNode | null = null
   private readonly eventsMax: number
   private stopReason: StopReason = 'idle'
+  /** Records on the simulated disk are CBOR too, but not wire messages: the permissive codec reads them. */
+  private readonly recordCodec = { encode: cborCodec.encode, decode: cborCodec.decode }
 
   constructor (private readonly options: SimulationOptions) {
     const { seed, nodes } = options
@@ -198,8 +202,7 @@ class Simulation {
     const root = new Prng(seed)
     // The real node is read with its own strict codec, as a peer would; stand-in nodes with a permissive one.
     const codec = options.codec ?? (this.nodeFactory === defaultNodeFactory ? coreWireCodec : cborCodec)
-    // Records on the simulated disk are CBOR too, but not wire messages: the permissive codec reads them.
-    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, { encode: cborCodec.encode, decode: cborCodec.decode })
+    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, this.recordCodec)
     this.plan = this.scenario.build(root.fork(), nodes)
     // A scenario about fail-over sets its delay; an explicit profile from the caller wins.
     if (options.profile === undefined && this.plan.failoverDelayMs !== undefined) {
@@ -264,7 +267,7 @@ class Simulation {
       if ('atMs' in start) this.schedule(start.atMs, { type: 'start', node: start.node }, true)
       else this.pending += 1 // scheduled once someone commits
     }
-    for (const partition of plan.partitions) this.schedule(partition.atMs, { type: 'partition', groups: partition.groups }, true)
+    for (const partition of plan.partitions) this.schedule(partition.atMs, { type: 'partition', groups: partition.groups, cuts: partition.cuts ?? [] }, true)
     for (const fault of plan.crashes) this.schedule(fault.atMs, { type: 'crash', fault }, true)
     for (const discovery of plan.discoveries) this.schedule(discovery.atMs, { type: 'discover', node: discovery.node, peer: discovery.peer }, true)
     for (const leave of plan.leaves ?? []) this.schedule(leave.atMs, { type: 'leave', node: leave.node }, true)
@@ -297,7 +300,7 @@ class Simulation {
         return
       case 'partition':
         this.pending -= 1
-        this.repartition(event.groups)
+        this.repartition(event.groups, event.cuts)
         return
       case 'discover':
         this.pending -= 1
@@ -427,8 +430,10 @@ class Simulation {
     const node = target?.node ?? null
     const source = this.slotOfNodeId.get(delivery.from)
     assert(target !== undefined && source !== undefined, 'messages travel between simulated nodes')
-    if (node === null || !this.network.connected(delivery.from, delivery.to)) {
-      const reason = this.network.countDrop(node === null ? 'down' : 'partition')
+    // A message to an identity the machine lost with its state dir finds nobody.
+    const gone = target.nodeId !== delivery.to
+    if (node === null || gone || !this.network.connected(delivery.from, delivery.to)) {
+      const reason = this.network.countDrop(node === null || gone ? 'down' : 'partition')
       this.trace.add(this.nowMs, 'drop', source.index, target.index, `${delivery.kind} (${reason})`)
       return
     }
@@ -483,7 +488,10 @@ class Simulation {
     const delayMs = failoverDelayMs - Math.ceil(failoverDelayMs / 1_000)
     const graceMs = suspicionTimeoutMs + ballotTimeoutMs + proposerBackoffMsMax
     for (const replaced of plan.replaced ?? []) {
-      const problem = this.truth.replacementProblem(indexOf(replaced), voters, this.nowMs, delayMs, graceMs)
+      const wipedAtMs = this.wipedIdentities.get(replaced)
+      const problem = wipedAtMs === undefined
+        ? this.truth.replacementProblem(indexOf(replaced), voters, this.nowMs, delayMs, graceMs)
+        : this.nowMs - wipedAtMs >= delayMs ? null : `its machine lost its state dir only ${this.nowMs - wipedAtMs} ms before`
       if (problem !== null) {
         this.fail('S7', [replaced, slot.nodeId], `epoch ${plan.epoch} replaces ${this.label(replaced)}, but ${problem}`)
       }
@@ -557,6 +565,12 @@ class Simulation {
     if (slot.node === null) return
     // The edit lands while the node is down, whichever way the crash strikes.
     if (fault.shapeAfterRestart !== undefined) slot.shape = fault.shapeAfterRestart
+    // Losing the state dir is only in the model once a plan exists (precondition 1 of the README).
+    if (fault.wipeState === true && this.firstPlanMs !== null) {
+      this.crash(slot, 'idle', true, fault.restartAfterMs)
+      this.wipe(slot)
+      return
+    }
     if (fault.point === 'idle') {
       this.crash(slot, 'idle', fault.loseUnsynced, fault.restartAfterMs)
     } else {
@@ -579,8 +593,17 @@ class Simulation {
     if (restartAfterMs !== null) this.schedule(this.nowMs + restartAfterMs, { type: 'restart', node: slot.index }, true)
   }
 
-  private repartition (groups: readonly (readonly number[])[] | null): void {
-    this.truth.partitioned(groups, this.nowMs)
+  /** The machine comes back as a new node: new identity, empty disk (the old id is gone for good). */
+  private wipe (slot: NodeSlot): void {
+    const oldId = slot.nodeId
+    this.wipedIdentities.set(oldId, this.nowMs)
+    wipeSlot(slot, this.recordCodec)
+    this.slotOfNodeId.set(slot.nodeId, slot)
+    this.trace.add(this.nowMs, 'crash', slot.index, -1, `state dir lost: ${this.label(oldId)} comes back as ${this.label(slot.nodeId)}`)
+  }
+
+  private repartition (groups: readonly (readonly number[])[] | null, cuts: ReadonlyArray<readonly [number, number]> = []): void {
+    this.truth.partitioned(groups, this.nowMs, cuts)
     const before = this.slots.map((slot) => this.slots.map((peer) => this.network.connected(slot.nodeId, peer.nodeId)))
     if (groups === null) {
       this.network.heal()
@@ -589,6 +612,8 @@ class Simulation {
       this.network.partition(groups.map((group) => group.map((index) => this.slotAt(index).nodeId)))
       this.trace.add(this.nowMs, 'partition', -1, -1, groups.map((group) => group.map((index) => `n${index}`).join(',')).join(' | '))
     }
+    this.network.cut(cuts.map(([a, b]) => [this.slotAt(a).nodeId, this.slotAt(b).nodeId] as const))
+    if (cuts.length > 0) this.trace.add(this.nowMs, 'partition', -1, -1, `cut ${cuts.map(([a, b]) => `n${a}-n${b}`).join(', ')}`)
     // Peers that can reach each other again find each other again, as mDNS would.
     for (const slot of this.slots) {
       for (const peer of this.slots) {

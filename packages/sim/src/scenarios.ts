@@ -327,6 +327,39 @@ const configEdit: Scenario = {
 }
 
 /**
+ * Issue 15: a machine loses its whole state dir after the commit (a disk replaced, a re-install)
+ * and comes back as a new node on the same machine, while one link of the LAN is cut
+ * non-transitively in some seeds. It must learn the plan and never start a second bootstrap.
+ */
+const stateLoss: Scenario = {
+  name: 'state-loss',
+  description: 'after the commit a machine loses its whole state dir and comes back as a new node (a new identity), with a non-transitive link cut in half the seeds',
+  nodesMin: 3,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const partitions: PartitionFault[] = []
+    if (prng.chance(1, 2)) {
+      const [a = 0, , c = 2] = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+      const atMs = prng.intInclusive(0, 10_000)
+      partitions.push({ atMs, groups: null, cuts: [[a, c]] }, { atMs: atMs + prng.intInclusive(1_000, 8_000), groups: null })
+    }
+    return {
+      ...base,
+      partitions,
+      crashes: [{
+        node: prng.intInclusive(0, nodeCount - 1),
+        atMs: prng.intInclusive(6_000, 9_000),
+        point: 'idle',
+        loseUnsynced: true,
+        restartAfterMs: prng.intInclusive(300, 3_000),
+        wipeState: true
+      }],
+      holdUntilMs: 15_000
+    }
+  }
+}
+
+/**
  * Finding of issue 15: one machine's config has a typo (a smaller `expect`, or another name) on a
  * lossy LAN. It must take no part in the first bootstrap: acceptors refuse a proposer of another
  * shape, and nobody counts a member whose shape it does not know yet (S1, S2). It learns the
@@ -393,17 +426,50 @@ const random: Scenario = {
     const skewMsMax = prng.intInclusive(0, UNSYNCED_SKEW_MS_MAX)
     const starts: NodeStart[] = base.starts.map((start) =>
       nodeCount > 2 && prng.chance(1, 8) ? { node: start.node, afterFirstCommitMs: prng.intInclusive(0, 5_000) } : start)
+    const clocks = Array.from({ length: nodeCount }, () => randomClockSettings(prng, skewMsMax, UNSYNCED_DRIFT_PPM_MAX))
+    const views = prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300)
+    const partitions = randomPartitions(prng, nodeCount)
+    const crashes = randomCrashes(prng, nodeCount)
+    const crashesOnSend = prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : []
+    // Drawn last, so every earlier seed keeps the faults it had (its regressions stay what they were).
+    const lateFaults = issue15Faults(prng, nodeCount)
     return {
       ...base,
       links,
-      clocks: Array.from({ length: nodeCount }, () => randomClockSettings(prng, skewMsMax, UNSYNCED_DRIFT_PPM_MAX)),
+      clocks,
       starts,
-      views: prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300),
-      partitions: randomPartitions(prng, nodeCount),
-      crashes: randomCrashes(prng, nodeCount),
-      crashesOnSend: prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : []
+      views,
+      partitions: [...partitions, ...lateFaults.partitions],
+      crashes: [...crashes, ...lateFaults.crashes],
+      crashesOnSend
     }
   }
+}
+
+/**
+ * The faults issue 15 added to `random`, each in some seeds: a non-transitive partition (one link
+ * cut while both ends still reach a third node) and a machine that loses its whole state dir
+ * after the commit (it comes back as a new node).
+ */
+function issue15Faults (prng: Prng, nodeCount: number): Pick<ScenarioPlan, 'partitions' | 'crashes'> {
+  const partitions: PartitionFault[] = []
+  const crashes: CrashFault[] = []
+  if (nodeCount >= 3 && prng.chance(1, 4)) {
+    const [a = 0, , c = 2] = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const atMs = prng.intInclusive(0, 15_000)
+    partitions.push({ atMs, groups: null, cuts: [[a, c]] }, { atMs: atMs + prng.intInclusive(500, 5_000), groups: null })
+  }
+  if (nodeCount >= 2 && prng.chance(1, 8)) {
+    crashes.push({
+      node: prng.intInclusive(0, nodeCount - 1),
+      atMs: prng.intInclusive(6_000, 15_000),
+      point: 'idle',
+      loseUnsynced: true,
+      restartAfterMs: prng.intInclusive(500, 3_000),
+      wipeState: true
+    })
+  }
+  return { partitions, crashes }
 }
 
 /** Up to three partition episodes, one after another, each healed. */
@@ -454,7 +520,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire, configEdit, rollingEdit, mismatchedConfig
+  grow, replaceDead, retire, configEdit, rollingEdit, mismatchedConfig, stateLoss
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

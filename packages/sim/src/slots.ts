@@ -17,10 +17,11 @@ export interface ArmedCrash {
 /** Everything the simulator keeps about one machine, across the node's crashes and restarts. */
 export interface NodeSlot {
   readonly index: number
-  readonly nodeId: NodeId
-  readonly key: NodeKey
+  /** The machine's current identity: a new one after its state dir is lost (`wipeState`). */
+  nodeId: NodeId
+  key: NodeKey
   readonly facts: NodeFacts
-  readonly store: MemoryStore
+  store: MemoryStore
   clock: NodeClock
   /** Forks a fresh protocol generator per incarnation, so a restart does not replay old choices. */
   readonly prngSource: Prng
@@ -73,6 +74,16 @@ export function makeSlots (
       armedCrashes: []
     }
   })
+}
+
+/**
+ * The machine lost its whole state dir: a new identity from the machine's own generator and an
+ * empty disk. The old identity is gone for good (it never comes back).
+ */
+export function wipeSlot (slot: NodeSlot, recordCodec: RecordCodec): void {
+  slot.key = nodeKeyFromSeed(slot.prngSource.fork().bytes(32))
+  slot.nodeId = slot.key.nodeId
+  slot.store = new MemoryStore(recordCodec)
 }
 
 export function armedFromFault (fault: CrashOnSendFault): ArmedCrash {

@@ -51,6 +51,15 @@ describe('ground truth for S7', () => {
     expect(withOne.replacementProblem(0, VOTERS, 20_000, 5_000, 1_000)).not.toBeNull()
   })
 
+  it('non-transitive cuts count link by link: cut from both other voters is cut off, from one is not', () => {
+    const both = fleet()
+    both.partitioned(null, 12_000, [[0, 1], [0, 2]])
+    expect(both.replacementProblem(0, VOTERS, 20_000, 5_000, 1_000)).toBeNull()
+    const one = fleet()
+    one.partitioned(null, 12_000, [[0, 2]])
+    expect(one.replacementProblem(0, VOTERS, 20_000, 5_000, 1_000)).not.toBeNull()
+  })
+
   it('a partition and a crash of the voters it could reach join into one stretch', () => {
     const truth = fleet()
     truth.partitioned([[0, 1], [2, 3]], 12_000)

@@ -167,6 +167,8 @@ export interface NodeInspection {
   readonly plans: ReadonlyMap<number, Plan>
   /** Highest ballot promised per epoch, as a comparable tuple [round, proposer]. */
   readonly promised: ReadonlyMap<number, readonly [number, NodeId]>
+  /** Ballot of the value accepted per epoch, [round, proposer]: S6 checks accepts survive restarts too. */
+  readonly accepted?: ReadonlyMap<number, readonly [number, NodeId]>
   readonly role: Role | null
   /** Re-verifies every ledger entry from scratch (signature, ownership, certificates): S5 problems found. */
   readonly audit?: () => readonly string[]

@@ -318,14 +318,15 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   inspect (): NodeInspection {
     const promised = new Map<number, readonly [number, NodeId]>()
-    for (const [epoch, instance] of this.instances) {
-      const ballot = instance.acceptorState.promised
-      if (ballot !== null) promised.set(epoch, [ballot.round, ballot.proposer])
-    }
-    for (const [epoch, state] of this.restoredAcceptors) {
+    const accepted = new Map<number, readonly [number, NodeId]>()
+    const note = (epoch: number, state: AcceptorState): void => {
       if (!promised.has(epoch) && state.promised !== null) promised.set(epoch, [state.promised.round, state.promised.proposer])
+      const ballot = state.accepted?.ballot
+      if (!accepted.has(epoch) && ballot !== undefined) accepted.set(epoch, [ballot.round, ballot.proposer])
     }
-    return { nodeId: this.nodeId, plans: this.plans, promised, role: this.role, audit: () => this.ledger.audit() }
+    for (const [epoch, instance] of this.instances) note(epoch, instance.acceptorState)
+    for (const [epoch, state] of this.restoredAcceptors) note(epoch, state)
+    return { nodeId: this.nodeId, plans: this.plans, promised, accepted, role: this.role, audit: () => this.ledger.audit() }
   }
 
   // ---- the bootstrap decision ----
