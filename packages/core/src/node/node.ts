@@ -340,6 +340,13 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
     const live = this.eligibleLive()
     this.trackLiveSet(live, nowMs)
+    // Propose only once the shape of every member counted is known: counting a member of unknown
+    // shape let a mistyped machine into the first bootstrap; leaving it out shrank the quorum.
+    const unknown = live.filter((id) => this.shapeHashOf(id) === null).length
+    if (unknown > 0) {
+      this.lastProposalReason = `waiting to learn the cluster shape of ${unknown} member${unknown === 1 ? '' : 's'} before counting ${unknown === 1 ? 'it' : 'them'}`
+      return
+    }
     const instance = this.instance(1)
     const { expect } = this.init.shape
     const listenedMs = nowMs - this.startedMs
@@ -520,11 +527,12 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private eligibleLive (): readonly NodeId[] {
     const version = this.membership.liveOrMetaVersion
     if (this.eligibleCache?.version === version && this.eligibleCache.shapes === this.shapeEntries) return this.eligibleCache.ids
-    // live() is sorted already. A member is counted only once its shape is known and equal to
-    // ours: counting one of unknown shape let a mistyped machine into the first bootstrap.
+    // live() is sorted already. A member of another shape is left out; one whose shape is not
+    // known yet stays in, so quorum sizes err on the large side, and driveBootstrap does not
+    // propose until it knows the shape of every member it counts.
     const ids = this.membership.live().filter((id) => {
       const hash = this.shapeHashOf(id)
-      return hash !== null && sameBytes(hash, this.shapeHash)
+      return hash === null || sameBytes(hash, this.shapeHash)
     })
     this.eligibleCache = { version, shapes: this.shapeEntries, ids }
     return ids
