@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { availableParallelism, totalmem } from 'node:os'
 import { TypedEventEmitter } from '@libp2p/interface'
 import {
-  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf
+  FRAME_BYTES_MAX, Prng, createCoreNode, decodeWireMessage, encodeWireMessage, isRetired, roleOf, shapeDrift
 } from '@p2p-bootstrap/core'
 import type {
   CoreEvent, CoreMessage, CoreNodeMachine, Envelope, EpochRecord, NodeFacts, NodeId, NodeKey, Plan, PlannerMember, Role
@@ -35,6 +35,7 @@ import type { AgentPhase } from './published-status.js'
 import { resolveOptions } from './resolve-options.js'
 import type { ResolvedOptions } from './resolve-options.js'
 import { openStateDir } from './state/state-dir.js'
+import { COMMITTED_PLAN_FILE, committedEvidence, gatherEvidence, missingStateProblem } from './state-evidence.js'
 import type { StateDir } from './state/state-dir.js'
 import { STATUS_SOCKET_NAME, StatusServer } from './status-server.js'
 import type { LeaveUpdate, MemberReport, StatusReport } from './status-report.js'
@@ -83,7 +84,6 @@ export interface AbortOptions {
 }
 
 /** The committed plan as JSON in the state dir, for people and scripts. */
-const COMMITTED_PLAN_FILE = 'plan.json'
 /** Messages per peer queued while its connection opens; the protocol tolerates loss beyond it. */
 const QUEUE_FRAMES_MAX = 512
 /** How long stop() lets the last messages leave before closing connections. */
@@ -200,6 +200,11 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const { options } = this
     const state = await openStateDir(options.stateDir, signal === undefined ? {} : { signal })
     this.state = state
+    // Lost state, kept evidence: judged before identity.key could be created anew.
+    const evidence = await gatherEvidence(state.path, options.root)
+    const missing = missingStateProblem(state.path, evidence)
+    if (missing !== null) throw missing
+    const bootstrapBarred = committedEvidence(evidence)
     const { privateKey } = await state.identity()
     const loaded = await state.load()
     for (const notice of loaded.notices) this.notice(`${notice.path}: ${notice.message}`)
@@ -244,10 +249,16 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       entropy: (length) => new Uint8Array(randomBytes(length)),
       restored: loaded.records,
       nowMs: this.clock.monotonicMs(),
-      wallMs: this.clock.wallMs()
+      wallMs: this.clock.wallMs(),
+      ...(bootstrapBarred === undefined ? {} : { bootstrapBarred })
     })
-    // Superseded entries of earlier runs are dropped, so the log does not grow with restarts.
-    await state.compact(node.ledgerRecords())
+    // Superseded entries of earlier runs are dropped, so the log does not grow with restarts; if the
+    // restore refused any entry, the log as it was is kept aside first (S8: nothing dropped silently).
+    const problems = node.restoreProblems
+    const kept = await state.compact(node.ledgerRecords(), problems.length === 0
+      ? {}
+      : { keepAsideBecause: `the restore refused ${problems.length} ledger ${problems.length === 1 ? 'entry' : 'entries'} (first: ${problems[0] ?? ''})` })
+    if (kept !== null) this.report(new BootstrapperError('BOOTSTRAP_LEDGER_REJECTED', `${kept.path}: ${kept.message}`))
 
     const tickMs = Math.max(10, Math.min(50, Math.floor(options.coreProfile.probeIntervalMs / 4)))
     const driver = new NodeDriver(node, {
@@ -598,7 +609,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       leaving: core.leaving,
       retiredAtEpoch: retiredAt(core.history, node.nodeId),
       failoverDelayMs: this.options.coreProfile.failoverDelayMs,
-      localHealth: core.localHealth
+      localHealth: core.localHealth,
+      configDrift: plan === null ? [] : shapeDrift(plan, this.options.shape)
     }
   }
 
@@ -713,6 +725,9 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         case 'state:dropped':
           this.notice(event.detail)
           break
+        case 'consensus:refused':
+          this.report(new BootstrapperError('BOOTSTRAP_VOTE_REFUSED', `did not vote for the epoch ${event.epoch} proposal of ${event.from}: ${event.reason}`))
+          break
         default:
           break
       }
@@ -725,6 +740,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   private onPlan (plan: Plan): void {
     if (this.latestPlan !== null && this.latestPlan.epoch >= plan.epoch) return
     this.latestPlan = plan
+    // S8: an edited config never changes the committed plan; say so, with what the edit does.
+    for (const drift of shapeDrift(plan, this.options.shape)) this.report(new BootstrapperError('BOOTSTRAP_SHAPE_DRIFT', drift))
     // Each node keeps the control plane connected: the ledger's hot path once a plan exists.
     this.overlay?.keepConnected(plan.controlPlanes)
     const nodeId = this.nodeId

@@ -19,6 +19,9 @@ export type BootstrapperErrorCode =
   | 'BOOTSTRAP_BACKLOG_FULL' // a peer's message was dropped: too many already wait for the node
   | 'BOOTSTRAP_EQUIVOCATION' // a voter signed two different votes
   | 'BOOTSTRAP_SHAPE_MISMATCH' // a peer is configured with another cluster shape
+  | 'BOOTSTRAP_STATE_INCOMPLETE' // a file of the state dir is missing beside the others: refused like a damaged one
+  | 'BOOTSTRAP_VOTE_REFUSED' // this node refused to vote for a proposal it cannot vouch for (S7, shape)
+  | 'BOOTSTRAP_SHAPE_DRIFT' // this node's config differs from the shape the committed plan was decided under (S8)
   | 'BOOTSTRAP_STATUS_SOCKET' // the local status socket could not be served or reached
   | 'BOOTSTRAP_NO_PLAN' // a call that needs a formed cluster (leave) came before any committed plan
   | 'BOOTSTRAP_ABORTED' // the caller's signal ended a wait (leave) before it finished

@@ -81,6 +81,11 @@ export interface StatusReport {
    * Persistently high means a starved host. Absent from older agents.
    */
   readonly localHealth?: number
+  /**
+   * S8: where this node's config differs from the shape the committed plan was decided under, one
+   * sentence per setting saying what the edit does (the plan stays). Absent from older agents.
+   */
+  readonly configDrift?: readonly string[]
 }
 
 /**

@@ -195,6 +195,7 @@ function planOf (fields: Pick<Plan, 'epoch' | 'init' | 'controlPlanes' | 'worker
   return {
     clusterId: 'c1test',
     notes: [],
+    decidedUnder: { expect: 3, controlPlanes: 3 },
     secrets: sealPlanSecrets({ ...TOKENS, controlPlanes: fields.controlPlanes, sealingKey: SEALING_KEY, entropy: (length) => entropy.bytes(length) }),
     ...fields
   }
@@ -327,7 +328,7 @@ describe('join sequencing in later epochs', () => {
   const ips: Record<string, string> = { cp1: '10.0.0.1', cp2: '10.0.0.2', cp3: '10.0.0.3', w1: '10.0.0.4', w2: '10.0.0.5' }
   const secrets = { serverTokenHash: '', agentTokenHash: '', serverTokenSealed: {}, agentTokenSealed: new Uint8Array() }
   // Epoch 2 replaced the init node cp1 with w1, appended last.
-  const replacedInit: Plan = { clusterId: 'c', epoch: 2, init: ids.cp1, controlPlanes: ['cp2', 'cp3', 'w1'], workers: ['w2'], replaced: ['cp1'], secrets, notes: [] }
+  const replacedInit: Plan = { clusterId: 'c', epoch: 2, init: ids.cp1, controlPlanes: ['cp2', 'cp3', 'w1'], workers: ['w2'], replaced: ['cp1'], decidedUnder: { expect: 3, controlPlanes: 3 }, secrets, notes: [] }
 
   function step (plan: Plan, nodeId: string, ready: string[], extra: Partial<JoinInput> = {}): ReturnType<typeof nextJoinStep> {
     return nextJoinStep({ plan, nodeId, readyServers: new Set(ready), nodeIpOf: id => ips[id], caHashKnown: true, vipAnswers: false, ...extra })
@@ -366,7 +367,7 @@ describe('join sequencing in later epochs', () => {
   })
 
   it('the successor of a single server that leaves joins through it; a worker never does', () => {
-    const handedOver: Plan = { clusterId: 'c', epoch: 2, init: 'cp1', controlPlanes: ['w1'], workers: ['w2'], retired: ['cp1'], secrets, notes: [] }
+    const handedOver: Plan = { clusterId: 'c', epoch: 2, init: 'cp1', controlPlanes: ['w1'], workers: ['w2'], retired: ['cp1'], decidedUnder: { expect: 3, controlPlanes: 3 }, secrets, notes: [] }
     expect(step(handedOver, 'w1', [], { retiringServers: ['cp1'] })).toEqual({ kind: 'join', server: '10.0.0.1', viaVip: false })
     expect(step(handedOver, 'w1', []).kind).toBe('wait')
     expect(step(handedOver, 'w2', [], { retiringServers: ['cp1'] }).kind).toBe('wait')
@@ -375,7 +376,7 @@ describe('join sequencing in later epochs', () => {
 
 describe('who deletes gone nodes from Kubernetes', () => {
   const secrets = { serverTokenHash: '', agentTokenHash: '', serverTokenSealed: {}, agentTokenSealed: new Uint8Array() }
-  const plan: Plan = { clusterId: 'c', epoch: 3, init: 'a', controlPlanes: ['b', 'c', 'd'], workers: ['e'], replaced: ['a'], retired: ['f', 'g'], secrets, notes: [] }
+  const plan: Plan = { clusterId: 'c', epoch: 3, init: 'a', controlPlanes: ['b', 'c', 'd'], workers: ['e'], replaced: ['a'], retired: ['f', 'g'], decidedUnder: { expect: 3, controlPlanes: 3 }, secrets, notes: [] }
 
   function view (entries: string[], dead: string[] = []): { lookup: (key: string) => Uint8Array | undefined, alive: (id: string) => boolean } {
     const held = new Set(entries)
@@ -755,7 +756,7 @@ describe('a running node whose join target left the control plane, against the a
 
 describe('the start gate, pure', () => {
   const secrets = { serverTokenHash: '', agentTokenHash: '', serverTokenSealed: {}, agentTokenSealed: new Uint8Array() }
-  const three: Plan = { clusterId: 'c', epoch: 1, init: 'cp1', controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1'], secrets, notes: [] }
+  const three: Plan = { clusterId: 'c', epoch: 1, init: 'cp1', controlPlanes: ['cp1', 'cp2', 'cp3'], workers: ['w1'], decidedUnder: { expect: 4, controlPlanes: 3 }, secrets, notes: [] }
   const five: Plan = { ...three, controlPlanes: ['cp1', 'cp2', 'cp3', 'cp4', 'cp5'] }
   const single: Plan = { ...three, controlPlanes: ['cp1'] }
 

@@ -13,6 +13,7 @@ const plan: Plan = {
   controlPlanes: ['cp1', 'cp2', 'cp3'],
   workers: ['w1', 'w2'],
   vip: '10.0.0.100',
+  decidedUnder: { expect: 5, controlPlanes: 3 },
   secrets: { serverTokenHash: '', agentTokenHash: '', serverTokenSealed: {}, agentTokenSealed: new Uint8Array() },
   notes: []
 }

@@ -372,6 +372,7 @@ describe('leaveWaitingFor', () => {
     clusterId: 'c1',
     epoch: 4,
     init: cp1,
+    decidedUnder: { expect: 5, controlPlanes: 3 },
     controlPlanes: [cp1, cp2, cp3],
     workers: [w1, w2],
     notes: [],

@@ -172,6 +172,23 @@ describe('state dir: records across restarts', () => {
     expect(await readFile(join(dir, 'consensus.log'))).toEqual(consensusBefore)
     expect((await (await open()).load()).records).toEqual([acceptor(1), entry(2), entry(4), entry(5)])
   })
+
+  it('keeps the log as it was aside before compacting when the restore refused entries (S8)', async () => {
+    const state = await open()
+    await state.load()
+    await state.append({ records: [entry(1), entry(2), entry(3)], sync: true })
+    const before = await readFile(join(dir, 'ledger.log'))
+    const notice = await state.compact([entry(2)], { keepAsideBecause: 'the restore refused 2 ledger entries (first: plan/1 …)' })
+    expect(notice?.path).toBe(join(dir, 'ledger.log.rejected-1'))
+    expect(notice?.message).toMatch(/^the restore refused 2 ledger entries .*kept at .*ledger\.log\.rejected-1 \(nothing was deleted\)/)
+    expect(await readFile(join(dir, 'ledger.log.rejected-1'))).toEqual(before)
+    expect((await stat(join(dir, 'ledger.log.rejected-1'))).mode & 0o777).toBe(0o600)
+    // A second time gets its own copy; a compaction with nothing refused keeps none.
+    expect((await state.compact([entry(2)], { keepAsideBecause: 'again' }))?.path).toBe(join(dir, 'ledger.log.rejected-2'))
+    expect(await state.compact([entry(2)])).toBeNull()
+    expect((await readdir(dir)).filter((name) => name.startsWith('ledger.log.rejected-')).sort()).toEqual(['ledger.log.rejected-1', 'ledger.log.rejected-2'])
+    await expect(state.writeFile('ledger.log.rejected-3', 'x')).rejects.toThrow(/kept by the state dir itself/)
+  })
 })
 
 describe('state dir: damage', () => {

@@ -30,6 +30,7 @@ const plan: Plan = {
   epoch: 1,
   name: 'mill',
   init: SELF,
+  decidedUnder: { expect: 3, controlPlanes: 1 },
   controlPlanes: [SELF],
   workers: [OTHER, THIRD],
   notes: [],

@@ -8,7 +8,10 @@ import type { z } from 'zod'
  * bytes and a signature over an encoding can be checked by re-encoding the decoded value.
  */
 export function encodeCanonical (value: unknown): Uint8Array {
-  return encode(value)
+  const bytes = encode(value)
+  // cborg hands back a Node Buffer for some output sizes; callers store and compare plain bytes,
+  // so the same value always comes back as the same kind of array (a view: nothing is copied).
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** cborg options that refuse every non-canonical or surprising input (shared by every strict reader). */

@@ -33,7 +33,7 @@ export type {
   TokenErrorCode, NetworkToken, TokenShape, GenerateTokenOptions, DerivedKeys
 } from './token/index.js'
 export type {
-  Role, NodeFacts, ClusterShape, PlanSecrets, Plan
+  Role, NodeFacts, ClusterShape, DecidedShape, PlanSecrets, Plan
 } from './types.js'
 export {
   lanProfile, wanProfile, testProfile, simProfile, profileByName, validateProfile

@@ -59,6 +59,18 @@ export interface PlanSecrets {
   readonly agentTokenSealed: Uint8Array
 }
 
+/**
+ * The part of a cluster shape that decides how a plan is committed, as it stood when the plan was
+ * proposed. It travels inside the plan (so every vote signs it) and a plan is checked against it,
+ * never against today's config (S8): a node whose config was edited keeps its committed plan.
+ */
+export interface DecidedShape {
+  /** The `expect` of the proposer: the epoch-1 quorum is a majority of it. Absent: best effort. */
+  readonly expect?: number
+  /** Control planes wanted at the time (odd). */
+  readonly controlPlanes: number
+}
+
 /** The committed decision of one epoch: who initialises, who is control plane, who is worker. */
 export interface Plan {
   /** Public cluster id derived from the network token (safe to log). */
@@ -73,6 +85,8 @@ export interface Plan {
   /** Workers known when the plan was made; later arrivals are workers unless a new epoch says otherwise. */
   readonly workers: readonly NodeId[]
   readonly vip?: string
+  /** The shape the plan was decided under; with `name` and `vip` above, the whole shape (S8). */
+  readonly decidedUnder: DecidedShape
   /**
    * Former control planes that a later epoch removed while they were dead (replaced by a live
    * worker). One that comes back is a worker whose stale server (etcd) data must go first.

@@ -17,6 +17,7 @@ import {
 } from '../src/planner/index.js'
 import { SEALED_AGENT_TOKEN_BYTES, SEALED_SERVER_TOKEN_BYTES } from '../src/secrets/index.js'
 import type { Plan } from '../src/types.js'
+import { EXPECT_MAX } from '../src/token/constants.js'
 
 /** Well-formed ids without the cost of deriving keys: the codec checks the id format only. */
 function nodeIds (count: number, seed: number): NodeId[] {
@@ -31,6 +32,7 @@ function makePlan (nodeCount: number, controlPlaneCount: number, extra: Partial<
   return {
     clusterId: 'c0ffee',
     epoch: 1,
+    decidedUnder: { expect: Math.min(nodeCount, EXPECT_MAX), controlPlanes: controlPlaneCount % 2 === 1 ? controlPlaneCount : 1 },
     init: controlPlanes[0] ?? 'missing',
     controlPlanes,
     workers: ids.slice(controlPlaneCount),
@@ -98,7 +100,7 @@ describe('plan codec', () => {
   it('summarises and hashes the encoding', () => {
     const plan = makePlan(5, 3)
     const bytes = encodePlan(plan)
-    expect(planSummary(bytes)).toEqual({ epoch: 1, clusterId: 'c0ffee', init: plan.init, controlPlanes: plan.controlPlanes })
+    expect(planSummary(bytes)).toEqual({ epoch: 1, clusterId: 'c0ffee', init: plan.init, controlPlanes: plan.controlPlanes, decidedUnder: { expect: 5, controlPlanes: 3 } })
     expect(planHash(plan)).toBe(createHash('sha256').update(bytes).digest('hex'))
     expect(planHash({ ...plan, epoch: 2 })).not.toBe(planHash(plan))
   })

@@ -8,7 +8,7 @@ import type { NodeInspection, Plan, Role, WireMessage } from './core-types.js'
  * odd in number, and no epoch removes a server without adding its replacement in the same epoch.
  * J1: the join graph of every committed plan leads to a running cluster (checkJoinGraph).
  */
-export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'L1' | 'R1' | 'R2' | 'J1' | 'NODE_ERROR'
+export type Property = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7' | 'S8' | 'L1' | 'R1' | 'R2' | 'J1' | 'NODE_ERROR'
 
 export interface Violation {
   readonly property: Property
@@ -54,7 +54,11 @@ export class SafetyChecker {
   private committedEpochMax = 0
   private readonly crashes = new Map<NodeId, CrashSnapshot>()
   private readonly ballotsSent = new Map<NodeId, Map<number, BallotTuple>>()
+  /** S6: the highest ballot each node said it accepted (`paxos/accepted`) per epoch. */
+  private readonly acceptsSent = new Map<NodeId, Map<number, BallotTuple>>()
   private readonly committedByNode = new Map<NodeId, Set<number>>()
+  /** S8: every epoch each node has held; a node never stops holding one, restarts included. */
+  private readonly heldByNode = new Map<NodeId, Set<number>>()
 
   constructor (private readonly labelOf: (nodeId: NodeId) => string = (nodeId) => nodeId) {}
 
@@ -82,6 +86,7 @@ export class SafetyChecker {
       this.fail('S2', timeMs, [nodeId], `epochs only grow: ${this.labelOf(nodeId)} held epoch ${epochMaxBefore} and now holds at most epoch ${epochMax}`)
     }
     this.epochMaxOfNode.set(nodeId, Math.max(epochMax, epochMaxBefore))
+    this.checkNoPlanDropped(inspection, timeMs)
     if (epochMax > this.committedEpochMax) this.committedEpochMax = epochMax
     this.checkRoleChange(inspection, epochMax, timeMs)
   }
@@ -99,13 +104,8 @@ export class SafetyChecker {
     if (message.kind !== 'paxos/promise' && message.kind !== 'paxos/accepted') return
     const vote = readVote(message)
     if (vote === null) return
-    let ballots = this.ballotsSent.get(nodeId)
-    if (ballots === undefined) {
-      ballots = new Map()
-      this.ballotsSent.set(nodeId, ballots)
-    }
-    const before = ballots.get(vote.epoch)
-    if (before === undefined || compareBallots(vote.ballot, before) > 0) ballots.set(vote.epoch, vote.ballot)
+    noteHighest(this.ballotsSent, nodeId, vote.epoch, vote.ballot)
+    if (message.kind === 'paxos/accepted') noteHighest(this.acceptsSent, nodeId, vote.epoch, vote.ballot)
   }
 
   /** S6: the node announced `plan:committed` for this epoch. */
@@ -141,6 +141,14 @@ export class SafetyChecker {
       const promised = inspection.promised.get(epoch)
       if (promised === undefined || compareBallots(promised, ballot) < 0) {
         this.fail('S6', timeMs, [nodeId], `${label} voted ballot ${formatBallot(ballot)} in epoch ${epoch} but after restart has promised ${promised === undefined ? 'nothing' : formatBallot(promised)}`)
+      }
+    }
+    // S6 for accepted values: a node that said it accepted at a ballot still holds an accept at least that high.
+    for (const [epoch, ballot] of inspection.accepted === undefined ? [] : this.acceptsSent.get(nodeId) ?? []) {
+      if (inspection.plans.has(epoch)) continue
+      const accepted = inspection.accepted?.get(epoch)
+      if (accepted === undefined || compareBallots(accepted, ballot) < 0) {
+        this.fail('S6', timeMs, [nodeId], `${label} accepted a value at ballot ${formatBallot(ballot)} in epoch ${epoch} but after restart holds ${accepted === undefined ? 'no accepted value' : `an accept at ${formatBallot(accepted)}`}`)
       }
     }
     for (const epoch of this.committedByNode.get(nodeId) ?? []) {
@@ -211,6 +219,20 @@ export class SafetyChecker {
     }
   }
 
+  /** S8: a committed plan, once held, is held for good: no config edit or restart drops it. */
+  private checkNoPlanDropped (inspection: NodeInspection, timeMs: number): void {
+    let held = this.heldByNode.get(inspection.nodeId)
+    if (held === undefined) {
+      held = new Set()
+      this.heldByNode.set(inspection.nodeId, held)
+    }
+    const dropped = [...held].filter((epoch) => !inspection.plans.has(epoch))
+    if (dropped.length > 0) {
+      this.fail('S8', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} held the plan of epoch ${dropped.join(', ')} and no longer does`)
+    }
+    for (const epoch of inspection.plans.keys()) held.add(epoch)
+  }
+
   /** S4: a role changes only with a newer epoch, never by a local guess. */
   private checkRoleChange (inspection: NodeInspection, epochMax: number, timeMs: number): void {
     const before = this.roleOfNode.get(inspection.nodeId)
@@ -229,6 +251,16 @@ export class SafetyChecker {
  */
 export function checkJoinGraph (plan: Plan): string[] {
   return joinGraphProblems(plan, new Set())
+}
+
+function noteHighest (byNode: Map<NodeId, Map<number, BallotTuple>>, nodeId: NodeId, epoch: number, ballot: BallotTuple): void {
+  let ballots = byNode.get(nodeId)
+  if (ballots === undefined) {
+    ballots = new Map()
+    byNode.set(nodeId, ballots)
+  }
+  const before = ballots.get(epoch)
+  if (before === undefined || compareBallots(ballot, before) > 0) ballots.set(epoch, ballot)
 }
 
 /** Reads `epoch` and `ballot: { round, proposer }` from a promise or an accepted message. */

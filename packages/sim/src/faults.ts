@@ -1,6 +1,7 @@
 import { assert } from '@p2p-bootstrap/core'
 import type { Prng } from '@p2p-bootstrap/core'
 import type { ClockSettings } from './clock.js'
+import type { ClusterShape } from './core-types.js'
 import type { LinkSettings } from './network.js'
 
 /**
@@ -23,6 +24,17 @@ export interface CrashFault {
   readonly loseUnsynced: boolean
   /** Down time before the restart from disk; null stays down. */
   readonly restartAfterMs: number | null
+  /**
+   * The machine loses its whole state dir while down (a disk replaced, a re-install): it comes
+   * back as a new node, with a new identity and nothing restored. Only after a plan is committed
+   * (before, it would break the precondition that at most `expect` machines take part).
+   */
+  readonly wipeState?: boolean
+  /**
+   * The node's config is edited while it is down: it restarts with this shape (an operator raising
+   * `expect` as the fleet grew, or a rolling change). S8: a committed plan outlives the edit.
+   */
+  readonly shapeAfterRestart?: ClusterShape
 }
 
 /** A crash armed to strike the first time the node sends a message of `kind` (proposer-crash). */
@@ -38,6 +50,11 @@ export interface CrashOnSendFault {
 export interface PartitionFault {
   readonly atMs: number
   readonly groups: readonly (readonly number[])[] | null
+  /**
+   * Links cut on top of the groups (both ways): with groups null and [[a, c]], a–b and b–c stay
+   * up while a–c is down, a non-transitive partition as a broken switch port or firewall makes.
+   */
+  readonly cuts?: ReadonlyArray<readonly [number, number]>
 }
 
 /** A node finds a peer late (mDNS answers are lost or slow). Discovery is mutual. */
@@ -73,6 +90,11 @@ export interface FaultPlan {
   readonly leaves?: readonly LeaveFault[]
   /** Keep the run going at least until then (a fail-over delay must pass before anything happens). */
   readonly holdUntilMs?: number
+  /**
+   * Per-node shapes at first start, by node index (a machine with a typo in its config); a node
+   * not listed takes the scenario's shape.
+   */
+  readonly shapes?: ReadonlyMap<number, ClusterShape>
   /** Event-loop stalls (CPU starvation). */
   readonly stalls?: readonly StallFault[]
   /** Wall-clock steps; timers run on the monotonic clock and must not notice them. */

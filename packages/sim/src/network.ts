@@ -86,6 +86,7 @@ export class Network {
   private readonly traffic = new Map<NodeId, TrafficCount>()
   private readonly sent: TrafficCount = { messagesSent: 0, bytesSent: 0 }
   private groupOfNode: ReadonlyMap<NodeId, number> | null = null
+  private cutLinks: ReadonlySet<string> = new Set()
   private inFlight = 0
   readonly dropped: Record<DropReason, number> = { loss: 0, partition: 0, overflow: 0, down: 0 }
 
@@ -112,15 +113,22 @@ export class Network {
     this.groupOfNode = groupOfNode
   }
 
+  /** Cuts exactly these links, both ways, on top of any groups (a non-transitive partition); [] restores them. */
+  cut (pairs: ReadonlyArray<readonly [NodeId, NodeId]>): void {
+    this.cutLinks = new Set(pairs.flatMap(([a, b]) => [`${a}>${b}`, `${b}>${a}`]))
+  }
+
   heal (): void {
     this.groupOfNode = null
+    this.cutLinks = new Set()
   }
 
   get partitioned (): boolean {
-    return this.groupOfNode !== null
+    return this.groupOfNode !== null || this.cutLinks.size > 0
   }
 
   connected (source: NodeId, target: NodeId): boolean {
+    if (this.cutLinks.size > 0 && this.cutLinks.has(`${source}>${target}`)) return false
     if (this.groupOfNode === null) return true
     const sourceGroup = this.groupOfNode.get(source)
     return sourceGroup !== undefined && sourceGroup === this.groupOfNode.get(target)

@@ -14,10 +14,11 @@ import {
 } from './limits.js'
 import { Network, cborCodec, coreWireCodec } from './network.js'
 import type { Delivery, DropReason, WireCodec } from './network.js'
+import { GroundTruth } from './ground-truth.js'
 import { EventQueue } from './queue.js'
 import { scenarioByName } from './scenarios.js'
 import type { Scenario, ScenarioPlan } from './scenarios.js'
-import { armedFromFault, makeSlots } from './slots.js'
+import { armedFromFault, makeSlots, wipeSlot } from './slots.js'
 import type { ArmedCrash, NodeSlot } from './slots.js'
 import { Trace } from './trace.js'
 import type { TraceEntry } from './trace.js'
@@ -122,7 +123,7 @@ type SimEvent =
   | { readonly type: 'tick', readonly node: number, readonly incarnation: number }
   | { readonly type: 'deliver', readonly delivery: Delivery }
   | { readonly type: 'crash', readonly fault: CrashFault }
-  | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null }
+  | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null, readonly cuts: ReadonlyArray<readonly [number, number]> }
   | { readonly type: 'discover', readonly node: number, readonly peer: number }
   | { readonly type: 'liveness' }
   | { readonly type: 'leave', readonly node: number }
@@ -152,6 +153,12 @@ class Simulation {
   private readonly network: Network
   private readonly queue = new EventQueue<SimEvent>()
   private readonly checker: SafetyChecker
+  /** Who was really down or cut off, and when: the S7 check's reference. */
+  private readonly truth: GroundTruth
+  /** Identities lost with their machine's state dir, and when: gone for good since then. */
+  private readonly wipedIdentities = new Map<NodeId, number>()
+  /** Epochs above 1 whose replacements were checked against the ground truth (S7), once each. */
+  private readonly epochsCheckedForS7 = new Set<number>()
   private readonly trace: Trace
   private readonly jitter: Prng
   private readonly nodeFactory: NodeFactory
@@ -176,6 +183,8 @@ class Simulation {
   private readonly eventsMax: number
   private stopReason: StopReason = 'idle'
   private falseDeaths = 0
+  /** Records on the simulated disk are CBOR too, but not wire messages: the permissive codec reads them. */
+  private readonly recordCodec = { encode: cborCodec.encode, decode: cborCodec.decode }
 
   constructor (private readonly options: SimulationOptions) {
     const { seed, nodes } = options
@@ -202,8 +211,7 @@ class Simulation {
     const root = new Prng(seed)
     // The real node is read with its own strict codec, as a peer would; stand-in nodes with a permissive one.
     const codec = options.codec ?? (this.nodeFactory === defaultNodeFactory ? coreWireCodec : cborCodec)
-    // Records on the simulated disk are CBOR too, but not wire messages: the permissive codec reads them.
-    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, { encode: cborCodec.encode, decode: cborCodec.decode })
+    this.slots = makeSlots(root.fork(), nodes, EPOCH_BASE_MS, this.recordCodec)
     this.plan = this.scenario.build(root.fork(), nodes)
     // A scenario about fail-over sets its delay; an explicit profile from the caller wins.
     if (options.profile === undefined && this.plan.failoverDelayMs !== undefined) {
@@ -219,6 +227,7 @@ class Simulation {
       for (const slot of this.slots) slot.store.writeOnly()
     }
     this.checker = new SafetyChecker((nodeId) => this.label(nodeId))
+    this.truth = new GroundTruth(nodes)
     this.applyPlan()
   }
 
@@ -258,6 +267,7 @@ class Simulation {
     for (const slot of slots) {
       slot.clock = new NodeClock(EPOCH_BASE_MS, plan.clocks[slot.index] ?? { skewMs: 0, driftPpm: 0 })
       slot.tickIntervalMs = plan.tickIntervalsMs[slot.index] ?? 0
+      slot.shape = plan.shapes?.get(slot.index) ?? null
       assert(slot.tickIntervalMs > 0, 'every node ticks')
       const view = plan.views?.[slot.index]
       slot.view = view === undefined ? null : new Set(view)
@@ -266,7 +276,7 @@ class Simulation {
       if ('atMs' in start) this.schedule(start.atMs, { type: 'start', node: start.node }, true)
       else this.pending += 1 // scheduled once someone commits
     }
-    for (const partition of plan.partitions) this.schedule(partition.atMs, { type: 'partition', groups: partition.groups }, true)
+    for (const partition of plan.partitions) this.schedule(partition.atMs, { type: 'partition', groups: partition.groups, cuts: partition.cuts ?? [] }, true)
     for (const fault of plan.crashes) this.schedule(fault.atMs, { type: 'crash', fault }, true)
     for (const discovery of plan.discoveries) this.schedule(discovery.atMs, { type: 'discover', node: discovery.node, peer: discovery.peer }, true)
     for (const leave of plan.leaves ?? []) this.schedule(leave.atMs, { type: 'leave', node: leave.node }, true)
@@ -301,7 +311,7 @@ class Simulation {
         return
       case 'partition':
         this.pending -= 1
-        this.repartition(event.groups)
+        this.repartition(event.groups, event.cuts)
         return
       case 'discover':
         this.pending -= 1
@@ -343,7 +353,7 @@ class Simulation {
       key: slot.key,
       clusterId: this.clusterId,
       sealingKey: this.sealingKey,
-      shape: this.plan.shape,
+      shape: slot.shape ?? this.plan.shape,
       facts: slot.facts,
       profile: this.profile,
       prng: slot.prngSource.fork(),
@@ -356,6 +366,7 @@ class Simulation {
     if (node === undefined) return
     assert(node.nodeId === slot.nodeId, 'a node takes the id of the key it was given')
     slot.node = node
+    this.truth.started(slot.index, this.nowMs)
     this.trace.add(this.nowMs, restart ? 'restart' : 'start', slot.index, -1, restart ? `${slot.store.recordCount} records restored` : '')
     if (!restart) this.firstStart(slot)
     const inspection = this.guard(slot, () => node.inspect())
@@ -457,8 +468,10 @@ class Simulation {
     const node = target?.node ?? null
     const source = this.slotOfNodeId.get(delivery.from)
     assert(target !== undefined && source !== undefined, 'messages travel between simulated nodes')
-    if (node === null || !this.network.connected(delivery.from, delivery.to)) {
-      const reason = this.network.countDrop(node === null ? 'down' : 'partition')
+    // A message to an identity the machine lost with its state dir finds nobody.
+    const gone = target.nodeId !== delivery.to
+    if (node === null || gone || !this.network.connected(delivery.from, delivery.to)) {
+      const reason = this.network.countDrop(node === null || gone ? 'down' : 'partition')
       this.trace.add(this.nowMs, 'drop', source.index, target.index, `${delivery.kind} (${reason})`)
       return
     }
@@ -491,10 +504,37 @@ class Simulation {
       }
       if (event.type === 'member:dead') this.noteDeath(slot, event.nodeId)
       if (event.type !== 'plan:committed') continue
+      this.checkReplacements(slot, event.plan)
       this.checker.committed(slot.nodeId, event.plan.epoch)
       this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
     }
     this.inspect(slot, ready.events.some((event) => event.type === 'plan:committed'))
+  }
+
+  /**
+   * S7, against the ground truth, the first time any node holds a later epoch: every control plane
+   * it replaces was down or cut off from a majority of the previous epoch's voters for the whole
+   * fail-over delay (less the clocks' drift), up to a grace for detection and ballots in flight.
+   */
+  private checkReplacements (slot: NodeSlot, plan: Plan): void {
+    if (plan.epoch < 2 || this.epochsCheckedForS7.has(plan.epoch)) return
+    this.epochsCheckedForS7.add(plan.epoch)
+    const previous = this.guard(slot, () => slot.node?.inspect().plans.get(plan.epoch - 1))
+    if (previous === undefined) return
+    const indexOf = (nodeId: NodeId): number => this.slotOfNodeId.get(nodeId)?.index ?? -1
+    const voters = previous.controlPlanes.map(indexOf).filter((index) => index >= 0)
+    const { failoverDelayMs, suspicionTimeoutMs, ballotTimeoutMs, proposerBackoffMsMax } = this.profile
+    const delayMs = failoverDelayMs - Math.ceil(failoverDelayMs / 1_000)
+    const graceMs = suspicionTimeoutMs + ballotTimeoutMs + proposerBackoffMsMax
+    for (const replaced of plan.replaced ?? []) {
+      const wipedAtMs = this.wipedIdentities.get(replaced)
+      const problem = wipedAtMs === undefined
+        ? this.truth.replacementProblem(indexOf(replaced), voters, this.nowMs, delayMs, graceMs)
+        : this.nowMs - wipedAtMs >= delayMs ? null : `its machine lost its state dir only ${this.nowMs - wipedAtMs} ms before`
+      if (problem !== null) {
+        this.fail('S7', [replaced, slot.nodeId], `epoch ${plan.epoch} replaces ${this.label(replaced)}, but ${problem}`)
+      }
+    }
   }
 
   private send (slot: NodeSlot, envelope: Ready['send'][number], encodedInBatch: Map<WireMessage, Uint8Array>): void {
@@ -562,6 +602,14 @@ class Simulation {
   private crashOnSchedule (fault: CrashFault): void {
     const slot = this.slotAt(fault.node)
     if (slot.node === null) return
+    // The edit lands while the node is down, whichever way the crash strikes.
+    if (fault.shapeAfterRestart !== undefined) slot.shape = fault.shapeAfterRestart
+    // Losing the state dir is only in the model once a plan exists (precondition 1 of the README).
+    if (fault.wipeState === true && this.firstPlanMs !== null) {
+      this.crash(slot, 'idle', true, fault.restartAfterMs)
+      this.wipe(slot)
+      return
+    }
     if (fault.point === 'idle') {
       this.crash(slot, 'idle', fault.loseUnsynced, fault.restartAfterMs)
     } else {
@@ -576,6 +624,7 @@ class Simulation {
     if (inspection !== undefined) this.checker.crashed(inspection)
     const lost = slot.store.crash(loseUnsynced)
     slot.node = null
+    this.truth.crashed(slot.index, this.nowMs)
     slot.incarnation += 1
     slot.stalledUntilMs = 0
     slot.frozenSinceMs = null
@@ -639,7 +688,17 @@ class Simulation {
     this.trace.add(this.nowMs, 'false-death', slot.index, dead.index, '')
   }
 
-  private repartition (groups: readonly (readonly number[])[] | null): void {
+  /** The machine comes back as a new node: new identity, empty disk (the old id is gone for good). */
+  private wipe (slot: NodeSlot): void {
+    const oldId = slot.nodeId
+    this.wipedIdentities.set(oldId, this.nowMs)
+    wipeSlot(slot, this.recordCodec)
+    this.slotOfNodeId.set(slot.nodeId, slot)
+    this.trace.add(this.nowMs, 'crash', slot.index, -1, `state dir lost: ${this.label(oldId)} comes back as ${this.label(slot.nodeId)}`)
+  }
+
+  private repartition (groups: readonly (readonly number[])[] | null, cuts: ReadonlyArray<readonly [number, number]> = []): void {
+    this.truth.partitioned(groups, this.nowMs, cuts)
     const before = this.slots.map((slot) => this.slots.map((peer) => this.network.connected(slot.nodeId, peer.nodeId)))
     if (groups === null) {
       this.network.heal()
@@ -648,6 +707,8 @@ class Simulation {
       this.network.partition(groups.map((group) => group.map((index) => this.slotAt(index).nodeId)))
       this.trace.add(this.nowMs, 'partition', -1, -1, groups.map((group) => group.map((index) => `n${index}`).join(',')).join(' | '))
     }
+    this.network.cut(cuts.map(([a, b]) => [this.slotAt(a).nodeId, this.slotAt(b).nodeId] as const))
+    if (cuts.length > 0) this.trace.add(this.nowMs, 'partition', -1, -1, `cut ${cuts.map(([a, b]) => `n${a}-n${b}`).join(', ')}`)
     // Peers that can reach each other again find each other again, as mDNS would.
     for (const slot of this.slots) {
       for (const peer of this.slots) {

@@ -330,6 +330,129 @@ const stalls: Scenario = {
   }
 }
 
+/**
+ * Finding of issue 15: an operator edits the config of a formed fleet (the fleet grew, so `expect`
+ * is raised to the node count; or a new cluster name; or more control planes wanted) and restarts
+ * every node, the late joiners first or one at a time. A committed plan must outlive the edit (S8)
+ * and no second bootstrap may start (S1, S2).
+ */
+const configEdit: Scenario = {
+  name: 'config-edit',
+  description: 'a few nodes form with a small expect, the rest join late; then every config is edited (expect raised, a new name or more control planes) and every node restarted, late joiners first or one by one (S8)',
+  nodesMin: 5,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const early = 3
+    const order = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const earlyNodes = new Set(order.slice(0, early))
+    const starts: NodeStart[] = base.starts.map((start) =>
+      earlyNodes.has(start.node) ? start : { node: start.node, afterFirstCommitMs: prng.intInclusive(200, 2_000) })
+    const shape: ClusterShape = { expect: early, controlPlanes: 3 }
+    const edits: readonly ClusterShape[] = [
+      { expect: nodeCount, controlPlanes: 3 },
+      { expect: early, controlPlanes: 3, name: 'edited' },
+      { expect: nodeCount, controlPlanes: 5 }
+    ]
+    const edited = prng.pick(edits)
+    const rolling = prng.chance(1, 2)
+    const cutMs = prng.intInclusive(12_000, 14_000)
+    // All at once: the late joiners come back first (they alone make a quorum of the new expect).
+    const restartOrder = [...order.slice(early), ...order.slice(0, early)]
+    const crashes: CrashFault[] = restartOrder.map((node, position) => ({
+      node,
+      atMs: rolling ? cutMs + position * 3_000 : cutMs + prng.intInclusive(0, 50),
+      point: 'idle',
+      loseUnsynced: false,
+      restartAfterMs: rolling ? prng.intInclusive(500, 2_000) : 500 + position * prng.intInclusive(100, 500),
+      shapeAfterRestart: edited
+    }))
+    return { ...base, shape, starts, crashes, holdUntilMs: cutMs + nodeCount * 3_000 + 5_000 }
+  }
+}
+
+/**
+ * Issue 15: a machine loses its whole state dir after the commit (a disk replaced, a re-install)
+ * and comes back as a new node on the same machine, while one link of the LAN is cut
+ * non-transitively in some seeds. It must learn the plan and never start a second bootstrap.
+ */
+const stateLoss: Scenario = {
+  name: 'state-loss',
+  description: 'after the commit a machine loses its whole state dir and comes back as a new node (a new identity), with a non-transitive link cut in half the seeds',
+  nodesMin: 3,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const partitions: PartitionFault[] = []
+    if (prng.chance(1, 2)) {
+      const [a = 0, , c = 2] = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+      const atMs = prng.intInclusive(0, 10_000)
+      partitions.push({ atMs, groups: null, cuts: [[a, c]] }, { atMs: atMs + prng.intInclusive(1_000, 8_000), groups: null })
+    }
+    return {
+      ...base,
+      partitions,
+      crashes: [{
+        node: prng.intInclusive(0, nodeCount - 1),
+        atMs: prng.intInclusive(6_000, 9_000),
+        point: 'idle',
+        loseUnsynced: true,
+        restartAfterMs: prng.intInclusive(300, 3_000),
+        wipeState: true
+      }],
+      holdUntilMs: 15_000
+    }
+  }
+}
+
+/**
+ * Finding of issue 15: one machine's config has a typo (a smaller `expect`, or another name) on a
+ * lossy LAN. It must take no part in the first bootstrap: acceptors refuse a proposer of another
+ * shape, and nobody counts a member whose shape it does not know yet (S1, S2). It learns the
+ * plan the others commit (L2).
+ */
+const mismatchedConfig: Scenario = {
+  name: 'mismatched-config',
+  description: 'one node has another shape (a smaller expect or another name) on a lossy LAN; only one plan may commit, and the odd node learns it',
+  nodesMin: 3,
+  build: (prng, nodeCount) => {
+    const base = lossy.build(prng, nodeCount)
+    // Most seeds make it node 0, the preferred proposer: the finding's case.
+    const odd = prng.chance(3, 4) ? 0 : prng.intInclusive(1, nodeCount - 1)
+    const typo: ClusterShape = prng.chance(2, 3)
+      ? { ...base.shape, expect: Math.min(3, nodeCount - 2) }
+      : { ...base.shape, name: 'typo' }
+    return { ...base, shapes: new Map([[odd, typo]]), starts: spreadStarts(prng, nodeCount, 50) }
+  }
+}
+
+/**
+ * Finding of issue 15: a rolling config change (a new name, more control planes) reaches the
+ * nodes one by one, each restarted with it, with pauses longer than the fail-over delay. While
+ * configs differ, no live control plane may be replaced (S7): a node with another shape is not a
+ * dead one, and each voter judges a replacement by its own view.
+ */
+const rollingEdit: Scenario = {
+  name: 'rolling-edit',
+  description: 'after the commit every node gets an edited config (a new name or more control planes) one at a time, each restart followed by a pause longer than the fail-over delay; no live control plane may be replaced (S7)',
+  nodesMin: 4,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const shape: ClusterShape = { expect: nodeCount, controlPlanes: 3 }
+    const edited: ClusterShape = prng.chance(1, 2) ? { ...shape, name: 'renamed' } : { ...shape, controlPlanes: 5 }
+    const order = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const gapMs = EPOCH_FAILOVER_DELAY_MS + prng.intInclusive(2_000, 4_000)
+    const firstMs = prng.intInclusive(6_000, 8_000)
+    const crashes: CrashFault[] = order.map((node, position) => ({
+      node,
+      atMs: firstMs + position * gapMs,
+      point: 'idle',
+      loseUnsynced: false,
+      restartAfterMs: prng.intInclusive(300, 1_500),
+      shapeAfterRestart: edited
+    }))
+    return { ...base, shape, crashes, failoverDelayMs: EPOCH_FAILOVER_DELAY_MS, holdUntilMs: firstMs + nodeCount * gapMs + 5_000 }
+  }
+}
+
 const random: Scenario = {
   name: 'random',
   description: 'everything at once, at seeded rates: loss, duplication, partitions, crashes, power loss, skew, late joiners',
@@ -347,15 +470,22 @@ const random: Scenario = {
     const skewMsMax = prng.intInclusive(0, UNSYNCED_SKEW_MS_MAX)
     const starts: NodeStart[] = base.starts.map((start) =>
       nodeCount > 2 && prng.chance(1, 8) ? { node: start.node, afterFirstCommitMs: prng.intInclusive(0, 5_000) } : start)
+    const clocks = Array.from({ length: nodeCount }, () => randomClockSettings(prng, skewMsMax, UNSYNCED_DRIFT_PPM_MAX))
+    const views = prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300)
+    const partitions = randomPartitions(prng, nodeCount)
+    const crashes = randomCrashes(prng, nodeCount)
+    const crashesOnSend = prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : []
+    // Drawn last, so every earlier seed keeps the faults it had (its regressions stay what they were).
+    const lateFaults = issue15Faults(prng, nodeCount)
     return {
       ...base,
       links,
-      clocks: Array.from({ length: nodeCount }, () => randomClockSettings(prng, skewMsMax, UNSYNCED_DRIFT_PPM_MAX)),
+      clocks,
       starts,
-      views: prng.chance(1, 2) ? null : connectedViews(prng, nodeCount, 300),
-      partitions: randomPartitions(prng, nodeCount),
-      crashes: randomCrashes(prng, nodeCount),
-      crashesOnSend: prng.chance(1, 4) ? [randomCrashOnSend(prng, nodeCount)] : [],
+      views,
+      partitions: [...partitions, ...lateFaults.partitions],
+      crashes: [...crashes, ...lateFaults.crashes],
+      crashesOnSend,
       ...randomTimeFaults(prng.fork(), nodeCount)
     }
   }
@@ -370,6 +500,32 @@ function randomTimeFaults (prng: Prng, nodeCount: number): Pick<ScenarioPlan, 's
     stalls: prng.chance(1, 2) ? separateStalls(randomStalls(prng, nodeCount, prng.intInclusive(1, nodeCount), 0, 15_000, STALL_MS_MAX)) : [],
     clockSteps: prng.chance(1, 3) ? randomClockSteps(prng, nodeCount, prng.intInclusive(1, 2), 0, 15_000, CLOCK_STEP_MS_MAX) : []
   }
+}
+
+/**
+ * The faults issue 15 added to `random`, each in some seeds: a non-transitive partition (one link
+ * cut while both ends still reach a third node) and a machine that loses its whole state dir
+ * after the commit (it comes back as a new node).
+ */
+function issue15Faults (prng: Prng, nodeCount: number): Pick<ScenarioPlan, 'partitions' | 'crashes'> {
+  const partitions: PartitionFault[] = []
+  const crashes: CrashFault[] = []
+  if (nodeCount >= 3 && prng.chance(1, 4)) {
+    const [a = 0, , c = 2] = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const atMs = prng.intInclusive(0, 15_000)
+    partitions.push({ atMs, groups: null, cuts: [[a, c]] }, { atMs: atMs + prng.intInclusive(500, 5_000), groups: null })
+  }
+  if (nodeCount >= 2 && prng.chance(1, 8)) {
+    crashes.push({
+      node: prng.intInclusive(0, nodeCount - 1),
+      atMs: prng.intInclusive(6_000, 15_000),
+      point: 'idle',
+      loseUnsynced: true,
+      restartAfterMs: prng.intInclusive(500, 3_000),
+      wipeState: true
+    })
+  }
+  return { partitions, crashes }
 }
 
 /** Up to three partition episodes, one after another, each healed. */
@@ -420,7 +576,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire, stalls, initDies
+  grow, replaceDead, retire, stalls, initDies, configEdit, rollingEdit, mismatchedConfig, stateLoss
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

@@ -1,7 +1,7 @@
 import { nodeKeyFromSeed } from '@p2p-bootstrap/core'
 import type { NodeId, NodeKey, Prng } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
-import type { CoreNode, NodeFacts } from './core-types.js'
+import type { ClusterShape, CoreNode, NodeFacts } from './core-types.js'
 import type { CrashOnSendFault, CrashPoint } from './faults.js'
 import { MemoryStore } from './store.js'
 import type { RecordCodec } from './store.js'
@@ -17,15 +17,18 @@ export interface ArmedCrash {
 /** Everything the simulator keeps about one machine, across the node's crashes and restarts. */
 export interface NodeSlot {
   readonly index: number
-  readonly nodeId: NodeId
-  readonly key: NodeKey
+  /** The machine's current identity: a new one after its state dir is lost (`wipeState`). */
+  nodeId: NodeId
+  key: NodeKey
   readonly facts: NodeFacts
-  readonly store: MemoryStore
+  store: MemoryStore
   clock: NodeClock
   /** Forks a fresh protocol generator per incarnation, so a restart does not replay old choices. */
   readonly prngSource: Prng
   readonly entropy: (length: number) => Uint8Array
   tickIntervalMs: number
+  /** The shape in this machine's config; null takes the scenario's. Edited across restarts (S8). */
+  shape: ClusterShape | null
   /** Peers this node can see (mutual); null sees everyone. */
   view: Set<number> | null
   node: CoreNode | null
@@ -69,6 +72,7 @@ export function makeSlots (
       prngSource: prng.fork(),
       entropy: (length: number) => entropyPrng.bytes(length),
       tickIntervalMs: 0,
+      shape: null,
       view: null,
       node: null,
       incarnation: 0,
@@ -82,6 +86,16 @@ export function makeSlots (
       wallStepMs: 0
     }
   })
+}
+
+/**
+ * The machine lost its whole state dir: a new identity from the machine's own generator and an
+ * empty disk. The old identity is gone for good (it never comes back).
+ */
+export function wipeSlot (slot: NodeSlot, recordCodec: RecordCodec): void {
+  slot.key = nodeKeyFromSeed(slot.prngSource.fork().bytes(32))
+  slot.nodeId = slot.key.nodeId
+  slot.store = new MemoryStore(recordCodec)
 }
 
 export function armedFromFault (fault: CrashOnSendFault): ArmedCrash {

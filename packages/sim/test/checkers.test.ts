@@ -12,6 +12,7 @@ function plan (init: string, epoch = 1, overrides: Partial<Plan> = {}): Plan {
     init,
     controlPlanes: [init],
     workers: [],
+    decidedUnder: { expect: 3, controlPlanes: 1 },
     secrets: { serverTokenHash: 'server', agentTokenHash: 'agent', serverTokenSealed: {}, agentTokenSealed: new Uint8Array(0) },
     notes: [],
     ...overrides
@@ -154,6 +155,18 @@ describe('SafetyChecker', () => {
     checker.sent('a', vote('paxos/promise', 1, 3, 'p'))
     checker.restarted(inspection('a', [], { promised: [[1, [3, 'p']]] }), 5)
     expect(checker.violations).toEqual([])
+  })
+
+  it('S6: fires when a restarted node kept its promise but lost an accept it reported', () => {
+    const checker = new SafetyChecker()
+    checker.sent('a', vote('paxos/accepted', 1, 3, 'p'))
+    const promisedOnly: NodeInspection = { ...inspection('a', [], { promised: [[1, [3, 'p']]] }), accepted: new Map() }
+    checker.restarted(promisedOnly, 5)
+    expect(checker.violations.map((violation) => violation.message)).toEqual(['S6: a accepted a value at ballot 3.p in epoch 1 but after restart holds no accepted value'])
+    const kept = new SafetyChecker()
+    kept.sent('a', vote('paxos/accepted', 1, 3, 'p'))
+    kept.restarted({ ...inspection('a', [], { promised: [[1, [3, 'p']]] }), accepted: new Map([[1, [3, 'p'] as const]]) }, 5)
+    expect(kept.violations).toEqual([])
   })
 
   it('S6: fires when a node that announced plan:committed lost the plan after restart', () => {

@@ -23,6 +23,15 @@ describe('network', () => {
     expect(net.send(ping('a', 'c'), 0).deliveries).toHaveLength(1)
   })
 
+  it('cuts one link non-transitively: a–b and b–c stay up while a–c is down, both ways, until healed', () => {
+    const net = network({})
+    net.cut([['a', 'c']])
+    expect([net.connected('a', 'b'), net.connected('b', 'c'), net.connected('a', 'c'), net.connected('c', 'a')]).toEqual([true, true, false, false])
+    expect(net.send(ping('c', 'a'), 0).dropped).toBe('partition')
+    net.heal()
+    expect(net.connected('a', 'c')).toBe(true)
+  })
+
   it('isolates a node that is in no group', () => {
     const net = network({})
     net.partition([['a', 'b']])

@@ -15,7 +15,7 @@ const SEEDS = 20
 const NODES = 5
 
 const secrets = { serverTokenHash: 'a'.repeat(64), agentTokenHash: 'b'.repeat(64), serverTokenSealed: {}, agentTokenSealed: new Uint8Array() }
-const formed: Plan = { clusterId: 'c', epoch: 1, init: 'n1', controlPlanes: ['n1', 'n2', 'n3'], workers: ['n4'], secrets, notes: [] }
+const formed: Plan = { clusterId: 'c', epoch: 1, init: 'n1', controlPlanes: ['n1', 'n2', 'n3'], workers: ['n4'], decidedUnder: { expect: 4, controlPlanes: 3 }, secrets, notes: [] }
 
 describe('J1: the join graph of a plan', () => {
   it('a bootstrap plan: the init node is the root, each server joins through it or one before it', () => {

@@ -6,8 +6,8 @@ import { formatFailure, runMany, seedRange } from '../src/index.js'
 /** Seeds per scenario in CI: 9 scenarios × 230 ≥ 2,000 seeded runs of the real node. */
 export const SEEDS_PER_SCENARIO = 230
 
-export function expectNoViolations (scenario: string, nodes: number, seeds: number, firstSeed = 1): void {
-  const summary = runMany({ scenarios: [scenario], seeds: seedRange(firstSeed, seeds), nodes })
+export function expectNoViolations (scenario: string, nodes: number, seeds: number, firstSeed = 1, options: { readonly auditEveryStep?: boolean } = {}): void {
+  const summary = runMany({ scenarios: [scenario], seeds: seedRange(firstSeed, seeds), nodes, ...options })
   const first = summary.failures[0]
   if (first !== undefined) throw new Error(formatFailure(first))
   expect(summary.runs).toBe(seeds)

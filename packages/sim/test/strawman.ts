@@ -31,6 +31,7 @@ function planFor (clusterId: string, init: NodeId): Plan {
     init,
     controlPlanes: [init],
     workers: [],
+    decidedUnder: { controlPlanes: 1 },
     secrets: {
       serverTokenHash: `server-token-of-${init}`,
       agentTokenHash: `agent-token-of-${init}`,

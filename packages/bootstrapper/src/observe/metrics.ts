@@ -119,6 +119,9 @@ export class ObserveMetrics {
     this.gauge('p2pb_failover_delay_seconds', 'How long a control plane stays dead before a committed epoch replaces it with a live worker.', [], (gauge, { status }) => {
       gauge.set((status.failoverDelayMs ?? 0) / 1000)
     })
+    this.gauge('p2pb_config_drift', 'Settings in this node\'s config that differ from the shape the committed plan was decided under (S8: the plan stays; see status).', [], (gauge, { status }) => {
+      gauge.set(status.configDrift?.length ?? 0)
+    })
     this.gauge('p2pb_phase', 'This node\'s phase: 1 for the current one, 0 for the others.', ['phase'], (gauge, { status }) => {
       for (const phase of AGENT_PHASES) gauge.set({ phase }, phase === status.phase ? 1 : 0)
     })

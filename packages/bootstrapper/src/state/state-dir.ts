@@ -1,4 +1,4 @@
-import { lstat, rename } from 'node:fs/promises'
+import { lstat, readFile, rename } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { assert, LEDGER_ENTRY_RECORD } from '@p2p-bootstrap/core'
 import type { PersistBatch, PersistRecord } from '@p2p-bootstrap/core'
@@ -26,6 +26,11 @@ export interface LoadedState {
 
 export interface StateDirOptions {
   readonly signal?: AbortSignal
+}
+
+export interface CompactOptions extends StateDirOptions {
+  /** Why the log as it was must be kept: the restore refused some of its entries. */
+  readonly keepAsideBecause?: string
 }
 
 /**
@@ -62,9 +67,11 @@ export interface StateDir {
   /**
    * Rewrites ledger.log atomically to exactly `records` (all of kind 'ledger/entry', e.g. the
    * replica's live entries at start), so the log does not grow forever. consensus.log is never
-   * compacted. Only after `load()`.
+   * compacted. With `keepAsideBecause` (the restore refused some entries), the log as it was is
+   * first copied to ledger.log.rejected-<n>, so nothing is dropped silently (S8), and the notice
+   * returned says where and why. Only after `load()`.
    */
-  compact: (records: readonly PersistRecord[], options?: StateDirOptions) => Promise<void>
+  compact: (records: readonly PersistRecord[], options?: CompactOptions) => Promise<StateNotice | null>
   /** Atomically writes a file of the dir (temp file, fsync, rename), mode 0600 unless given. */
   writeFile: (name: string, data: Uint8Array | string, mode?: number) => Promise<void>
   /** Waits for pending writes, closes the logs and removes the lock; idempotent. */
@@ -144,16 +151,32 @@ class DiskStateDir implements StateDir {
     await Promise.all(writes)
   }
 
-  async compact (records: readonly PersistRecord[], options: StateDirOptions = {}): Promise<void> {
+  async compact (records: readonly PersistRecord[], options: CompactOptions = {}): Promise<StateNotice | null> {
     const logs = this.openLogs()
     assert(records.every((record) => record.kind === LEDGER_ENTRY_RECORD), 'only ledger entries are compacted')
+    let notice: StateNotice | null = null
+    if (options.keepAsideBecause !== undefined) {
+      const path = logs.ledger.path
+      const asidePath = await freeCopyPath(path, 'rejected')
+      try {
+        await writeFileAtomic(asidePath, await readFile(path), { mode: STATE_FILE_MODE })
+      } catch (err) {
+        throw new StateDirError('STATE_WRITE_FAILED', path, `cannot keep a copy of ${path} at ${asidePath}: ${(err as Error).message}; check the disk`, { cause: err })
+      }
+      notice = {
+        path: asidePath,
+        message: `${options.keepAsideBecause}. The ledger log as it was is kept at ${asidePath} (nothing was deleted); ` +
+          'compare it with a peer\'s, and remove it once the cause is understood'
+      }
+    }
     await logs.ledger.rewrite(records, options)
+    return notice
   }
 
   async writeFile (name: string, data: Uint8Array | string, mode: number = STATE_FILE_MODE): Promise<void> {
     this.assertOpen()
     const path = this.file(name)
-    if (RESERVED_NAMES.has(name) || name.startsWith(`${LEDGER_LOG_NAME}.corrupt-`)) {
+    if (RESERVED_NAMES.has(name) || name.startsWith(`${LEDGER_LOG_NAME}.corrupt-`) || name.startsWith(`${LEDGER_LOG_NAME}.rejected-`)) {
       throw new StateDirError('STATE_BAD_NAME', this.path, `${name} is kept by the state dir itself; write under another name`)
     }
     await writeFileAtomic(path, data, { mode })
@@ -234,8 +257,13 @@ function isPlainFileName (name: string): boolean {
 
 /** The first `<path>.corrupt-<n>` that does not exist. */
 async function freeCorruptPath (path: string): Promise<string> {
+  return await freeCopyPath(path, 'corrupt')
+}
+
+/** The first `<path>.<kind>-<n>` that does not exist. */
+async function freeCopyPath (path: string, kind: 'corrupt' | 'rejected'): Promise<string> {
   for (let copy = 1; copy <= CORRUPT_COPIES_MAX; copy++) {
-    const candidate = `${path}.corrupt-${copy}`
+    const candidate = `${path}.${kind}-${copy}`
     try {
       await lstat(candidate)
     } catch (err) {
@@ -244,8 +272,8 @@ async function freeCorruptPath (path: string): Promise<string> {
     }
   }
   throw new StateDirError('STATE_WRITE_FAILED', path,
-    `${path} is damaged and ${CORRUPT_COPIES_MAX} damaged copies are already kept beside it; ` +
-    `remove old ${path}.corrupt-* files (and check the disk: this keeps happening)`)
+    `${CORRUPT_COPIES_MAX} ${kind} copies of ${path} are already kept beside it; ` +
+    `remove old ${path}.${kind}-* files once understood (and check the disk if this keeps happening)`)
 }
 
 function votesCorrupt (path: string, damage: LogDamage): StateDirError {

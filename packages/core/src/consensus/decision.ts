@@ -4,7 +4,6 @@ import { z } from 'zod'
 import { decodeStrict, encodeCanonical } from '../codec.js'
 import { verifyNodeSignature } from '../identity.js'
 import type { NodeId } from '../identity.js'
-import type { ClusterShape } from '../types.js'
 import { verifyCertificate } from './certificate.js'
 import type { Certificate } from './certificate.js'
 import { DECISION_BYTES_MAX, EPOCH_MAX } from './limits.js'
@@ -73,7 +72,6 @@ export function decodeDecision (bytes: Uint8Array): Decision {
 
 export interface DecisionValidatorInit {
   readonly clusterId: string
-  readonly shape: ClusterShape
   /** The planner's decoder; throws on bytes that are not a plan. */
   readonly decodePlanSummary: (bytes: Uint8Array) => PlanSummary
   /** Defaults to `verifyNodeSignature`; pass `cachedSignatureVerifier()` to check votes once. */
@@ -83,8 +81,9 @@ export interface DecisionValidatorInit {
 /**
  * The ledger's check of a `plan/<epoch>` entry: a well-formed decision of this cluster and epoch
  * whose certificate proves a quorum under the epoch's rule (S2, S5), whose plan keeps the
- * initialiser of the plan before it (S1). Above epoch 1 the rule comes from plan(epoch - 1):
- * 'defer' until the ledger holds it.
+ * initialiser of the plan before it (S1). At epoch 1 the rule comes from the shape the plan was
+ * decided under, never from this node's config: an edited config must not invalidate a committed
+ * plan (S8). Above epoch 1 it comes from plan(epoch - 1): 'defer' until the ledger holds it.
  */
 export function decisionValidator (init: DecisionValidatorInit): DecisionValidator {
   const verify = init.verify ?? verifyNodeSignature
@@ -126,7 +125,7 @@ export function decisionValidator (init: DecisionValidatorInit): DecisionValidat
       if (previousSummary.controlPlanes.length === 0) return { invalid: `plan/${epoch - 1} has no control planes to vote on epoch ${epoch}` }
       previous = previousSummary
     }
-    const rule = quorumRuleFor(epoch, init.shape, previous)
+    const rule = quorumRuleFor(epoch, summary.decidedUnder, previous)
     const check = verifyCertificate(decision.certificate, decision.value, rule, init.clusterId, verify)
     if (!check.ok) return { invalid: check.reason }
     return 'valid'

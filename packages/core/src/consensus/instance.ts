@@ -13,7 +13,9 @@ import { certificateFromVotes } from './certificate.js'
 import { encodeDecision } from './decision.js'
 import type { Decision } from './decision.js'
 import { LOCAL_DELIVERIES_MAX, VOTES_SCANNED_MAX } from './limits.js'
-import type { ConsensusMessage, DecidedMessage } from './messages.js'
+import type { ConsensusMessage, DecidedMessage, WireShape } from './messages.js'
+import { shapeDisagreement, wireShape } from './shape-check.js'
+import type { ClusterShape } from '../types.js'
 import { Proposer } from './proposer.js'
 import type { ProposalRequest, ProposerOutput } from './proposer.js'
 import { isEligibleVoter } from './quorum.js'
@@ -37,6 +39,8 @@ export interface ConsensusOutput {
   readonly votes: readonly VoteWrite[]
   /** A decision this node assembled (proposer quorum or votes completion): write it as `plan/<epoch>`. */
   readonly decision: Decision | null
+  /** Accepts this node refused to vote for, with the reason in words (`judge`). */
+  readonly refused: ReadonlyArray<{ readonly from: NodeId, readonly epoch: number, readonly reason: string }>
   /**
    * A peer says the epoch is decided (`paxos/decided`): the `plan/<epoch>` entry value, unverified.
    * Check it with the decision validator, merge it into the ledger, then call `learn`.
@@ -53,6 +57,14 @@ export interface ConsensusInstanceInit {
   /** This epoch's acceptor state from `restoreAcceptors`, if any. */
   readonly restored?: AcceptorState
   readonly verify?: SignatureVerifier
+  /** This node's cluster shape: sent with its proposals, and checked on every prepare and accept. */
+  readonly shape: ClusterShape
+  /**
+   * The acceptor's own check of a proposed value before it votes: null to vote, else why not
+   * (S7: each voter checks a replacement against its own view; one node's view never decides it).
+   * Refusing is always safe for Paxos: it only withholds a vote.
+   */
+  readonly judge?: (value: Uint8Array, nowMs: number) => string | null
 }
 
 class OutputBuilder {
@@ -61,10 +73,11 @@ class OutputBuilder {
   votes: VoteWrite[] = []
   decision: Decision | null = null
   claimedDecision: Uint8Array | null = null
+  refused: Array<{ from: NodeId, epoch: number, reason: string }> = []
   local: Array<Envelope<ConsensusMessage>> = []
 
   build (): ConsensusOutput {
-    return { send: this.send, persist: this.persist, votes: this.votes, decision: this.decision, claimedDecision: this.claimedDecision }
+    return { send: this.send, persist: this.persist, votes: this.votes, decision: this.decision, refused: this.refused, claimedDecision: this.claimedDecision }
   }
 }
 
@@ -84,7 +97,7 @@ export class ConsensusInstance {
     this.#init = init
     this.#verify = init.verify ?? verifyNodeSignature
     this.#acceptor = init.restored ?? initialAcceptorState(init.epoch)
-    this.#proposer = new Proposer({ self: init.key.nodeId, epoch: init.epoch, clusterId: init.clusterId, profile: init.profile, prng: init.prng, verify: this.#verify })
+    this.#proposer = new Proposer({ self: init.key.nodeId, epoch: init.epoch, clusterId: init.clusterId, profile: init.profile, prng: init.prng, verify: this.#verify, shape: wireShape(init.shape) })
     const restoredBallot = maxBallot(this.#acceptor.promised, this.#acceptor.accepted?.ballot ?? null)
     if (restoredBallot !== null) this.#proposer.observe(restoredBallot)
   }
@@ -171,6 +184,7 @@ export class ConsensusInstance {
       case 'paxos/prepare': {
         this.#proposer.observe(message.ballot)
         if (this.#answerDecided(from, out)) return
+        if (this.#refuseOtherShape(from, message.shape, out)) return
         const step = onPrepare(this.#acceptor, message)
         this.#acceptor = step.state
         if (step.persist !== null) out.persist.push(step.persist)
@@ -180,6 +194,12 @@ export class ConsensusInstance {
       case 'paxos/accept': {
         this.#proposer.observe(message.ballot)
         if (this.#answerDecided(from, out)) return
+        if (this.#refuseOtherShape(from, message.shape, out)) return
+        const refusal = this.#init.judge?.(message.value, nowMs) ?? null
+        if (refusal !== null) {
+          out.refused.push({ from, epoch: this.epoch, reason: refusal })
+          return
+        }
         const step = onAccept(this.#acceptor, message, { key: this.#init.key, clusterId: this.#init.clusterId })
         this.#acceptor = step.state
         if (step.persist !== null) out.persist.push(step.persist)
@@ -207,6 +227,17 @@ export class ConsensusInstance {
     if (to === this.#init.key.nodeId) return true
     const reply: DecidedMessage = { kind: 'paxos/decided', epoch: this.epoch, decision: this.#decisionBytes }
     out.send.push({ from: this.#init.key.nodeId, to, message: reply })
+    return true
+  }
+
+  /**
+   * A proposer with another cluster shape gets no promise and no vote: its quorums may not
+   * intersect ours (S1, S2). Reported once per proposer and ballot, with both shapes in words.
+   */
+  #refuseOtherShape (from: NodeId, shape: WireShape, out: OutputBuilder): boolean {
+    const disagreement = shapeDisagreement(this.#init.shape, shape)
+    if (disagreement === null) return false
+    out.refused.push({ from, epoch: this.epoch, reason: disagreement })
     return true
   }
 

@@ -4,6 +4,12 @@ import {
   BALLOT_ROUND_WIRE_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
   QUORUM_MAX, SIGNATURE_BYTES, VALUE_BYTES_MAX, VALUE_HASH_BYTES
 } from './limits.js'
+import { CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX } from '../token/constants.js'
+
+/** Bounds of a shape on the wire: those of a token. */
+const CONTROL_PLANES_WIRE_MAX = Math.max(...CONTROL_PLANES_ALLOWED)
+/** The longest text form of an IPv6 address. */
+const VIP_CHARS_WIRE_MAX = 45
 
 /**
  * The wire messages of single-decree Paxos, one zod schema per kind plus their union. Every
@@ -48,10 +54,22 @@ export const certificateSchema = z.strictObject({
   votes: z.array(certificateVoteSchema).max(CERTIFICATE_VOTES_MAX)
 })
 
+/**
+ * The proposer's cluster shape, carried by prepare and accept: an acceptor configured otherwise
+ * refuses and says both in words, so one mistyped config takes no part in a decision.
+ */
+export const wireShapeSchema = z.strictObject({
+  expect: z.int().min(1).max(EXPECT_MAX).optional(),
+  controlPlanes: z.int().min(1).max(CONTROL_PLANES_WIRE_MAX),
+  vip: z.string().max(VIP_CHARS_WIRE_MAX).optional(),
+  name: z.string().max(NAME_CHARS_MAX).optional()
+})
+
 export const prepareMessageSchema = z.strictObject({
   kind: z.literal('paxos/prepare'),
   epoch: epochSchema,
-  ballot: ballotSchema
+  ballot: ballotSchema,
+  shape: wireShapeSchema
 })
 
 export const promiseMessageSchema = z.strictObject({
@@ -65,7 +83,8 @@ export const acceptMessageSchema = z.strictObject({
   kind: z.literal('paxos/accept'),
   epoch: epochSchema,
   ballot: ballotSchema,
-  value: valueSchema
+  value: valueSchema,
+  shape: wireShapeSchema
 })
 
 export const acceptedMessageSchema = z.strictObject({
@@ -106,6 +125,7 @@ export type AcceptedMessage = z.infer<typeof acceptedMessageSchema>
 export type NackMessage = z.infer<typeof nackMessageSchema>
 export type DecidedMessage = z.infer<typeof decidedMessageSchema>
 export type ConsensusMessage = z.infer<typeof consensusMessageSchema>
+export type WireShape = z.infer<typeof wireShapeSchema>
 
 /** The kind prefix the node routes to consensus. */
 export const CONSENSUS_KIND_PREFIX = 'paxos/'

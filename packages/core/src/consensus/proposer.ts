@@ -9,7 +9,7 @@ import type { Ballot } from './ballot.js'
 import { certificateFromVotes } from './certificate.js'
 import type { Decision } from './decision.js'
 import { ACCEPTORS_MAX, BALLOT_ROUND_WIRE_MAX, VALUE_BYTES_MAX } from './limits.js'
-import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage } from './messages.js'
+import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage, WireShape } from './messages.js'
 import { isEligibleVoter } from './quorum.js'
 import type { QuorumRule } from './quorum.js'
 import { valueHashOf, verifyAccept } from './statement.js'
@@ -32,6 +32,12 @@ export interface ProposalRequest {
   readonly rule: QuorumRule
   /** This node's own value (an encoded plan), asked for only when no accepted value must be kept. */
   readonly value: () => Uint8Array
+  /**
+   * The rule the accepts of `value` are counted under, when the value itself says (an epoch-1 plan
+   * names the shape it is decided under, S8): a kept value from an earlier ballot keeps its rule,
+   * so its certificate is valid wherever it is checked. Defaults to `rule`.
+   */
+  readonly ruleOf?: (value: Uint8Array) => QuorumRule
 }
 
 export type ProposerMessage = PrepareMessage | AcceptMessage
@@ -51,6 +57,8 @@ export interface ProposerInit {
   /** Seeded randomness for back-off: two rivals rarely retry at the same moment. */
   readonly prng: Prng
   readonly verify?: SignatureVerifier
+  /** This node's cluster shape, sent with prepare and accept so acceptors can check it. */
+  readonly shape: WireShape
 }
 
 const NOTHING: ProposerOutput = { send: [], decision: null }
@@ -66,6 +74,8 @@ export class Proposer {
   #value: Uint8Array | null = null
   #valueHash: Uint8Array | null = null
   #accepts = new Map<NodeId, VoteRecord>()
+  /** The rule of the value in phase 2 (`ruleOf`), or the request's. */
+  #valueRule: QuorumRule | null = null
   /** When the current ballot gives up (in flight) or the next one starts (after a nack); null when idle. */
   #retryAtMs: number | null = null
 
@@ -126,9 +136,11 @@ export class Proposer {
     if (this.#phase !== 'accepting' || !sameBallot(message.ballot, ballot)) return NOTHING
     if (!request.acceptors.includes(from) || !equalBytes(message.valueHash, valueHash)) return NOTHING
     if (!verifyAccept(from, this.#init.clusterId, this.#init.epoch, ballot, valueHash, message.signature, this.#verify)) return NOTHING
+    const rule = this.#valueRule ?? request.rule
+    if (!isEligibleVoter(rule, from)) return NOTHING
     this.#accepts.set(from, { epoch: this.#init.epoch, ballot, valueHash, signature: message.signature, voter: from })
-    if (this.#accepts.size < request.rule.quorum) return NOTHING
-    const certificate = certificateFromVotes([...this.#accepts.values()], request.rule, this.#init.clusterId, { valueHash, verify: this.#verify })
+    if (this.#accepts.size < rule.quorum) return NOTHING
+    const certificate = certificateFromVotes([...this.#accepts.values()], rule, this.#init.clusterId, { valueHash, verify: this.#verify })
     assert(certificate !== null, 'a quorum of checked accepts makes a certificate')
     assert(sameBallot(certificate.ballot, ballot), 'the certificate is for our ballot')
     this.stop()
@@ -165,8 +177,9 @@ export class Proposer {
     this.#accepts = new Map()
     this.#value = null
     this.#valueHash = null
+    this.#valueRule = null
     this.#retryAtMs = nowMs + this.#init.profile.ballotTimeoutMs + this.#backoffMs()
-    const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot }
+    const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot, shape: this.#init.shape }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 
@@ -183,8 +196,10 @@ export class Proposer {
     assert(highest === null || compareBallots(highest.ballot, ballot) < 0, 'promised accepts are below our ballot')
     this.#value = value
     this.#valueHash = valueHashOf(value)
+    this.#valueRule = request.ruleOf?.(value) ?? null
+    assert(this.#valueRule === null || this.#valueRule.quorum >= 1, 'a value rule needs a positive quorum')
     this.#phase = 'accepting'
-    const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value }
+    const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value, shape: this.#init.shape }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 

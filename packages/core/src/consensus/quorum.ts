@@ -1,6 +1,6 @@
 import { assert } from '../assert.js'
 import type { NodeId } from '../identity.js'
-import type { ClusterShape } from '../types.js'
+import type { DecidedShape } from '../types.js'
 import { QUORUM_MAX } from './limits.js'
 
 /**
@@ -55,7 +55,7 @@ export function epochQuorum (controlPlaneCount: number): number {
  */
 export function quorumRuleFor (
   epoch: number,
-  shape: ClusterShape,
+  shape: DecidedShape,
   previousPlan?: { readonly controlPlanes: readonly NodeId[] },
   membersSeen?: number
 ): QuorumRule {

@@ -83,6 +83,11 @@ export type CoreEvent =
   | { readonly type: 'peer:misbehaving', readonly peer: NodeId, readonly reason: string, readonly untilMs: number }
   /** A record restored from disk that a peer poisoned (out of today's ranges) was dropped; `detail` says which. */
   | { readonly type: 'state:dropped', readonly detail: string }
+  /**
+   * This node refused to vote for a proposal (an accept): it cannot vouch for it (S7: a member it
+   * has not seen dead for the fail-over delay; another cluster shape). Said in words, with both sides.
+   */
+  | { readonly type: 'consensus:refused', readonly from: NodeId, readonly epoch: number, readonly reason: string }
   /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */
   | { readonly type: 'node:entry', readonly nodeId: NodeId, readonly name: string }
 
@@ -112,6 +117,13 @@ export interface CoreNodeInit {
   readonly nowMs: number
   /** Wall time at construction, for the HLC only; `nowMs` when absent. */
   readonly wallMs?: number
+  /**
+   * Set when the machine holds evidence of a committed plan that its logs no longer show (its
+   * plan file, its applied k3s config, a k3s data dir): the sentence says which. Such a node
+   * never takes part in a first bootstrap (S1): it neither proposes nor votes in epoch 1, and
+   * waits to learn the plan from its peers (L2).
+   */
+  readonly bootstrapBarred?: string
 }
 
 /** One member as this node sees it. */
@@ -173,6 +185,8 @@ export interface NodeInspection {
   readonly plans: ReadonlyMap<number, Plan>
   /** Highest ballot promised per epoch, as a comparable tuple [round, proposer]. */
   readonly promised: ReadonlyMap<number, readonly [number, NodeId]>
+  /** Ballot of the value accepted per epoch, [round, proposer]: S6 checks accepts survive restarts too. */
+  readonly accepted?: ReadonlyMap<number, readonly [number, NodeId]>
   readonly role: Role | null
   /** Re-verifies every ledger entry from scratch (signature, ownership, certificates): S5 problems found. */
   readonly audit?: () => readonly string[]

@@ -16,6 +16,7 @@ import type { ConsensusOutput } from '../consensus/instance.js'
 import type { ConsensusMessage } from '../consensus/messages.js'
 import { proposalDecision } from '../consensus/policy.js'
 import { bootstrapQuorum, quorumRuleFor } from '../consensus/quorum.js'
+import type { QuorumRule } from '../consensus/quorum.js'
 import { restoreAcceptors } from '../consensus/acceptor.js'
 import type { AcceptorState } from '../consensus/acceptor.js'
 import { cachedSignatureVerifier } from '../consensus/statement.js'
@@ -60,6 +61,16 @@ const SHAPE_HASH_BYTES = 8
 
 /** Ledger key name under `node/<id>/` for the facts a node publishes about itself. */
 const FACTS_KEY_NAME = 'facts'
+
+/**
+ * Ledger key name under `node/<id>/` for the node's shape hash. Membership carries it only with a
+ * new incarnation; the ledger's anti-entropy delivers it for sure, so a node knows the shape of
+ * every member it counts before it proposes.
+ */
+const SHAPE_KEY_NAME = 'shape'
+
+/** Refusals reported at most once each (proposer and reason); the set is bounded. */
+const REFUSALS_REMEMBERED_MAX = 256
 
 /** Ledger key name under `node/<id>/` a node writes to ask the control plane to retire it. */
 export const LEAVING_KEY_NAME = 'leaving'
@@ -108,6 +119,12 @@ interface Since {
  */
 export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   readonly nodeId: NodeId
+  /**
+   * Restored records the ledger refused, each with its reason (also sent as 'ledger:rejected'
+   * events). An agent that compacts its log keeps the old one aside when this is not empty: nothing
+   * on disk is dropped silently (S8).
+   */
+  readonly restoreProblems: readonly string[]
   private readonly init: CoreNodeInit
   private readonly ledger: LedgerReplica
   private readonly membership: Membership
@@ -123,7 +140,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly plans = new Map<number, Plan>()
   /** Votes of undecided epochs, each decoded once as it is merged; dropped once the epoch is decided. */
   private readonly voteTallies = new Map<number, VoteTally>()
-  private eligibleCache: { readonly version: number, readonly ids: readonly NodeId[] } | null = null
+  private eligibleCache: { readonly version: number, readonly shapes: number, readonly ids: readonly NodeId[] } | null = null
+  /** Bumped whenever a member's shape entry arrives: the eligible set is derived again. */
+  private shapeEntries = 0
+  private readonly refusalsReported = new Set<string>()
   private readonly history = new Map<number, EpochRecord>()
   /** When each member was last seen to die; members never seen count from this node's start. */
   private readonly deadSinceMs = new Map<NodeId, number>()
@@ -158,7 +178,6 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.shapeHash = sha256(encodeCanonical(shapeFields(init))).subarray(0, SHAPE_HASH_BYTES)
     const validateDecision = decisionValidator({
       clusterId: init.clusterId,
-      shape: init.shape,
       decodePlanSummary: planSummary,
       verify: this.verify
     })
@@ -190,14 +209,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     // S6: the start counter is on disk before this incarnation says anything.
     const boot: BootRecord = { kind: BOOT_RECORD_KIND, count: boots + 1 }
     this.persistRecord(boot, true)
-    for (const problem of restored.problems) {
-      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `restored record ${problem.index}: ${problem.problem}` })
-    }
+    this.restoreProblems = restored.problems.map((problem) => `restored record ${problem.index}: ${problem.problem}`)
+    for (const reason of this.restoreProblems) this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason })
     for (const notice of droppedAcceptors) this.events.push({ type: 'state:dropped', detail: notice })
     // Plans already on disk are learned again: the role survives the restart (S4).
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
     this.publishFacts(init.facts, init.nowMs)
+    this.publishShape(init.nowMs)
     this.updatePhase()
   }
 
@@ -317,8 +336,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   publish (name: string, value: Uint8Array, monotonicMs: number, wallMs?: number): void {
-    if (name === FACTS_KEY_NAME) {
-      throw new P2pBootstrapError('NODE_RESERVED_NAME', `node/<id>/${FACTS_KEY_NAME} is written from the facts given at construction; publish under another name`)
+    if (name === FACTS_KEY_NAME || name === SHAPE_KEY_NAME) {
+      throw new P2pBootstrapError('NODE_RESERVED_NAME', `node/<id>/${name} is written from the facts and shape given at construction; publish under another name`)
     }
     const nowMs = this.advanceClocks(monotonicMs, wallMs)
     this.writeLocal(nodeEntryKey(this.nodeId, name), value, nowMs)
@@ -342,14 +361,15 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   inspect (): NodeInspection {
     const promised = new Map<number, readonly [number, NodeId]>()
-    for (const [epoch, instance] of this.instances) {
-      const ballot = instance.acceptorState.promised
-      if (ballot !== null) promised.set(epoch, [ballot.round, ballot.proposer])
-    }
-    for (const [epoch, state] of this.restoredAcceptors) {
+    const accepted = new Map<number, readonly [number, NodeId]>()
+    const note = (epoch: number, state: AcceptorState): void => {
       if (!promised.has(epoch) && state.promised !== null) promised.set(epoch, [state.promised.round, state.promised.proposer])
+      const ballot = state.accepted?.ballot
+      if (!accepted.has(epoch) && ballot !== undefined) accepted.set(epoch, [ballot.round, ballot.proposer])
     }
-    return { nodeId: this.nodeId, plans: this.plans, promised, role: this.role, audit: () => this.ledger.audit() }
+    for (const [epoch, instance] of this.instances) note(epoch, instance.acceptorState)
+    for (const [epoch, state] of this.restoredAcceptors) note(epoch, state)
+    return { nodeId: this.nodeId, plans: this.plans, promised, accepted, role: this.role, audit: () => this.ledger.audit() }
   }
 
   // ---- the bootstrap decision ----
@@ -357,8 +377,19 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** Epoch 1: ask the policy whether to propose, and do it (S1 rests on Paxos, not on this). */
   private driveBootstrap (nowMs: number): void {
     if (this.plans.has(1)) return
+    if (this.init.bootstrapBarred !== undefined) {
+      this.lastProposalReason = `${this.init.bootstrapBarred}: this node takes no part in a first bootstrap and waits to learn the committed plan from its peers`
+      return
+    }
     const live = this.eligibleLive()
     this.trackLiveSet(live, nowMs)
+    // Propose only once the shape of every member counted is known: counting a member of unknown
+    // shape let a mistyped machine into the first bootstrap; leaving it out shrank the quorum.
+    const unknown = live.filter((id) => this.shapeHashOf(id) === null).length
+    if (unknown > 0) {
+      this.lastProposalReason = `waiting to learn the cluster shape of ${unknown} member${unknown === 1 ? '' : 's'} before counting ${unknown === 1 ? 'it' : 'them'}`
+      return
+    }
     const instance = this.instance(1)
     const { expect } = this.init.shape
     const listenedMs = nowMs - this.startedMs
@@ -388,7 +419,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.handleConsensus(instance.propose(nowMs, {
       acceptors: live,
       rule,
-      value: () => this.bootstrapValue(live)
+      value: () => this.bootstrapValue(live),
+      ruleOf: (value) => bootstrapRuleOf(value, live.length) ?? rule
     }), nowMs)
   }
 
@@ -440,7 +472,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       previous: plan,
       shape: this.init.shape,
       live: [...live].map(nodeId => ({ nodeId, facts: this.factsOf(nodeId) ?? { labels: {} } })),
-      deadForMs: this.deadDurations(plan, live, nowMs),
+      deadForMs: this.deadDurations(plan, nowMs),
       leaving: this.leavingNodes(plan),
       failoverDelayMs: this.init.profile.failoverDelayMs,
       clusterFormed: this.clusterFormed(plan)
@@ -460,12 +492,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }), nowMs)
   }
 
-  /** How long each member of the plan that is not live has been dead (or unseen since we started). */
-  private deadDurations (plan: Plan, live: ReadonlySet<NodeId>, nowMs: number): Map<NodeId, number> {
+  /**
+   * How long each member of the plan has been dead in this node's view. S7: only a member this
+   * node saw die counts; one never seen dead (not met since this start, or left out of the live
+   * set for another shape) is not dead, so it is never replaced on this node's say alone.
+   */
+  private deadDurations (plan: Plan, nowMs: number): Map<NodeId, number> {
     const durations = new Map<NodeId, number>()
     for (const nodeId of [...plan.controlPlanes, ...plan.workers]) {
-      if (live.has(nodeId)) continue
-      durations.set(nodeId, nowMs - (this.deadSinceMs.get(nodeId) ?? this.startedMs))
+      const since = this.deadSinceMs.get(nodeId)
+      if (since !== undefined) durations.set(nodeId, nowMs - since)
     }
     return durations
   }
@@ -474,6 +510,39 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private clusterFormed (plan: Plan): boolean {
     const everyone = [...plan.controlPlanes, ...plan.workers, ...(plan.replaced ?? []), ...(plan.retired ?? [])]
     return everyone.some(nodeId => this.ledger.value(nodeEntryKey(nodeId, SERVER_READY_KEY_NAME)) !== undefined)
+  }
+
+  /**
+   * A voter's own check of a proposed later epoch before it votes (S7): every control plane it
+   * removes is replaced or retired; every replaced member has been dead in this node's view for
+   * the fail-over delay, by this node's clock; every retired member asked to leave in this
+   * node's ledger. Null to vote, else the reason, in words.
+   */
+  private judgeChange (epoch: number, value: Uint8Array, nowMs: number): string | null {
+    const previous = this.plans.get(epoch - 1)
+    if (previous === undefined) return `this node does not hold plan epoch ${epoch - 1} yet`
+    let next: Plan
+    try {
+      next = decodePlan(value)
+    } catch (err) {
+      if (err instanceof CodecError) return `the proposed value is not a plan: ${err.message}`
+      throw err
+    }
+    const replaced = next.replaced ?? []
+    const retired = next.retired ?? []
+    const unexplained = previous.controlPlanes.filter((id) => !next.controlPlanes.includes(id) && !replaced.includes(id) && !retired.includes(id))
+    if (unexplained.length > 0) return `epoch ${epoch} removes control plane ${unexplained.join(', ')} without replacing or retiring it`
+    const delayMs = this.init.profile.failoverDelayMs
+    for (const nodeId of replaced) {
+      const since = this.deadSinceMs.get(nodeId)
+      if (since === undefined) return `epoch ${epoch} replaces ${nodeId}, which this node has not seen dead (S7: a member never seen dead is not dead)`
+      const deadMs = nowMs - since
+      if (deadMs < delayMs) return `epoch ${epoch} replaces ${nodeId}, dead for ${(deadMs / 1000).toFixed(1)} s in this node's view; the fail-over delay is ${delayMs / 1000} s (S7)`
+    }
+    for (const nodeId of retired) {
+      if (this.ledger.value(nodeEntryKey(nodeId, LEAVING_KEY_NAME)) === undefined) return `epoch ${epoch} retires ${nodeId}, which has not asked to leave in this node's ledger`
+    }
+    return null
   }
 
   /** Nodes that wrote `node/<id>/leaving` and are not retired yet. */
@@ -507,13 +576,15 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
    */
   private eligibleLive (): readonly NodeId[] {
     const version = this.membership.liveOrMetaVersion
-    if (this.eligibleCache?.version === version) return this.eligibleCache.ids
-    // live() is sorted already; a member whose meta we have not heard yet is given the benefit.
+    if (this.eligibleCache?.version === version && this.eligibleCache.shapes === this.shapeEntries) return this.eligibleCache.ids
+    // live() is sorted already. A member of another shape is left out; one whose shape is not
+    // known yet stays in, so quorum sizes err on the large side, and driveBootstrap does not
+    // propose until it knows the shape of every member it counts.
     const ids = this.membership.live().filter((id) => {
-      const meta = this.membership.member(id)?.meta
-      return meta === undefined || sameBytes(meta, this.shapeHash)
+      const hash = this.shapeHashOf(id)
+      return hash === null || sameBytes(hash, this.shapeHash)
     })
-    this.eligibleCache = { version, ids }
+    this.eligibleCache = { version, shapes: this.shapeEntries, ids }
     return ids
   }
 
@@ -528,6 +599,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
         profile: this.init.profile,
         prng: this.init.prng.fork(),
         verify: this.verify,
+        shape: this.init.shape,
+        ...(epoch > 1 && { judge: (value: Uint8Array, nowMs: number) => this.judgeChange(epoch, value, nowMs) }),
+        // S1: a machine that shows a committed plan it no longer holds never votes in a first bootstrap.
+        ...(epoch === 1 && this.init.bootstrapBarred !== undefined && { judge: () => `${this.init.bootstrapBarred ?? ''}: this node does not vote in a first bootstrap` }),
         ...(restored === undefined ? {} : { restored })
       })
       this.instances.set(epoch, instance)
@@ -548,6 +623,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const vote of output.votes) this.writeLocal(vote.key, vote.value, nowMs)
     if (output.decision !== null) this.commitDecision(output.decision, nowMs)
     for (const envelope of output.send) this.send.push(envelope)
+    for (const refusal of output.refused) {
+      // A proposer retries every ballot timeout: one report per proposer and reason says it all.
+      const key = `${refusal.from}/${refusal.epoch}/${refusal.reason}`
+      if (this.refusalsReported.has(key)) continue
+      if (this.refusalsReported.size >= REFUSALS_REMEMBERED_MAX) this.refusalsReported.clear()
+      this.refusalsReported.add(key)
+      this.events.push({ type: 'consensus:refused', ...refusal })
+    }
     if (output.claimedDecision !== null && from !== null) {
       // A peer says the epoch is decided: fetch the certified entry from it rather than trust it.
       this.sendTo(from, digestMessage(this.ledger))
@@ -639,7 +722,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     const previous = this.plans.get(epoch - 1)
     // Votes of a later epoch can arrive before its previous plan: they are judged once it is here.
     if (epoch > 1 && previous === undefined) return
-    const rule = quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
+    const accepted = this.instance(epoch).acceptorState.accepted
+    // S8: an epoch-1 value is completed under the shape it was proposed under, not today's config.
+    const valueRule = epoch === 1 && accepted !== null ? bootstrapRuleOf(accepted.value, this.eligibleLive().length) : null
+    const rule = valueRule ?? quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
     const tally = this.tallyOf(epoch)
     // Checking signatures is left until some value has enough voters to make a quorum at all.
     if (mostVotersForOneValue(tally) < rule.quorum) return
@@ -704,6 +790,20 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
   }
 
+  /** Our shape hash under `node/<self>/shape`, written once per shape (S1: others count us by it). */
+  private publishShape (nowMs: number): void {
+    const key = nodeEntryKey(this.nodeId, SHAPE_KEY_NAME)
+    const held = this.ledger.value(key)
+    if (held !== undefined && sameBytes(held, this.shapeHash)) return
+    this.writeLocal(key, this.shapeHash, nowMs)
+  }
+
+  /** A member's shape hash: from its ledger entry, else from membership; null while unknown. */
+  private shapeHashOf (nodeId: NodeId): Uint8Array | null {
+    if (nodeId === this.nodeId) return this.shapeHash
+    return this.ledger.value(nodeEntryKey(nodeId, SHAPE_KEY_NAME)) ?? this.membership.member(nodeId)?.meta ?? null
+  }
+
   private publishFacts (facts: NodeFacts, nowMs: number): void {
     const key = nodeEntryKey(this.nodeId, FACTS_KEY_NAME)
     const value = encodeFacts(facts)
@@ -737,7 +837,13 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** A new `node/<id>/<name>` entry: the member is noted and the application told (addresses, status). */
   private noteNodeEntry (key: string, nowMs: number): void {
     const nodeId = this.noteMemberFromKey(key, nowMs)
-    if (nodeId !== null) this.events.push({ type: 'node:entry', nodeId, name: key.slice(`node/${nodeId}/`.length) })
+    if (nodeId === null) return
+    const name = key.slice(`node/${nodeId}/`.length)
+    if (name === SHAPE_KEY_NAME) {
+      this.shapeEntries += 1
+      if (nodeId !== this.nodeId) this.checkShape(nodeId)
+    }
+    this.events.push({ type: 'node:entry', nodeId, name })
   }
 
   // ---- plumbing ----
@@ -773,8 +879,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   }
 
   private checkShape (nodeId: NodeId): void {
-    const member = this.membership.member(nodeId)
-    if (member?.meta !== undefined && !sameBytes(member.meta, this.shapeHash)) {
+    const hash = this.shapeHashOf(nodeId)
+    if (hash !== null && !sameBytes(hash, this.shapeHash)) {
       this.events.push({ type: 'shape:mismatch', nodeId, detail: 'its cluster shape (expect, controlPlanes, vip, name) differs from ours: check both configs; it takes no part until they agree' })
     }
   }
@@ -858,6 +964,19 @@ function shapeFields (init: CoreNodeInit): Record<string, number | string> {
   if (shape.vip !== undefined) fields.vip = shape.vip
   if (shape.name !== undefined) fields.name = shape.name
   return fields
+}
+
+/**
+ * The epoch-1 rule of an encoded plan: from the shape it names (S8), with `membersSeen` for best
+ * effort. Null when the bytes are not a plan (a broken peer's value counts under the caller's rule).
+ */
+function bootstrapRuleOf (value: Uint8Array, membersSeen: number): QuorumRule | null {
+  try {
+    return quorumRuleFor(1, planSummary(value).decidedUnder, undefined, membersSeen)
+  } catch (err) {
+    if (err instanceof CodecError) return null
+    throw err
+  }
 }
 
 function isBootRecord (record: PersistRecord): record is BootRecord {

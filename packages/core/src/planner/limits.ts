@@ -45,6 +45,7 @@ const PLAN_BYTES_WORST_CASE =
   NOTES_MAX * textBytesMax(NOTE_CHARS_MAX) +
   textBytesMax(CLUSTER_ID_CHARS_MAX) + textBytesMax(PLAN_NAME_CHARS_MAX) + textBytesMax(VIP_CHARS_MAX) +
   9 + // the epoch as a 64-bit integer
+  64 + // decidedUnder: its three field names and two small integers
   FIELD_NAMES_AND_CONTAINERS_BYTES_MAX
 
 assert(PLAN_BYTES_WORST_CASE <= PLAN_BYTES_MAX, 'the largest plan the limits allow encodes within PLAN_BYTES_MAX')

@@ -48,6 +48,11 @@ export function planCluster (input: PlanClusterInput): PlanResult {
     controlPlanes: roles.controlPlanes,
     workers: roles.workers,
     ...(input.shape.vip !== undefined && { vip: input.shape.vip }),
+    // S8: the plan says under which shape it was decided; it is checked against that, not a later config.
+    decidedUnder: {
+      ...(input.shape.expect !== undefined && { expect: input.shape.expect }),
+      controlPlanes: input.shape.controlPlanes
+    },
     secrets,
     notes: roles.notes
   }

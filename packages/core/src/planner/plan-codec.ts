@@ -4,7 +4,7 @@ import { assert } from '../assert.js'
 import { decodeStrict, encodeCanonical } from '../codec.js'
 import { CodecError } from '../errors.js'
 import type { NodeId } from '../identity.js'
-import type { Plan } from '../types.js'
+import type { DecidedShape, Plan } from '../types.js'
 import { PLAN_BYTES_MAX } from './limits.js'
 import { planProblems } from './plan-rules.js'
 import { planSchema } from './plan-schema.js'
@@ -37,12 +37,14 @@ export interface PlanSummary {
   readonly clusterId: string
   readonly init: NodeId
   readonly controlPlanes: readonly NodeId[]
+  /** The shape the plan was decided under: its epoch-1 quorum rule comes from it (S8). */
+  readonly decidedUnder: DecidedShape
 }
 
 /** The summary of encoded plan bytes, decoded strictly (throws `CodecError`). */
 export function planSummary (bytes: Uint8Array): PlanSummary {
-  const { epoch, clusterId, init, controlPlanes } = decodePlan(bytes)
-  return { epoch, clusterId, init, controlPlanes }
+  const { epoch, clusterId, init, controlPlanes, decidedUnder } = decodePlan(bytes)
+  return { epoch, clusterId, init, controlPlanes, decidedUnder }
 }
 
 /** Hex SHA-256 of the plan's encoding: equal plans, equal hashes (S2 can be checked on it). */
@@ -61,6 +63,10 @@ function planValue (plan: Plan): Record<string, unknown> {
     controlPlanes: [...plan.controlPlanes],
     workers: [...plan.workers],
     ...(plan.vip !== undefined && { vip: plan.vip }),
+    decidedUnder: {
+      ...(plan.decidedUnder.expect !== undefined && { expect: plan.decidedUnder.expect }),
+      controlPlanes: plan.decidedUnder.controlPlanes
+    },
     // Empty lists are left out, so an epoch-1 plan encodes as it always did.
     ...(plan.replaced !== undefined && plan.replaced.length > 0 && { replaced: [...plan.replaced] }),
     ...(plan.retired !== undefined && plan.retired.length > 0 && { retired: [...plan.retired] }),

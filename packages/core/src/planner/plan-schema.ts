@@ -6,6 +6,7 @@ import {
   PLAN_NAME_CHARS_MAX, PLAN_NODES_MAX
 } from './limits.js'
 import { planProblems } from './plan-rules.js'
+import { EXPECT_MAX } from '../token/constants.js'
 
 /** Strict schemas of a plan and its parts, shared by the decoder and the planner's input checks. */
 
@@ -30,6 +31,12 @@ const planSecretsSchema = z.strictObject({
   agentTokenSealed: bytesOfLength(SEALED_AGENT_TOKEN_BYTES)
 })
 
+/** The shape a plan was decided under (S8); the ranges are the token's. */
+export const decidedShapeSchema = z.strictObject({
+  expect: z.int().min(1).max(EXPECT_MAX).optional(),
+  controlPlanes: z.int().min(1).max(CONTROL_PLANES_MAX)
+})
+
 export const planSchema = z.strictObject({
   clusterId: clusterIdSchema,
   epoch: z.int().min(1),
@@ -38,6 +45,7 @@ export const planSchema = z.strictObject({
   controlPlanes: z.array(nodeIdSchema).min(1).max(CONTROL_PLANES_MAX),
   workers: z.array(nodeIdSchema).max(PLAN_NODES_MAX),
   vip: vipSchema.optional(),
+  decidedUnder: decidedShapeSchema,
   replaced: z.array(nodeIdSchema).min(1).max(PLAN_NODES_MAX).optional(),
   retired: z.array(nodeIdSchema).min(1).max(PLAN_NODES_MAX).optional(),
   reinit: nodeIdSchema.optional(),

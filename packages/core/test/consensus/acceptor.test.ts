@@ -10,6 +10,9 @@ import { decodeVoteEntry } from '../../src/consensus/vote.js'
 import { InvariantError } from '../../src/assert.js'
 import { CLUSTER_ID, idAt, keyAt, verify } from './fixtures.js'
 
+/** The cluster shape every proposer and acceptor of these tests holds. */
+const SHAPE = { expect: 3, controlPlanes: 1 }
+
 const signer = { key: keyAt(0), clusterId: CLUSTER_ID }
 const P1 = idAt(1)
 const P2 = idAt(2)
@@ -24,12 +27,12 @@ type Expected = { reply: string | null, persist: boolean, vote: boolean, promise
 function run (state: AcceptorState, input: Input): { state: AcceptorState, reply: string | null, persist: boolean, vote: boolean } {
   if ('prepare' in input) {
     const [round, proposer] = input.prepare
-    const step = onPrepare(state, { kind: 'paxos/prepare', epoch: 1, ballot: { round, proposer } })
+    const step = onPrepare(state, { kind: 'paxos/prepare', epoch: 1, ballot: { round, proposer }, shape: SHAPE })
     if (step.persist !== null) expect(step.persist.state).toBe(step.state)
     return { state: step.state, reply: step.reply?.kind ?? null, persist: step.persist !== null, vote: false }
   }
   const [round, proposer, value] = input.accept
-  const step = onAccept(state, { kind: 'paxos/accept', epoch: 1, ballot: { round, proposer }, value }, signer)
+  const step = onAccept(state, { kind: 'paxos/accept', epoch: 1, ballot: { round, proposer }, value, shape: SHAPE }, signer)
   if (step.vote !== null) {
     // The vote handed to the ledger is the signed statement the reply carries.
     expect(decodeVoteEntry(step.vote.key, step.vote.value)).toEqual(step.vote.vote)
@@ -92,19 +95,19 @@ describe('acceptor', () => {
   })
 
   it('hands back the accepted value in a promise', () => {
-    const accepted = onAccept(initialAcceptorState(1), { kind: 'paxos/accept', epoch: 1, ballot: { round: 1, proposer: P1 }, value: VALUE_A }, signer).state
-    const step = onPrepare(accepted, { kind: 'paxos/prepare', epoch: 1, ballot: { round: 2, proposer: P2 } })
+    const accepted = onAccept(initialAcceptorState(1), { kind: 'paxos/accept', epoch: 1, ballot: { round: 1, proposer: P1 }, value: VALUE_A, shape: SHAPE }, signer).state
+    const step = onPrepare(accepted, { kind: 'paxos/prepare', epoch: 1, ballot: { round: 2, proposer: P2 }, shape: SHAPE })
     expect(step.reply).toEqual({ kind: 'paxos/promise', epoch: 1, ballot: { round: 2, proposer: P2 }, accepted: { ballot: { round: 1, proposer: P1 }, value: VALUE_A } })
   })
 
   it('refuses a message of another epoch as a routing bug', () => {
-    expect(() => onPrepare(initialAcceptorState(2), { kind: 'paxos/prepare', epoch: 1, ballot: { round: 1, proposer: P1 } })).toThrow(InvariantError)
+    expect(() => onPrepare(initialAcceptorState(2), { kind: 'paxos/prepare', epoch: 1, ballot: { round: 1, proposer: P1 }, shape: SHAPE })).toThrow(InvariantError)
   })
 
   it('restores the last state per epoch from records', () => {
-    const first = onPrepare(initialAcceptorState(1), { kind: 'paxos/prepare', epoch: 1, ballot: { round: 1, proposer: P1 } })
-    const second = onAccept(first.state, { kind: 'paxos/accept', epoch: 1, ballot: { round: 2, proposer: P2 }, value: VALUE_A }, signer)
-    const other = onPrepare(initialAcceptorState(2), { kind: 'paxos/prepare', epoch: 2, ballot: { round: 5, proposer: P1 } })
+    const first = onPrepare(initialAcceptorState(1), { kind: 'paxos/prepare', epoch: 1, ballot: { round: 1, proposer: P1 }, shape: SHAPE })
+    const second = onAccept(first.state, { kind: 'paxos/accept', epoch: 1, ballot: { round: 2, proposer: P2 }, value: VALUE_A, shape: SHAPE }, signer)
+    const other = onPrepare(initialAcceptorState(2), { kind: 'paxos/prepare', epoch: 2, ballot: { round: 5, proposer: P1 }, shape: SHAPE })
     const records = [first.persist, { kind: 'ledger-entry' }, second.persist, other.persist].filter((r) => r !== null)
     const restored = restoreAcceptors(records)
     expect(restored.get(1)).toEqual(second.state)

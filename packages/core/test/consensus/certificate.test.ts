@@ -25,7 +25,7 @@ function certify (epoch: number, value: Uint8Array, voters: number[], rule: Quor
   return certificate
 }
 
-const plan1 = encodeToyPlan({ epoch: 1, clusterId: CLUSTER_ID, init: idAt(0), controlPlanes: [idAt(0), idAt(1), idAt(2)] })
+const plan1 = encodeToyPlan({ epoch: 1, clusterId: CLUSTER_ID, init: idAt(0), controlPlanes: [idAt(0), idAt(1), idAt(2)], decidedUnder: shape })
 const rule1 = quorumRuleFor(1, shape)
 const valid = certify(1, plan1, [0, 1, 2, 3], rule1)
 
@@ -79,10 +79,10 @@ describe('verifyCertificate', () => {
 })
 
 describe('decisionValidator', () => {
-  const validator = decisionValidator({ clusterId: CLUSTER_ID, shape, decodePlanSummary: decodeToyPlan, verify })
+  const validator = decisionValidator({ clusterId: CLUSTER_ID, decodePlanSummary: decodeToyPlan, verify })
   const decision1: Decision = { epoch: 1, value: plan1, certificate: valid }
   const rule2 = quorumRuleFor(2, shape, { controlPlanes: [idAt(0), idAt(1), idAt(2)] })
-  const plan2 = encodeToyPlan({ epoch: 2, clusterId: CLUSTER_ID, init: idAt(0), controlPlanes: [idAt(0), idAt(1), idAt(3)] })
+  const plan2 = encodeToyPlan({ epoch: 2, clusterId: CLUSTER_ID, init: idAt(0), controlPlanes: [idAt(0), idAt(1), idAt(3)], decidedUnder: shape })
   const decision2: Decision = { epoch: 2, value: plan2, certificate: certify(2, plan2, [1, 2], rule2) }
   const ledger = new Map([[decisionKey(1), encodeDecision(decision1)]])
   const lookup = (key: string): Uint8Array | undefined => ledger.get(key)
@@ -94,8 +94,8 @@ describe('decisionValidator', () => {
     expect(validator('plan/2', encodeDecision(decision2), lookup)).toBe('valid')
   })
 
-  const newInit = encodeToyPlan({ epoch: 2, clusterId: CLUSTER_ID, init: idAt(1), controlPlanes: [idAt(1), idAt(2)] })
-  const otherCluster = encodeToyPlan({ epoch: 1, clusterId: 'cluster-other', init: idAt(0), controlPlanes: [idAt(0)] })
+  const newInit = encodeToyPlan({ epoch: 2, clusterId: CLUSTER_ID, init: idAt(1), controlPlanes: [idAt(1), idAt(2)], decidedUnder: shape })
+  const otherCluster = encodeToyPlan({ epoch: 1, clusterId: 'cluster-other', init: idAt(0), controlPlanes: [idAt(0)], decidedUnder: shape })
   const badVoters = certify(2, plan2, [3, 4], quorumRuleFor(2, shape, { controlPlanes: [idAt(3), idAt(4)] }))
   it.each<[string, string, Uint8Array, string]>([
     ['a key that is no plan key', 'plan/x', encodeDecision(decision1), 'not a plan key'],

@@ -54,12 +54,15 @@ const planSchema = z.strictObject({
   epoch: z.int(),
   clusterId: z.string(),
   init: z.string(),
-  controlPlanes: z.array(z.string()).max(16)
+  controlPlanes: z.array(z.string()).max(16),
+  decidedUnder: z.strictObject({ expect: z.int().optional(), controlPlanes: z.int() })
 })
 
 /** A toy plan: just what the decision validator reads. */
 export function encodeToyPlan (plan: PlanSummary): Uint8Array {
-  return encodeCanonical({ epoch: plan.epoch, clusterId: plan.clusterId, init: plan.init, controlPlanes: [...plan.controlPlanes] })
+  const { expect, controlPlanes } = plan.decidedUnder
+  const decidedUnder = expect === undefined ? { controlPlanes } : { expect, controlPlanes }
+  return encodeCanonical({ epoch: plan.epoch, clusterId: plan.clusterId, init: plan.init, controlPlanes: [...plan.controlPlanes], decidedUnder })
 }
 
 export function decodeToyPlan (bytes: Uint8Array): PlanSummary {

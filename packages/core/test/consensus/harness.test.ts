@@ -24,6 +24,9 @@ import type { QuorumRule } from '../../src/consensus/quorum.js'
 import type { VoteRecord } from '../../src/consensus/vote.js'
 import { CLUSTER_ID, KEYS, PROFILE, decodeToyPlan, encodeToyPlan, verify } from './fixtures.js'
 
+/** The cluster shape every proposer and acceptor of these tests holds. */
+const SHAPE = { expect: 3, controlPlanes: 1 }
+
 const STEP_MS = 5
 const RUN_MS_MAX = 3_000
 const LATENCY_MS_MAX = 15
@@ -71,7 +74,7 @@ function runSeed (seed: number, scenario: Scenario): RunResult {
   const ids = nodes.map((node) => node.key.nodeId)
   const shape = { expect: scenario.nodeCount, controlPlanes: 1 }
   const rule: QuorumRule = quorumRuleFor(1, shape)
-  const validator = decisionValidator({ clusterId: CLUSTER_ID, shape, decodePlanSummary: decodeToyPlan, verify })
+  const validator = decisionValidator({ clusterId: CLUSTER_ID, decodePlanSummary: decodeToyPlan, verify })
   const ledgerVotes = new Map<string, VoteRecord>()
   let ledgerPlan: Uint8Array | null = null
   let decidedHash: string | null = null
@@ -81,7 +84,7 @@ function runSeed (seed: number, scenario: Scenario): RunResult {
 
   const boot = (node: SimNode): void => {
     const restored = restoreAcceptors(node.records).get(1)
-    node.instance = new ConsensusInstance({ key: node.key, clusterId: CLUSTER_ID, epoch: 1, profile: PROFILE, prng: prng.fork(), verify, ...(restored === undefined ? {} : { restored }) })
+    node.instance = new ConsensusInstance({ key: node.key, clusterId: CLUSTER_ID, epoch: 1, profile: PROFILE, prng: prng.fork(), verify, shape: SHAPE, ...(restored === undefined ? {} : { restored }) })
     node.proposing = false
     if (ledgerPlan !== null) node.instance.learn(decodeDecision(ledgerPlan))
   }
@@ -139,7 +142,7 @@ function runSeed (seed: number, scenario: Scenario): RunResult {
       if (node?.instance == null || node.proposing || nowMs < startMs) continue
       node.proposing = true
       const self = node.key.nodeId
-      handle(node, node.instance.propose(nowMs, { acceptors: ids, rule, value: () => encodeToyPlan({ epoch: 1, clusterId: CLUSTER_ID, init: self, controlPlanes: [self] }) }), nowMs)
+      handle(node, node.instance.propose(nowMs, { acceptors: ids, rule, value: () => encodeToyPlan({ epoch: 1, clusterId: CLUSTER_ID, init: self, controlPlanes: [self], decidedUnder: shape }) }), nowMs)
     }
     const due = prng.shuffle(inFlight.filter((m) => m.deliverAtMs <= nowMs))
     inFlight = inFlight.filter((m) => m.deliverAtMs > nowMs)
@@ -214,7 +217,7 @@ describe('consensus harness', () => {
     const [keyA, keyB] = [KEYS[0], KEYS[1]]
     if (keyA === undefined || keyB === undefined) throw new Error('test setup: keys')
     const rule = quorumRuleFor(1, { expect: 1, controlPlanes: 1 })
-    const make = (key: NodeKey): ConsensusInstance => new ConsensusInstance({ key, clusterId: CLUSTER_ID, epoch: 1, profile: PROFILE, prng: new Prng(1), verify })
+    const make = (key: NodeKey): ConsensusInstance => new ConsensusInstance({ key, clusterId: CLUSTER_ID, epoch: 1, profile: PROFILE, prng: new Prng(1), verify, shape: SHAPE })
     const decider = make(keyA)
     const own = decider.propose(0, { acceptors: [keyA.nodeId], rule, value: () => Uint8Array.of(1) })
     expect(own.decision).not.toBeNull()
@@ -231,7 +234,7 @@ describe('consensus harness', () => {
     const heard = late.step(keyA.nodeId, decided.message, 4)
     expect(heard.claimedDecision).not.toBeNull()
     expect(decodeDecision(heard.claimedDecision ?? new Uint8Array()).value).toEqual(Uint8Array.of(1))
-    const accept = { kind: 'paxos/accept' as const, epoch: 1, ballot: { round: 9, proposer: keyB.nodeId }, value: Uint8Array.of(2) }
+    const accept = { kind: 'paxos/accept' as const, epoch: 1, ballot: { round: 9, proposer: keyB.nodeId }, value: Uint8Array.of(2), shape: SHAPE }
     const refused = decider.step(keyB.nodeId, accept, 5)
     expect({ votes: refused.votes, kinds: refused.send.map((e) => e.message.kind) }).toEqual({ votes: [], kinds: ['paxos/decided'] })
   })

@@ -12,7 +12,7 @@ import { CLUSTER_ID, PROFILE, idAt, keyAt, verify } from './fixtures.js'
 const acceptors = [idAt(0), idAt(1), idAt(2)]
 const rule = quorumRuleFor(1, { expect: 3, controlPlanes: 1 })
 const RETRY_MS_MAX = PROFILE.ballotTimeoutMs + PROFILE.proposerBackoffMsMax
-const make = (): Proposer => new Proposer({ self: idAt(0), epoch: 1, clusterId: CLUSTER_ID, profile: PROFILE, prng: new Prng(5), verify })
+const make = (): Proposer => new Proposer({ self: idAt(0), epoch: 1, clusterId: CLUSTER_ID, profile: PROFILE, prng: new Prng(5), verify, shape: { expect: 3, controlPlanes: 1 } })
 const own = Uint8Array.of(42)
 
 describe('proposer', () => {
@@ -22,7 +22,7 @@ describe('proposer', () => {
     expect(first.send.map((s) => s.to)).toEqual(acceptors)
     expect(proposer.tick(PROFILE.ballotTimeoutMs - 1).send).toEqual([])
     const retry = proposer.tick(RETRY_MS_MAX)
-    expect(retry.send[0]?.message).toEqual({ kind: 'paxos/prepare', epoch: 1, ballot: { round: 2, proposer: idAt(0) } })
+    expect(retry.send[0]?.message).toEqual({ kind: 'paxos/prepare', epoch: 1, ballot: { round: 2, proposer: idAt(0) }, shape: { expect: 3, controlPlanes: 1 } })
   })
 
   it('jumps past the promise a nack names', () => {
@@ -45,7 +45,7 @@ describe('proposer', () => {
     expect(proposer.onPromise(idAt(0), { kind: 'paxos/promise', epoch: 1, ballot, accepted: impossible }).send).toEqual([])
     expect(proposer.onPromise(idAt(1), { kind: 'paxos/promise', epoch: 1, ballot, accepted: older }).send).toEqual([])
     const accept = proposer.onPromise(idAt(2), { kind: 'paxos/promise', epoch: 1, ballot, accepted: null })
-    expect(accept.send[0]?.message).toEqual({ kind: 'paxos/accept', epoch: 1, ballot, value: Uint8Array.of(1) })
+    expect(accept.send[0]?.message).toEqual({ kind: 'paxos/accept', epoch: 1, ballot, value: Uint8Array.of(1), shape: { expect: 3, controlPlanes: 1 } })
     expect(asked).toBe(0)
   })
 

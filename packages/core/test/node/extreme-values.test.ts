@@ -18,9 +18,11 @@ const keys = deriveKeys(generateToken({ expect: 3, controlPlanes: 1 }))
 const victimKey = nodeKeyFromSeed(new Prng(11).bytes(32))
 const attackerKey = nodeKeyFromSeed(new Prng(12).bytes(32))
 const thirdKey = nodeKeyFromSeed(new Prng(13).bytes(32))
+/** The cluster shape every honest node here runs with (prepare and accept carry it). */
+const SHAPE = { expect: 3, controlPlanes: 1 }
 
 function decodedPrepare (round: number): Extract<CoreMessage, { kind: 'paxos/prepare' }> {
-  const decoded = overTheWire({ kind: 'paxos/prepare', epoch: 1, ballot: { round, proposer: attackerKey.nodeId } })
+  const decoded = overTheWire({ kind: 'paxos/prepare', epoch: 1, ballot: { round, proposer: attackerKey.nodeId }, shape: SHAPE })
   if (decoded instanceof CodecError || decoded.kind !== 'paxos/prepare') throw new Error(`a prepare at round ${round} decodes`)
   return decoded
 }
@@ -96,12 +98,12 @@ class Harness {
 
 describe('extreme values from a token holder', () => {
   it('finding 1: a prepare at the largest round is refused at decode, and the next proposer can go higher', () => {
-    const poisoned: CoreMessage = { kind: 'paxos/prepare', epoch: 1, ballot: { round: BALLOT_ROUND_MAX, proposer: attackerKey.nodeId } }
+    const poisoned: CoreMessage = { kind: 'paxos/prepare', epoch: 1, ballot: { round: BALLOT_ROUND_MAX, proposer: attackerKey.nodeId }, shape: SHAPE }
     expect(overTheWire(poisoned)).toBeInstanceOf(CodecError)
     const request = { acceptors: [victimKey.nodeId, thirdKey.nodeId], rule: quorumRuleFor(1, { expect: 3, controlPlanes: 1 }), value: () => Uint8Array.of(1) }
     // Below the wire bound the victim proposes above what it was sent, now and after a restart.
     const records: PersistRecord[] = []
-    const instance = new ConsensusInstance({ key: victimKey, clusterId: keys.clusterId, epoch: 1, profile: testProfile(), prng: new Prng(3) })
+    const instance = new ConsensusInstance({ key: victimKey, clusterId: keys.clusterId, epoch: 1, profile: testProfile(), prng: new Prng(3), shape: SHAPE })
     records.push(...instance.step(attackerKey.nodeId, decodedPrepare(BALLOT_ROUND_WIRE_MAX - 1), 0).persist)
     const proposed = instance.propose(0, request)
     records.push(...proposed.persist)
@@ -110,7 +112,7 @@ describe('extreme values from a token holder', () => {
     const restored = restoreAcceptors(records).get(1)
     expect(restored?.promised?.round).toBe(BALLOT_ROUND_WIRE_MAX)
     // At the wire bound itself no ballot of ours could be read by others: the epoch stalls, nothing throws.
-    const again = new ConsensusInstance({ key: victimKey, clusterId: keys.clusterId, epoch: 1, profile: testProfile(), prng: new Prng(4), ...(restored === undefined ? {} : { restored }) })
+    const again = new ConsensusInstance({ key: victimKey, clusterId: keys.clusterId, epoch: 1, profile: testProfile(), prng: new Prng(4), shape: SHAPE, ...(restored === undefined ? {} : { restored }) })
     expect(again.propose(0, request).send).toEqual([])
     expect(again.tick(60_000).send).toEqual([])
   })

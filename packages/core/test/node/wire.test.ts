@@ -12,11 +12,14 @@ import { encodeCanonical } from '../../src/codec.js'
 import { nodeKeyFromSeed } from '../../src/identity.js'
 import { Prng } from '../../src/prng.js'
 
+/** The cluster shape every proposer and acceptor of these tests holds. */
+const SHAPE = { expect: 3, controlPlanes: 1 }
+
 const proposer = nodeKeyFromSeed(new Prng(1).bytes(32)).nodeId
 
 const samples: CoreMessage[] = [
-  { kind: 'paxos/prepare', epoch: 1, ballot: { round: 1, proposer } },
-  { kind: 'paxos/accept', epoch: 1, ballot: { round: 2, proposer }, value: Uint8Array.of(1, 2, 3) },
+  { kind: 'paxos/prepare', epoch: 1, ballot: { round: 1, proposer }, shape: SHAPE },
+  { kind: 'paxos/accept', epoch: 1, ballot: { round: 2, proposer }, value: Uint8Array.of(1, 2, 3), shape: SHAPE },
   { kind: 'ledger/digest', root: new Uint8Array(16).fill(7) }
 ]
 
