@@ -12,12 +12,11 @@
 // bad signatures (penalised, disconnected, its rejections logged a few at a time).
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  BALLOT_ROUND_MAX, WRITER_NODE_BYTES_MAX, WRITER_NODE_ENTRIES_MAX, deriveKeys, encodeWireMessage, parseToken, signEntry
-} from '@p2p-bootstrap/core'
-import type { AcceptorRecord, CoreMessage } from '@p2p-bootstrap/core'
-import { createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
+import { BALLOT_ROUND_MAX, WRITER_NODE_BYTES_MAX, WRITER_NODE_ENTRIES_MAX, signEntry } from '@p2p-bootstrap/core'
+import type { AcceptorRecord } from '@p2p-bootstrap/core'
+import { nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import { afterEach, describe, expect, it } from 'vitest'
+import { badSignatureDeltas, frame, sendFrames, startAttacker } from '../../../test/helpers/attacker.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { createBootstrapper } from '../src/index.js'
 import type { Bootstrapper, BootstrapperError } from '../src/index.js'
@@ -31,29 +30,6 @@ afterEach(async () => {
   await fleet?.dispose()
   fleet = undefined
 })
-
-/** An unsigned LEB128 varint: the length prefix of a sync frame. */
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  let rest = value
-  do {
-    let byte = rest & 0x7f
-    rest = Math.floor(rest / 128)
-    if (rest > 0) byte |= 0x80
-    bytes.push(byte)
-  } while (rest > 0)
-  return Uint8Array.from(bytes)
-}
-
-/** One sync frame: what the messenger writes, built from a message no honest encoder would send. */
-function frame (message: unknown): Uint8Array {
-  const body = encodeWireMessage(message as CoreMessage)
-  const prefix = varint(body.byteLength)
-  const out = new Uint8Array(prefix.byteLength + body.byteLength)
-  out.set(prefix)
-  out.set(body, prefix.byteLength)
-  return out
-}
 
 /** Node 0 built by hand (same options as the fleet's), so its events are heard from the start. */
 async function startWatched (made: Fleet, index: number): Promise<{ node: Bootstrapper, notices: string[], errors: BootstrapperError[] }> {
@@ -85,16 +61,13 @@ describe('values at the edge of the schema, from a token holder', () => {
     fleet = made
     const first = await startWatched(made, 0)
     const victim = first.node
-    const keys = deriveKeys(parseToken(made.token))
-    const identity = await generateKeyPair('Ed25519')
-    const attackerKey = nodeKeyFromPrivateKey(identity)
-    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const attacker = await startAttacker(made.token, 'test')
+    const { keys, key: attackerKey } = attacker
     // The node gossiped about is another member-to-be, not the node receiving the gossip.
     const other = await generateKeyPair('Ed25519')
     const otherId = nodeKeyFromPrivateKey(other).nodeId
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
+      const address = victim.addresses()[0] ?? ''
       const voteKey = `vote/2000000000/1.${attackerKey.nodeId}/${attackerKey.nodeId}`
       const refusedAtDecode = [
         frame({ kind: 'paxos/prepare', epoch: 1, ballot: { round: BALLOT_ROUND_MAX, proposer: attackerKey.nodeId } }),
@@ -104,17 +77,13 @@ describe('values at the edge of the schema, from a token holder', () => {
         kind: 'ledger/delta',
         entries: [signEntry(keys.clusterId, { key: voteKey, value: Uint8Array.of(1), stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)]
       })
-      for (const bytes of [...refusedAtDecode, refusedByLedger]) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
-        stream.send(bytes)
-        await stream.close().catch(() => {})
-      }
+      await sendFrames(attacker, address, [...refusedAtDecode, refusedByLedger])
       await waitFor(() => (victim.stats()?.framesRejected ?? 0) >= refusedAtDecode.length,
         { timeoutMs: 10_000, what: `node 0 to refuse ${refusedAtDecode.length} out-of-range frames` })
       await waitFor(() => first.errors.some(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED' && error.message.includes('2000000000')),
         { timeoutMs: 10_000, what: 'node 0 to reject the out-of-range vote entry' })
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
     expect(first.errors.filter(error => error.fatal)).toEqual([])
 
@@ -162,36 +131,23 @@ describe('values at the edge of the schema, from a token holder', () => {
     fleet = made
     const first = await startWatched(made, 0)
     const victim = first.node
-    const keys = deriveKeys(parseToken(made.token))
-    const identity = await generateKeyPair('Ed25519')
-    const attackerKey = nodeKeyFromPrivateKey(identity)
-    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const attacker = await startAttacker(made.token, 'test')
+    const { key: attackerKey } = attacker
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
-      let serial = 0
-      const forgedDelta = (): Uint8Array => frame({
-        kind: 'ledger/delta',
-        entries: Array.from({ length: 200 }, () => ({
-          key: `node/${attackerKey.nodeId}/junk-${serial++}`,
-          value: Uint8Array.of(1),
-          stamp: { wallMs: Date.now(), counter: 0 },
-          writer: attackerKey.nodeId,
-          signature: crypto.getRandomValues(new Uint8Array(64))
-        }))
-      })
+      const address = victim.addresses()[0] ?? ''
+      const forgedDelta = badSignatureDeltas(attackerKey.nodeId, 200)
       for (let index = 0; index < 8; index++) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) }).catch(() => null)
+        const stream = await attacker.overlay.libp2p.dialProtocol(multiaddr(address), attacker.protocol, { signal: AbortSignal.timeout(5_000) }).catch(() => null)
         if (stream === null) break // already refused
         stream.send(forgedDelta())
         await stream.close().catch(() => {})
       }
       await waitFor(() => first.errors.some(error => error.code === 'BOOTSTRAP_PEER_PENALISED' && error.message.includes(attackerKey.nodeId)),
         { timeoutMs: 10_000, what: 'node 0 to penalise the peer sending bad signatures' })
-      await waitFor(() => attacker.libp2p.getConnections().length === 0, { timeoutMs: 10_000, what: 'the penalised peer to be disconnected' })
-      await expect(attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow()
+      await waitFor(() => attacker.overlay.libp2p.getConnections().length === 0, { timeoutMs: 10_000, what: 'the penalised peer to be disconnected' })
+      await expect(attacker.overlay.libp2p.dialProtocol(multiaddr(address), attacker.protocol, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow()
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
     // At most 8 × 200 entries were sent, a handful were verified, and fewer still were logged one by one.
     const rejections = first.errors.filter(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED')
@@ -204,15 +160,12 @@ describe('values at the edge of the schema, from a token holder', () => {
     fleet = made
     const first = await startWatched(made, 0)
     const victim = first.node
-    const keys = deriveKeys(parseToken(made.token))
-    const identity = await generateKeyPair('Ed25519')
-    const attackerKey = nodeKeyFromPrivateKey(identity)
-    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const attacker = await startAttacker(made.token, 'test')
+    const { keys, key: attackerKey } = attacker
     const entriesBefore = victim.status().ledgerEntries
     const bytesBefore = victim.status().ledgerBytes
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
+      const address = victim.addresses()[0] ?? ''
       const entry = (name: string, value: Uint8Array): unknown =>
         signEntry(keys.clusterId, { key: `node/${attackerKey.nodeId}/${name}`, value, stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)
       // Six entries of 500 KiB, one per frame (a frame holds at most 1 MiB), then 100 small ones.
@@ -220,16 +173,12 @@ describe('values at the edge of the schema, from a token holder', () => {
         ...Array.from({ length: 6 }, (_, index) => frame({ kind: 'ledger/delta', entries: [entry(`blob-${index}`, new Uint8Array(500 * 1024).fill(index))] })),
         frame({ kind: 'ledger/delta', entries: Array.from({ length: 100 }, (_, index) => entry(`small-${index}`, Uint8Array.of(index))) })
       ]
-      for (const bytes of frames) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
-        stream.send(bytes)
-        await stream.close().catch(() => {})
-      }
+      await sendFrames(attacker, address, frames)
       // Node 0 is alone: every frame it reads is the attacker's.
       await waitFor(() => (victim.stats()?.framesIn ?? 0) >= frames.length, { timeoutMs: 15_000, what: 'node 0 to read every frame' })
       await waitFor(() => first.errors.some(error => error.message.includes('writer-full')), { timeoutMs: 15_000, what: 'entries past the bound to be refused' })
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
     const held = (): { entries: number, bytes: number } => ({ entries: victim.status().ledgerEntries - entriesBefore, bytes: victim.status().ledgerBytes - bytesBefore })
     // At most 64 entries and 1 MiB of the attacker's (this node writes little of its own meanwhile).
