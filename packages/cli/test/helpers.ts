@@ -36,7 +36,12 @@ export interface BinResult {
 
 /** Runs the bin with `args`, feeding `stdin`, in environment `env`, and resolves when the process has closed. */
 export async function runBin (args: readonly string[], stdin = '', env: Record<string, string | undefined> = process.env): Promise<BinResult> {
-  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env })
+  return await runProcess(process.execPath, [binPath, ...args], stdin, env)
+}
+
+/** Runs `command` with `args` (a Node with its own flags, say), like `runBin`. */
+export async function runProcess (command: string, args: readonly string[], stdin = '', env: Record<string, string | undefined> = process.env): Promise<BinResult> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
