@@ -54,6 +54,12 @@ export async function runProcess (command: string, args: readonly string[], stdi
   return { status, stdout, stderr }
 }
 
+/** The environment of the bin, without any token or config file from the caller's, plus `extra`. */
+export function cleanEnv (extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const { P2PB_TOKEN: _token, P2PB_CONFIG_FILE: _file, ...rest } = process.env
+  return { ...rest, ...extra }
+}
+
 /** Parses config `text`, expecting a `ConfigError` (code CLI_CONFIG), and returns its message. */
 export function configErrorOf (text: string, source: string): string {
   try {
