@@ -17,6 +17,7 @@ import type { AcceptorRecord } from '@p2p-bootstrap/core'
 import { nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { badSignatureDeltas, frame, sendFrames, startAttacker } from '../../../test/helpers/attacker.js'
+import type { Attacker } from '../../../test/helpers/attacker.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { createBootstrapper } from '../src/index.js'
 import type { Bootstrapper, BootstrapperError } from '../src/index.js'
@@ -32,7 +33,9 @@ afterEach(async () => {
 })
 
 /** Node 0 built by hand (same options as the fleet's), so its events are heard from the start. */
-async function startWatched (made: Fleet, index: number): Promise<{ node: Bootstrapper, notices: string[], errors: BootstrapperError[] }> {
+interface Watched { readonly node: Bootstrapper, readonly notices: string[], readonly errors: BootstrapperError[] }
+
+async function startWatched (made: Fleet, index: number): Promise<Watched> {
   const notices: string[] = []
   const errors: BootstrapperError[] = []
   const node = createBootstrapper({
@@ -55,19 +58,28 @@ async function startWatched (made: Fleet, index: number): Promise<{ node: Bootst
   return { node, notices, errors }
 }
 
+/** An expect-3 fleet with only node 0 started and watched; the afterEach disposes of it. */
+async function loneNode (): Promise<{ made: Fleet, first: Watched }> {
+  const made = await makeFleet({ expect: 3, controlPlanes: 1 })
+  fleet = made
+  return { made, first: await startWatched(made, 0) }
+}
+
+/** The same, with a token holder ready to write to node 0 (the test stops it). */
+async function loneNodeUnderAttack (): Promise<{ made: Fleet, first: Watched, victim: Bootstrapper, attacker: Attacker, address: string }> {
+  const { made, first } = await loneNode()
+  const attacker = await startAttacker(made.token, 'test')
+  return { made, first, victim: first.node, attacker, address: first.node.addresses()[0] ?? '' }
+}
+
 describe('values at the edge of the schema, from a token holder', () => {
   it('a ballot at the old maximum, a 2^53 - 1 incarnation about another node and an out-of-range vote key crash nobody, before or after a restart', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
-    const victim = first.node
-    const attacker = await startAttacker(made.token, 'test')
+    const { made, first, victim, attacker, address } = await loneNodeUnderAttack()
     const { keys, key: attackerKey } = attacker
     // The node gossiped about is another member-to-be, not the node receiving the gossip.
     const other = await generateKeyPair('Ed25519')
     const otherId = nodeKeyFromPrivateKey(other).nodeId
     try {
-      const address = victim.addresses()[0] ?? ''
       const voteKey = `vote/2000000000/1.${attackerKey.nodeId}/${attackerKey.nodeId}`
       const refusedAtDecode = [
         frame({ kind: 'paxos/prepare', epoch: 1, ballot: { round: BALLOT_ROUND_MAX, proposer: attackerKey.nodeId } }),
@@ -104,9 +116,7 @@ describe('values at the edge of the schema, from a token holder', () => {
   }, 90_000)
 
   it('a promise at the old maximum already in consensus.log is dropped with a notice, and the fleet still forms', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
+    const { made, first } = await loneNode()
     await first.node.stop()
     // What an earlier version persisted after promising the attacker's prepare.
     const state = await openStateDir(stateDirOf(made.dir, 0))
@@ -127,14 +137,9 @@ describe('values at the edge of the schema, from a token holder', () => {
   }, 90_000)
 
   it('a peer sending bad signatures is penalised: disconnected, refused, and its rejections logged a few at a time', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
-    const victim = first.node
-    const attacker = await startAttacker(made.token, 'test')
+    const { first, attacker, address } = await loneNodeUnderAttack()
     const { key: attackerKey } = attacker
     try {
-      const address = victim.addresses()[0] ?? ''
       const forgedDelta = badSignatureDeltas(attackerKey.nodeId, 200)
       for (let index = 0; index < 8; index++) {
         const stream = await attacker.overlay.libp2p.dialProtocol(multiaddr(address), attacker.protocol, { signal: AbortSignal.timeout(5_000) }).catch(() => null)
@@ -156,16 +161,11 @@ describe('values at the edge of the schema, from a token holder', () => {
   }, 60_000)
 
   it('one identity cannot fill the ledger: its entries past its bound are refused, and the node restarts', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
-    const victim = first.node
-    const attacker = await startAttacker(made.token, 'test')
+    const { made, first, victim, attacker, address } = await loneNodeUnderAttack()
     const { keys, key: attackerKey } = attacker
     const entriesBefore = victim.status().ledgerEntries
     const bytesBefore = victim.status().ledgerBytes
     try {
-      const address = victim.addresses()[0] ?? ''
       const entry = (name: string, value: Uint8Array): unknown =>
         signEntry(keys.clusterId, { key: `node/${attackerKey.nodeId}/${name}`, value, stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)
       // Six entries of 500 KiB, one per frame (a frame holds at most 1 MiB), then 100 small ones.
