@@ -13,13 +13,10 @@ import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream } from '@libp2p/interface'
-import { deriveKeys, encodeWireMessage, parseToken } from '@p2p-bootstrap/core'
-import type { CoreMessage } from '@p2p-bootstrap/core'
-import { createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import type { Overlay } from '@p2p-bootstrap/overlay'
+import { badSignatureDeltas, frame, startAttacker } from '../test/helpers/attacker.js'
 import { oursCliFleet } from './lib/baseline.js'
 import { LoopbackFleet, checkBuilt } from './lib/loopback-fleet.js'
 import { rssBytes } from './lib/node-cost.js'
@@ -45,28 +42,6 @@ interface Sample {
   readonly seconds: number
   readonly victimMB: number
   readonly idleMB: number
-}
-
-/** An unsigned LEB128 varint: the length prefix of a sync frame. */
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  let rest = value
-  do {
-    let byte = rest & 0x7f
-    rest = Math.floor(rest / 128)
-    if (rest > 0) byte |= 0x80
-    bytes.push(byte)
-  } while (rest > 0)
-  return Uint8Array.from(bytes)
-}
-
-function frame (message: unknown): Uint8Array {
-  const body = encodeWireMessage(message as CoreMessage)
-  const prefix = varint(body.byteLength)
-  const out = new Uint8Array(prefix.byteLength + body.byteLength)
-  out.set(prefix)
-  out.set(body, prefix.byteLength)
-  return out
 }
 
 async function rssMB (fleet: LoopbackFleet, index: number): Promise<number> {
@@ -98,8 +73,6 @@ async function openStreams (attacker: Overlay, address: string, protocol: string
 async function flood (name: FloodName, fleet: LoopbackFleet, signal: AbortSignal): Promise<void> {
   const victim = fleet.nodes[0]
   if (victim === undefined) throw new Error('the fleet has no node 0')
-  const keys = deriveKeys(parseToken(fleet.token))
-  const protocol = `${keys.syncProtocolPrefix}/1.0.0`
   if (name === 'outsider') {
     const [host = '', port = ''] = victim.listen.split('/').filter((part, index) => index === 2 || index === 4)
     const sockets: Socket[] = []
@@ -119,25 +92,17 @@ async function flood (name: FloodName, fleet: LoopbackFleet, signal: AbortSignal
     for (const socket of sockets) socket.destroy()
     return
   }
-  const identity = await generateKeyPair('Ed25519')
-  const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'lan' })
+  const attacker = await startAttacker(fleet.token, 'lan')
   try {
-    const streams = await openStreams(attacker, victim.address, protocol, STREAMS)
+    const streams = await openStreams(attacker.overlay, victim.address, attacker.protocol, STREAMS)
     if (name === 'digest-spam') {
       await pump(streams, () => frame({ kind: 'ledger/digest', root: randomBytes(16) }), signal)
     } else {
-      const writer = nodeKeyFromPrivateKey(identity).nodeId
-      let serial = 0
-      await pump(streams, () => frame({
-        kind: 'ledger/delta',
-        entries: Array.from({ length: 200 }, () => ({
-          key: `node/${writer}/junk-${serial++}`, value: Uint8Array.of(1), stamp: { wallMs: Date.now(), counter: 0 }, writer, signature: randomBytes(64)
-        }))
-      }), signal)
+      await pump(streams, badSignatureDeltas(attacker.key.nodeId, 200), signal)
     }
     for (const stream of streams) stream.abort(new Error('flood over'))
   } finally {
-    await attacker.stop()
+    await attacker.overlay.stop()
   }
 }
 

@@ -339,20 +339,6 @@ const rows: Array<Record<string, Cell>> = steps.map(step => ({
   'anonymous MB': round(step.probe.anonymousMB),
   'load ms': Math.round(step.probe.loadMs)
 }))
-rows.push({
-  step: 'p2p-bootstrap --version (whole process)',
-  mode: 'start-up',
-  'RSS MB': round(versionPeak.median),
-  'Δ RSS vs empty MB': round(versionPeak.median - empty.rssMB),
-  'live heap MB': null,
-  'heap committed MB': null,
-  'code space MB': null,
-  'external MB': null,
-  'node binary MB': null,
-  'other files MB': null,
-  'anonymous MB': null,
-  'load ms': Math.round(versionSeconds.median * 1000)
-})
 /** A whole-process row: RSS and time only (the V8 and mapping columns are for the probes). */
 const processRow = (step: string, mode: string, rssMB: number, ms: number | null): Record<string, Cell> => ({
   step,
@@ -368,6 +354,7 @@ const processRow = (step: string, mode: string, rssMB: number, ms: number | null
   'anonymous MB': null,
   'load ms': ms === null ? null : Math.round(ms)
 })
+rows.push(processRow('p2p-bootstrap --version (whole process)', 'start-up', versionPeak.median, versionSeconds.median * 1000))
 for (const command of commandRows) rows.push(processRow(`p2p-bootstrap ${command.label} (whole process, peak)`, 'start-up', command.peakRssMB, command.seconds * 1000))
 for (const { label, sample } of runRows) {
   rows.push(processRow(`${label}: at its start event`, 'run', sample.startRssMB, sample.startSeconds * 1000))

@@ -11,14 +11,11 @@ import { waitFor } from '../helpers/wait.js'
 import type { Host } from '../netns-harness/index.js'
 import { assertConsistentFleet, readFleetFiles } from './fleet-files.js'
 import {
-  DRY_RUN, FORMATION_TIMEOUT_MS, SCENARIO_TIMEOUT_MS, TEST_PROFILE, labSkipReason, newToken, rootsOf, startAll, statusOf,
-  titled, useLab, waitForOutput
+  FORMATION_TIMEOUT_MS, REPLACEMENT_TIMEOUT_MS, SCENARIO_TIMEOUT_MS, labSkipReason, rootsOf, startFailoverFleet, statusOf,
+  titled, useLab
 } from './scenario-kit.js'
 
 const { lab: newLab } = useLab()
-
-const FAILOVER_DELAY_SECONDS = 3
-const REPLACEMENT_TIMEOUT_MS = 60_000
 
 /** Waits until every host's files are for `epoch`, k3s config included; returns nothing but throws on timeout. */
 async function filesAt (hosts: readonly Host[], epoch: number, timeoutMs: number): Promise<void> {
@@ -30,11 +27,7 @@ async function filesAt (hosts: readonly Host[], epoch: number, timeoutMs: number
 
 describe.skipIf(labSkipReason !== undefined)(titled('real network: the init node dies before its cluster exists'), () => {
   it('kill -9 of the init node right after the commit: the replacing epoch names who initialises, and everyone joins through it', async () => {
-    const lab = await newLab()
-    const hosts = await lab.addHosts(5)
-    const vip = lab.vip()
-    startAll(hosts, newToken({ expect: 5, controlPlanes: 3, vip }), [...DRY_RUN, ...TEST_PROFILE, '--no-dht', '--failover-delay', String(FAILOVER_DELAY_SECONDS)])
-    await waitForOutput(hosts)
+    const { hosts, vip } = await startFailoverFleet(await newLab())
     await filesAt(hosts, 1, FORMATION_TIMEOUT_MS)
     const summary = assertConsistentFleet(await readFleetFiles(rootsOf(hosts)), { controlPlanes: 3, workers: 2, vip, epoch: 1, nodeIps: hosts.map(host => host.ip) })
     const victim = hosts.find(host => host.nodeId === summary.init)

@@ -13,16 +13,11 @@ import type { Host } from '../netns-harness/index.js'
 import { assertConsistentFleet, readFleetFiles } from './fleet-files.js'
 import type { HostFiles } from './fleet-files.js'
 import {
-  DRY_RUN, FORMATION_TIMEOUT_MS, SCENARIO_TIMEOUT_MS, TEST_PROFILE, labSkipReason, newToken, rootsOf, startAll, statusOf,
-  titled, useLab, waitForOutput
+  FAILOVER_DELAY_SECONDS, FORMATION_TIMEOUT_MS, REPLACEMENT_TIMEOUT_MS, SCENARIO_TIMEOUT_MS, labSkipReason, rootsOf,
+  startFailoverFleet, statusOf, titled, useLab
 } from './scenario-kit.js'
 
 const { lab: newLab } = useLab()
-
-/** The shortest fail-over delay `run` takes is 1 s; 3 s keeps a loaded test machine's probes from replacing a live server. */
-const FAILOVER_DELAY_SECONDS = 3
-/** Detection (about 1.5 s), the delay, one vote and one render: seconds; the margin is for a busy machine. */
-const REPLACEMENT_TIMEOUT_MS = 60_000
 
 /** A server's config names an agent token for its agents; a worker's never does (design §7). */
 function rendersServer (file: HostFiles): boolean {
@@ -58,11 +53,7 @@ async function epochEvents (host: Host): Promise<number[]> {
 
 describe.skipIf(labSkipReason !== undefined)(titled('real network: a dead control plane is replaced'), () => {
   it('kill -9 of a server that stays down: after the fail-over delay one worker becomes a joining server, once', async () => {
-    const lab = await newLab()
-    const hosts = await lab.addHosts(5)
-    const vip = lab.vip()
-    startAll(hosts, newToken({ expect: 5, controlPlanes: 3, vip }), [...DRY_RUN, ...TEST_PROFILE, '--no-dht', '--failover-delay', String(FAILOVER_DELAY_SECONDS)])
-    await waitForOutput(hosts)
+    const { hosts, vip } = await startFailoverFleet(await newLab())
     const formed = await filesAtOneEpoch(hosts, 3, 'every host to write its output for one plan with 3 control planes')
     const before = await readFleetFiles(rootsOf(hosts))
     const summary = assertConsistentFleet(before, { controlPlanes: 3, workers: 2, vip, epoch: formed, nodeIps: hosts.map(host => host.ip) })

@@ -70,6 +70,24 @@ export async function waitForOutput (hosts: readonly Host[], timeoutMs = FORMATI
   return await Promise.all(hosts.map(async host => await host.waitForEvent(OUTPUT_WRITTEN, { timeoutMs, what: 'its output for a committed plan' })))
 }
 
+/** The shortest fail-over delay `run` takes is 1 s; 3 s keeps a loaded test machine's probes from replacing a live server. */
+export const FAILOVER_DELAY_SECONDS = 3
+/** Detection (about 1.5 s), the delay, one vote and one render: seconds; the margin is for a busy machine. */
+export const REPLACEMENT_TIMEOUT_MS = 60_000
+
+/**
+ * The fleet the fail-over scenarios kill a server of: five hosts, expect 5 and three control
+ * planes, dry run, DHT off, `--failover-delay` FAILOVER_DELAY_SECONDS; resolves once every host
+ * has written its output for a plan.
+ */
+export async function startFailoverFleet (lab: Lab): Promise<{ hosts: Host[], vip: string }> {
+  const hosts = await lab.addHosts(5)
+  const vip = lab.vip()
+  startAll(hosts, newToken({ expect: 5, controlPlanes: 3, vip }), [...DRY_RUN, ...TEST_PROFILE, '--no-dht', '--failover-delay', String(FAILOVER_DELAY_SECONDS)])
+  await waitForOutput(hosts)
+  return { hosts, vip }
+}
+
 /** `status --json` of every host, in order. */
 export async function statusOf (hosts: readonly Host[]): Promise<StatusReport[]> {
   return await Promise.all(hosts.map(async host => await host.status()))

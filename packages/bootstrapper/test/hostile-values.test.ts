@@ -12,12 +12,12 @@
 // bad signatures (penalised, disconnected, its rejections logged a few at a time).
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  BALLOT_ROUND_MAX, WRITER_NODE_BYTES_MAX, WRITER_NODE_ENTRIES_MAX, deriveKeys, encodeWireMessage, parseToken, signEntry
-} from '@p2p-bootstrap/core'
-import type { AcceptorRecord, CoreMessage } from '@p2p-bootstrap/core'
-import { createOverlay, nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
+import { BALLOT_ROUND_MAX, WRITER_NODE_BYTES_MAX, WRITER_NODE_ENTRIES_MAX, signEntry } from '@p2p-bootstrap/core'
+import type { AcceptorRecord } from '@p2p-bootstrap/core'
+import { nodeKeyFromPrivateKey } from '@p2p-bootstrap/overlay'
 import { afterEach, describe, expect, it } from 'vitest'
+import { badSignatureDeltas, frame, sendFrames, startAttacker } from '../../../test/helpers/attacker.js'
+import type { Attacker } from '../../../test/helpers/attacker.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { createBootstrapper } from '../src/index.js'
 import type { Bootstrapper, BootstrapperError } from '../src/index.js'
@@ -32,31 +32,10 @@ afterEach(async () => {
   fleet = undefined
 })
 
-/** An unsigned LEB128 varint: the length prefix of a sync frame. */
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  let rest = value
-  do {
-    let byte = rest & 0x7f
-    rest = Math.floor(rest / 128)
-    if (rest > 0) byte |= 0x80
-    bytes.push(byte)
-  } while (rest > 0)
-  return Uint8Array.from(bytes)
-}
-
-/** One sync frame: what the messenger writes, built from a message no honest encoder would send. */
-function frame (message: unknown): Uint8Array {
-  const body = encodeWireMessage(message as CoreMessage)
-  const prefix = varint(body.byteLength)
-  const out = new Uint8Array(prefix.byteLength + body.byteLength)
-  out.set(prefix)
-  out.set(body, prefix.byteLength)
-  return out
-}
-
 /** Node 0 built by hand (same options as the fleet's), so its events are heard from the start. */
-async function startWatched (made: Fleet, index: number): Promise<{ node: Bootstrapper, notices: string[], errors: BootstrapperError[] }> {
+interface Watched { readonly node: Bootstrapper, readonly notices: string[], readonly errors: BootstrapperError[] }
+
+async function startWatched (made: Fleet, index: number): Promise<Watched> {
   const notices: string[] = []
   const errors: BootstrapperError[] = []
   const node = createBootstrapper({
@@ -79,22 +58,28 @@ async function startWatched (made: Fleet, index: number): Promise<{ node: Bootst
   return { node, notices, errors }
 }
 
+/** An expect-3 fleet with only node 0 started and watched; the afterEach disposes of it. */
+async function loneNode (): Promise<{ made: Fleet, first: Watched }> {
+  const made = await makeFleet({ expect: 3, controlPlanes: 1 })
+  fleet = made
+  return { made, first: await startWatched(made, 0) }
+}
+
+/** The same, with a token holder ready to write to node 0 (the test stops it). */
+async function loneNodeUnderAttack (): Promise<{ made: Fleet, first: Watched, victim: Bootstrapper, attacker: Attacker, address: string }> {
+  const { made, first } = await loneNode()
+  const attacker = await startAttacker(made.token, 'test')
+  return { made, first, victim: first.node, attacker, address: first.node.addresses()[0] ?? '' }
+}
+
 describe('values at the edge of the schema, from a token holder', () => {
   it('a ballot at the old maximum, a 2^53 - 1 incarnation about another node and an out-of-range vote key crash nobody, before or after a restart', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
-    const victim = first.node
-    const keys = deriveKeys(parseToken(made.token))
-    const identity = await generateKeyPair('Ed25519')
-    const attackerKey = nodeKeyFromPrivateKey(identity)
-    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const { made, first, victim, attacker, address } = await loneNodeUnderAttack()
+    const { keys, key: attackerKey } = attacker
     // The node gossiped about is another member-to-be, not the node receiving the gossip.
     const other = await generateKeyPair('Ed25519')
     const otherId = nodeKeyFromPrivateKey(other).nodeId
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
       const voteKey = `vote/2000000000/1.${attackerKey.nodeId}/${attackerKey.nodeId}`
       const refusedAtDecode = [
         frame({ kind: 'paxos/prepare', epoch: 1, ballot: { round: BALLOT_ROUND_MAX, proposer: attackerKey.nodeId } }),
@@ -104,17 +89,13 @@ describe('values at the edge of the schema, from a token holder', () => {
         kind: 'ledger/delta',
         entries: [signEntry(keys.clusterId, { key: voteKey, value: Uint8Array.of(1), stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)]
       })
-      for (const bytes of [...refusedAtDecode, refusedByLedger]) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
-        stream.send(bytes)
-        await stream.close().catch(() => {})
-      }
+      await sendFrames(attacker, address, [...refusedAtDecode, refusedByLedger])
       await waitFor(() => (victim.stats()?.framesRejected ?? 0) >= refusedAtDecode.length,
         { timeoutMs: 10_000, what: `node 0 to refuse ${refusedAtDecode.length} out-of-range frames` })
       await waitFor(() => first.errors.some(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED' && error.message.includes('2000000000')),
         { timeoutMs: 10_000, what: 'node 0 to reject the out-of-range vote entry' })
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
     expect(first.errors.filter(error => error.fatal)).toEqual([])
 
@@ -135,9 +116,7 @@ describe('values at the edge of the schema, from a token holder', () => {
   }, 90_000)
 
   it('a promise at the old maximum already in consensus.log is dropped with a notice, and the fleet still forms', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
+    const { made, first } = await loneNode()
     await first.node.stop()
     // What an earlier version persisted after promising the attacker's prepare.
     const state = await openStateDir(stateDirOf(made.dir, 0))
@@ -158,40 +137,22 @@ describe('values at the edge of the schema, from a token holder', () => {
   }, 90_000)
 
   it('a peer sending bad signatures is penalised: disconnected, refused, and its rejections logged a few at a time', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
-    const victim = first.node
-    const keys = deriveKeys(parseToken(made.token))
-    const identity = await generateKeyPair('Ed25519')
-    const attackerKey = nodeKeyFromPrivateKey(identity)
-    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const { first, attacker, address } = await loneNodeUnderAttack()
+    const { key: attackerKey } = attacker
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
-      let serial = 0
-      const forgedDelta = (): Uint8Array => frame({
-        kind: 'ledger/delta',
-        entries: Array.from({ length: 200 }, () => ({
-          key: `node/${attackerKey.nodeId}/junk-${serial++}`,
-          value: Uint8Array.of(1),
-          stamp: { wallMs: Date.now(), counter: 0 },
-          writer: attackerKey.nodeId,
-          signature: crypto.getRandomValues(new Uint8Array(64))
-        }))
-      })
+      const forgedDelta = badSignatureDeltas(attackerKey.nodeId, 200)
       for (let index = 0; index < 8; index++) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) }).catch(() => null)
+        const stream = await attacker.overlay.libp2p.dialProtocol(multiaddr(address), attacker.protocol, { signal: AbortSignal.timeout(5_000) }).catch(() => null)
         if (stream === null) break // already refused
         stream.send(forgedDelta())
         await stream.close().catch(() => {})
       }
       await waitFor(() => first.errors.some(error => error.code === 'BOOTSTRAP_PEER_PENALISED' && error.message.includes(attackerKey.nodeId)),
         { timeoutMs: 10_000, what: 'node 0 to penalise the peer sending bad signatures' })
-      await waitFor(() => attacker.libp2p.getConnections().length === 0, { timeoutMs: 10_000, what: 'the penalised peer to be disconnected' })
-      await expect(attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow()
+      await waitFor(() => attacker.overlay.libp2p.getConnections().length === 0, { timeoutMs: 10_000, what: 'the penalised peer to be disconnected' })
+      await expect(attacker.overlay.libp2p.dialProtocol(multiaddr(address), attacker.protocol, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow()
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
     // At most 8 × 200 entries were sent, a handful were verified, and fewer still were logged one by one.
     const rejections = first.errors.filter(error => error.code === 'BOOTSTRAP_LEDGER_REJECTED')
@@ -200,19 +161,11 @@ describe('values at the edge of the schema, from a token holder', () => {
   }, 60_000)
 
   it('one identity cannot fill the ledger: its entries past its bound are refused, and the node restarts', async () => {
-    const made = await makeFleet({ expect: 3, controlPlanes: 1 })
-    fleet = made
-    const first = await startWatched(made, 0)
-    const victim = first.node
-    const keys = deriveKeys(parseToken(made.token))
-    const identity = await generateKeyPair('Ed25519')
-    const attackerKey = nodeKeyFromPrivateKey(identity)
-    const attacker = await createOverlay({ keys, identity, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test' })
+    const { made, first, victim, attacker, address } = await loneNodeUnderAttack()
+    const { keys, key: attackerKey } = attacker
     const entriesBefore = victim.status().ledgerEntries
     const bytesBefore = victim.status().ledgerBytes
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
       const entry = (name: string, value: Uint8Array): unknown =>
         signEntry(keys.clusterId, { key: `node/${attackerKey.nodeId}/${name}`, value, stamp: { wallMs: Date.now(), counter: 0 } }, attackerKey)
       // Six entries of 500 KiB, one per frame (a frame holds at most 1 MiB), then 100 small ones.
@@ -220,16 +173,12 @@ describe('values at the edge of the schema, from a token holder', () => {
         ...Array.from({ length: 6 }, (_, index) => frame({ kind: 'ledger/delta', entries: [entry(`blob-${index}`, new Uint8Array(500 * 1024).fill(index))] })),
         frame({ kind: 'ledger/delta', entries: Array.from({ length: 100 }, (_, index) => entry(`small-${index}`, Uint8Array.of(index))) })
       ]
-      for (const bytes of frames) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
-        stream.send(bytes)
-        await stream.close().catch(() => {})
-      }
+      await sendFrames(attacker, address, frames)
       // Node 0 is alone: every frame it reads is the attacker's.
       await waitFor(() => (victim.stats()?.framesIn ?? 0) >= frames.length, { timeoutMs: 15_000, what: 'node 0 to read every frame' })
       await waitFor(() => first.errors.some(error => error.message.includes('writer-full')), { timeoutMs: 15_000, what: 'entries past the bound to be refused' })
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
     const held = (): { entries: number, bytes: number } => ({ entries: victim.status().ledgerEntries - entriesBefore, bytes: victim.status().ledgerBytes - bytesBefore })
     // At most 64 entries and 1 MiB of the attacker's (this node writes little of its own meanwhile).

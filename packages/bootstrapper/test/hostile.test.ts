@@ -3,11 +3,9 @@
 // protocol crashes nobody and changes no ledger, and the fleet keeps serving (a late joiner still
 // learns the plan). Method: a formed 3-node fleet of real bootstrappers; a raw libp2p node with
 // the same token opens sync streams by hand and writes bytes no encoder would.
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
-import { deriveKeys, formatToken, generateToken, parseToken } from '@p2p-bootstrap/core'
-import { createOverlay } from '@p2p-bootstrap/overlay'
+import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { concat, sendFrames, startAttacker, varint } from '../../../test/helpers/attacker.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { makeFleet } from './fleet.js'
 import type { Fleet } from './fleet.js'
@@ -18,26 +16,6 @@ afterEach(async () => {
   await fleet?.dispose()
   fleet = undefined
 })
-
-/** An unsigned LEB128 varint: the length prefix of a sync frame. */
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  let rest = value
-  do {
-    let byte = rest & 0x7f
-    rest = Math.floor(rest / 128)
-    if (rest > 0) byte |= 0x80
-    bytes.push(byte)
-  } while (rest > 0)
-  return Uint8Array.from(bytes)
-}
-
-function concat (...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0))
-  let offset = 0
-  for (const part of parts) { out.set(part, offset); offset += part.byteLength }
-  return out
-}
 
 async function formed (size: number): Promise<Fleet> {
   const made = await makeFleet({ expect: size, controlPlanes: 1 })
@@ -74,28 +52,19 @@ describe('hostile peers', () => {
     const entriesBefore = counts()
     const planBefore = victim.status().plan
 
-    const keys = deriveKeys(parseToken(made.token))
-    const attacker = await createOverlay({
-      keys, identity: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, profile: 'test'
-    })
+    const attacker = await startAttacker(made.token, 'test')
     try {
-      const protocol = `${keys.syncProtocolPrefix}/1.0.0`
-      const address = multiaddr(victim.addresses()[0] ?? '')
       const frames = [
         concat(varint(6), Uint8Array.from([0xff, 0x00, 0x13, 0x37, 0xde, 0xad])), // not CBOR
         concat(varint(4), Uint8Array.from([0xa1, 0x61, 0x6b, 0x01])), // CBOR, but no message
         concat(varint(500), new Uint8Array(20)), // truncated: the stream ends mid-frame
         concat(varint(64 * 1024 * 1024), new Uint8Array(16)) // oversized length prefix
       ]
-      for (const frame of frames) {
-        const stream = await attacker.libp2p.dialProtocol(address, protocol, { signal: AbortSignal.timeout(5_000) })
-        stream.send(frame)
-        await stream.close().catch(() => {})
-      }
+      await sendFrames(attacker, victim.addresses()[0] ?? '', frames)
       await waitFor(() => (victim.stats()?.framesRejected ?? 0) >= frames.length,
         { timeoutMs: 10_000, what: `node 0 to reject ${frames.length} bad frames` })
     } finally {
-      await attacker.stop()
+      await attacker.overlay.stop()
     }
 
     // Nobody crashed or changed: same plan, no new ledger entries from the attack.

@@ -9,17 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runBin } from './helpers.js'
+import { cleanEnv, runBin } from './helpers.js'
 
 let dir = ''
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'p2pb-config-check-')) })
 afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
-
-/** The environment of the bin, without any token or config file from the caller's. */
-function cleanEnv (extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const { P2PB_TOKEN: _token, P2PB_CONFIG_FILE: _file, ...rest } = process.env
-  return { ...rest, ...extra }
-}
 
 async function configFile (name: string, text: string): Promise<string> {
   const path = join(dir, name)

@@ -36,7 +36,12 @@ export interface BinResult {
 
 /** Runs the bin with `args`, feeding `stdin`, in environment `env`, and resolves when the process has closed. */
 export async function runBin (args: readonly string[], stdin = '', env: Record<string, string | undefined> = process.env): Promise<BinResult> {
-  const child = spawn(process.execPath, [binPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env })
+  return await runProcess(process.execPath, [binPath, ...args], stdin, env)
+}
+
+/** Runs `command` with `args` (a Node with its own flags, say), like `runBin`. */
+export async function runProcess (command: string, args: readonly string[], stdin = '', env: Record<string, string | undefined> = process.env): Promise<BinResult> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
@@ -47,6 +52,12 @@ export async function runBin (args: readonly string[], stdin = '', env: Record<s
     child.on('close', (code) => { resolve(code) })
   })
   return { status, stdout, stderr }
+}
+
+/** The environment of the bin, without any token or config file from the caller's, plus `extra`. */
+export function cleanEnv (extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const { P2PB_TOKEN: _token, P2PB_CONFIG_FILE: _file, ...rest } = process.env
+  return { ...rest, ...extra }
 }
 
 /** Parses config `text`, expecting a `ConfigError` (code CLI_CONFIG), and returns its message. */

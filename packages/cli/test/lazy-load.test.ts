@@ -14,7 +14,7 @@ import { DEFAULT_STATE_DIR } from '@p2p-bootstrap/bootstrapper'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { STATE_DIR_HELP } from '../src/commands/state-dir-flag.js'
-import { binPath, distMainPath } from './helpers.js'
+import { binPath, distMainPath, runProcess } from './helpers.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 
 /** Packages that only a started node needs. */
@@ -51,15 +51,7 @@ function packagesOf (stderr: string): Set<string> {
 
 /** Runs the bin to completion and returns the packages it loaded. */
 async function traced (args: readonly string[], env: Record<string, string | undefined> = process.env): Promise<Traced> {
-  const child = spawn(process.execPath, ['--import', PRELOAD, binPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
-  child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', resolve)
-  })
+  const { status, stdout, stderr } = await runProcess(process.execPath, ['--import', PRELOAD, binPath, ...args], '', env)
   return { status, stdout, packages: packagesOf(stderr) }
 }
 

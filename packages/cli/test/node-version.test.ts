@@ -2,12 +2,12 @@
 // and exits 2, instead of dying inside a dependency with an internal error. Method: the gate's
 // pure function over a table of versions, and the real bin run by an older Node found on PATH
 // (the machine's system Node, when it is older than 22; the test says why it skips otherwise).
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { NODE_MAJOR_MIN, nodeTooOldMessage } from '../bin/node-version-gate.js'
-import { binPath } from './helpers.js'
+import { binPath, runProcess } from './helpers.js'
 
 /** The first `node` on PATH whose major version is below the minimum, with its version. */
 function olderNodeOnPath (): { path: string, version: string } | undefined {
@@ -41,15 +41,7 @@ describe('the Node version gate', () => {
   const older = olderNodeOnPath()
   it.skipIf(older === undefined)(`the bin run by an older Node exits 2 with one line${older === undefined ? ' (skipped: no node older than 22 on PATH)' : ''}`, async () => {
     if (older === undefined) return
-    const child = spawn(older.path, [binPath, 'token', 'generate'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
-    const status = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject)
-      child.on('close', (code) => { resolve(code) })
-    })
+    const { status, stdout, stderr } = await runProcess(older.path, [binPath, 'token', 'generate'])
     expect(status).toBe(2)
     expect(stdout).toBe('')
     expect(stderr.startsWith(`p2p-bootstrap needs Node ≥ 22, found ${older.version}:`)).toBe(true)

@@ -4,47 +4,21 @@
 // says so as an error, and a one-node cluster does not. Method: the real bin as a child process
 // with piped (non-terminal) stdout, on 127.0.0.x, --dry-run; waits on log lines with a deadline;
 // every process is killed in afterEach if it is still running.
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from '../../../test/helpers/wait.js'
-import { binPath } from './helpers.js'
+import { useAgents } from './agents.js'
+import type { Agent } from './agents.js'
 
-interface Agent {
-  readonly child: ChildProcess
-  readonly exited: Promise<number | null>
-  stdout: string
-  stderr: string
-}
-
-const started: Agent[] = []
-let dir = ''
-
-afterEach(async () => {
-  for (const agent of started.splice(0)) {
-    if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL')
-    await agent.exited
-  }
-  if (dir !== '') await rm(dir, { recursive: true, force: true })
-  dir = ''
-})
+const harness = useAgents()
 
 async function startAgent (args: readonly string[], expect: number): Promise<Agent> {
-  dir = await mkdtemp(join(tmpdir(), 'p2pb-run-log-'))
+  const dir = await harness.scratchDir('p2pb-run-log-')
   const token = formatToken(generateToken({ expect, controlPlanes: 1 }))
-  const child = spawn(process.execPath, [binPath, 'run', '--dry-run', '--state-dir', join(dir, 'state'), '--root', join(dir, 'root'),
-    '--listen', '/ip4/127.0.0.2/tcp/0', '--node-ip', '127.0.0.2', '--no-mdns', '--no-dht', '--profile', 'test', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token, P2PB_CONFIG_FILE: undefined, NO_COLOR: undefined }
-  })
-  const agent: Agent = { child, stdout: '', stderr: '', exited: new Promise((resolve) => { child.on('close', (code) => { resolve(code) }) }) }
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => { agent.stdout += text })
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => { agent.stderr += text })
-  started.push(agent)
-  return agent
+  return harness.start(['--dry-run', '--state-dir', join(dir, 'state'), '--root', join(dir, 'root'),
+    '--listen', '/ip4/127.0.0.2/tcp/0', '--node-ip', '127.0.0.2', '--no-mdns', '--no-dht', '--profile', 'test', ...args],
+  { P2PB_TOKEN: token, P2PB_CONFIG_FILE: undefined, NO_COLOR: undefined })
 }
 
 const TEXT_LINE = /^\d{2}:\d{2}:\d{2}\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) /

@@ -4,49 +4,22 @@
 // /p2p/), form one cluster and exit 0. Method: the real bin as child processes on 127.0.0.2–4
 // (loopback only), --dry-run so nothing is started, output parsed from the JSON log; every
 // process is killed in afterEach if it is still running.
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { freePort } from '../../../test/helpers/free-port.js'
-import { binPath } from './helpers.js'
+import { useAgents } from './agents.js'
+import type { Agent } from './agents.js'
 
-interface Agent {
-  readonly child: ChildProcess
-  readonly exited: Promise<number | null>
-  stdout: string
-  stderr: string
-}
-
-const started: Agent[] = []
-let dir = ''
-
-afterEach(async () => {
-  for (const agent of started.splice(0)) {
-    if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL')
-    await agent.exited
-  }
-  if (dir !== '') await rm(dir, { recursive: true, force: true })
-  dir = ''
-})
+const harness = useAgents()
 
 function startAgent (args: readonly string[], token: string): Agent {
-  const child = spawn(process.execPath, [binPath, 'run', '--json', '--dry-run', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token, P2PB_CONFIG_FILE: undefined }
-  })
-  const agent: Agent = { child, stdout: '', stderr: '', exited: new Promise((resolve) => { child.on('close', (code) => { resolve(code) }) }) }
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => { agent.stdout += text })
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => { agent.stderr += text })
-  started.push(agent)
-  return agent
+  return harness.start(['--json', '--dry-run', ...args], { P2PB_TOKEN: token, P2PB_CONFIG_FILE: undefined })
 }
 
 describe('p2p-bootstrap run with static peers by address', () => {
   it('three agents sharing one address list, mDNS and DHT off, form one cluster', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'p2pb-static-'))
+    const dir = await harness.scratchDir('p2pb-static-')
     const token = formatToken(generateToken({ expect: 3, controlPlanes: 1 }))
     const nodes = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4'].map(async (ip) => ({ ip, port: await freePort(ip) })))
     const peerFlags = nodes.flatMap(({ ip, port }, index) => ['--peer', index === 1 ? `/ip4/${ip}/tcp/${port}` : `${ip}:${port}`])

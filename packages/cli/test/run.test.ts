@@ -4,63 +4,29 @@
 // SIGTERM; bad flags are usage errors. Method: the real bin as child processes (built by
 // `npm test`'s type-check step), output parsed line by line.
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { readFile, stat } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import { nodeNameFor } from '@p2p-bootstrap/k3s'
 import { loadOrCreateIdentity } from '@p2p-bootstrap/overlay'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { binPath, runBin } from './helpers.js'
+import { jsonLines, useAgents } from './agents.js'
+import type { Agent } from './agents.js'
 import { waitFor } from '../../../test/helpers/wait.js'
 import { freePort } from '../../../test/helpers/free-port.js'
 
-interface Agent {
-  readonly child: ChildProcess
-  readonly lines: Array<Record<string, unknown>>
-  stderr: string
-  readonly exited: Promise<number | null>
-}
-
-const started: Agent[] = []
-let dir = ''
-
-afterEach(async () => {
-  for (const agent of started.splice(0)) {
-    if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL')
-    await agent.exited
-  }
-  if (dir !== '') await rm(dir, { recursive: true, force: true })
-  dir = ''
-})
+const harness = useAgents()
 
 function startAgent (args: readonly string[], token: string): Agent {
-  const child = spawn(process.execPath, [binPath, 'run', '--json', '--dry-run', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token }
-  })
-  const agent: Agent = {
-    child,
-    lines: [],
-    stderr: '',
-    exited: new Promise((resolve) => { child.on('close', (code) => { resolve(code) }) })
-  }
-  let pending = ''
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
-    pending += text
-    const parts = pending.split('\n')
-    pending = parts.pop() ?? ''
-    for (const part of parts) agent.lines.push(JSON.parse(part) as Record<string, unknown>)
-  })
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => { agent.stderr += text })
-  started.push(agent)
-  return agent
+  return harness.start(['--json', '--dry-run', ...args], { P2PB_TOKEN: token })
 }
 
 describe('p2p-bootstrap run', () => {
   it('five --dry-run --once --json processes agree on one plan, render a consistent fleet and exit 0', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'p2pb-run-'))
+    const dir = await harness.scratchDir('p2pb-run-')
     const token = formatToken(generateToken({ expect: 5, controlPlanes: 3, vip: '127.0.0.100' }))
     const nodes = await Promise.all([2, 3, 4, 5, 6].map(async (last, index) => {
       const ip = `127.0.0.${last}`
@@ -78,7 +44,7 @@ describe('p2p-bootstrap run', () => {
     const statuses = await Promise.all(agents.map(async agent => await agent.exited))
     expect(statuses, agents.map(agent => agent.stderr).join('\n')).toEqual([0, 0, 0, 0, 0])
 
-    const done = agents.map(agent => agent.lines.at(-1) ?? {})
+    const done = agents.map(agent => jsonLines(agent.stdout).at(-1) ?? {})
     for (const line of done) {
       expect(line.event).toBe('done')
       expect(line.epoch).toBe(1)
@@ -91,9 +57,9 @@ describe('p2p-bootstrap run', () => {
     expect(done.filter(line => line.init === true)).toHaveLength(1)
     expect(done.filter(line => line.role === 'control-plane')).toHaveLength(3)
     // Every node printed the same plan, and nobody saw a conflicting or rejected entry.
-    const plans = agents.map(agent => JSON.stringify(agent.lines.find(line => line.event === 'plan')?.controlPlanes))
+    const plans = agents.map(agent => JSON.stringify(jsonLines(agent.stdout).find(line => line.event === 'plan')?.controlPlanes))
     expect(new Set(plans).size).toBe(1)
-    for (const agent of agents) expect(agent.lines.filter(line => line.event === 'error').map(line => line.message)).toEqual([])
+    for (const agent of agents) expect(jsonLines(agent.stdout).filter(line => line.event === 'error').map(line => line.message)).toEqual([])
 
     // The rendered fleet: one cluster-init; critical keys and the kube-vip manifest identical on
     // every server; joiners join the init node (a dry run assumes it is Ready); workers hold no
@@ -128,12 +94,12 @@ describe('p2p-bootstrap run', () => {
   }, 90_000)
 
   it('serves status over its socket while running, and stops on SIGTERM', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'p2pb-run-'))
+    const dir = await harness.scratchDir('p2pb-run-')
     const token = formatToken(generateToken({ expect: 1, controlPlanes: 1, name: 'solo' }))
     const stateDir = join(dir, 'state')
     const agent = startAgent(['--state-dir', stateDir, '--root', join(dir, 'root'), '--listen', '/ip4/127.0.0.2/tcp/0',
       '--node-ip', '127.0.0.2', '--no-mdns', '--no-dht', '--profile', 'test'], token)
-    await waitFor(() => agent.lines.some(line => line.event === 'applied'), { timeoutMs: 30_000, what: 'the agent to apply its plan' })
+    await waitFor(() => jsonLines(agent.stdout).some(line => line.event === 'applied'), { timeoutMs: 30_000, what: 'the agent to apply its plan' })
 
     const json = await runBin(['status', '--state-dir', stateDir, '--json'])
     expect(json.status).toBe(0)

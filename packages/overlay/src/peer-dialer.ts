@@ -146,13 +146,10 @@ export class PeerDialer {
     this.dialling.add(id)
     try {
       await this.libp2p.dial(peer.address ?? peer.peerId, { signal })
-      peer.failures = 0
-      peer.nextAttemptAtMs = 0
+      this.noteDialed(peer, true)
     } catch {
       // Failures are expected (peer down, wrong token); back-off bounds what they cost.
-      peer.failures += 1
-      peer.nextAttemptAtMs = performance.now() +
-        redialDelayMs(peer.failures, this.profile.redialBackoffInitialMs, this.profile.redialBackoffMaxMs)
+      this.noteDialed(peer, false)
     } finally {
       this.dialling.delete(id)
     }
@@ -193,16 +190,21 @@ export class PeerDialer {
         return
       }
       peer.peerId = connection.remotePeer
-      peer.failures = 0
-      peer.nextAttemptAtMs = 0
+      this.noteDialed(peer, true)
     } catch {
       // As for any static peer: down, not yet booted, or without the token; back-off bounds the cost.
-      peer.failures += 1
-      peer.nextAttemptAtMs = performance.now() +
-        redialDelayMs(peer.failures, this.profile.redialBackoffInitialMs, this.profile.redialBackoffMaxMs)
+      this.noteDialed(peer, false)
     } finally {
       this.dialling.delete(key)
     }
+  }
+
+  /** A success clears the back-off; a failure lengthens it (backoff.ts), so failed dials cost little. */
+  private noteDialed (peer: AddressPeer | KnownPeer, connected: boolean): void {
+    peer.failures = connected ? 0 : peer.failures + 1
+    peer.nextAttemptAtMs = connected
+      ? 0
+      : performance.now() + redialDelayMs(peer.failures, this.profile.redialBackoffInitialMs, this.profile.redialBackoffMaxMs)
   }
 
   /** One pass: static peers first (always wanted), then known peers up to the target. */

@@ -7,13 +7,12 @@
 // its messages are not verified at all until the penalty ends; then a good entry is accepted.
 import { describe, expect, it } from 'vitest'
 import {
-  BAD_SIGNATURES_PER_MESSAGE_MAX, BAD_SIGNATURES_PER_PEER_MAX, PEER_PENALTY_MS, Prng, createCoreNode,
-  decodeWireMessage, deriveKeys, encodeWireMessage, generateToken, nodeKeyFromSeed, signEntry, testProfile,
-  verifyNodeSignature
+  BAD_SIGNATURES_PER_MESSAGE_MAX, BAD_SIGNATURES_PER_PEER_MAX, PEER_PENALTY_MS, Prng,
+  decodeWireMessage, encodeWireMessage, nodeKeyFromSeed, signEntry, verifyNodeSignature
 } from '../../src/index.js'
 import type { CoreEvent, CoreMessage, CoreNodeMachine, Entry } from '../../src/index.js'
+import { keys, testNode } from './fixture.js'
 
-const keys = deriveKeys(generateToken({ expect: 3, controlPlanes: 1 }))
 const victimKey = nodeKeyFromSeed(new Prng(31).bytes(32))
 const attackerKey = nodeKeyFromSeed(new Prng(32).bytes(32))
 const START_MS = 1_760_000_000_000
@@ -23,16 +22,9 @@ describe('bad signatures from a token holder', () => {
   it('are verified a few per message, then the peer is penalised and not verified at all', () => {
     let verifications = 0
     const prng = new Prng(3)
-    const node: CoreNodeMachine = createCoreNode({
+    const node: CoreNodeMachine = testNode({
       key: victimKey,
-      clusterId: keys.clusterId,
-      sealingKey: keys.sealingKey,
-      shape: { expect: 3, controlPlanes: 1 },
-      facts: { labels: {} },
-      profile: testProfile(),
       prng,
-      entropy: (length) => prng.bytes(length),
-      restored: [],
       nowMs: START_MS,
       verify: (nodeId, message, signature) => { verifications++; return verifyNodeSignature(nodeId, message, signature) }
     })

@@ -3,31 +3,18 @@
 // caller that hands in a monotonic time below one already given (a bug) gets no throw.
 // Method: one real node; its own entries are read back from `ledgerRecords()`.
 import { describe, expect, it } from 'vitest'
-import { createCoreNode, deriveKeys, generateToken, lanProfile, nodeKeyFromSeed, Prng } from '../../src/index.js'
+import { lanProfile, nodeKeyFromSeed, Prng } from '../../src/index.js'
 import type { CoreNodeMachine } from '../../src/index.js'
 import { decodeEntry } from '../../src/ledger/codec.js'
 import type { Stamp } from '../../src/ledger/hlc.js'
 import { compareStamps } from '../../src/ledger/hlc.js'
 import type { MembershipMessage } from '../../src/membership/messages.js'
+import { testNode } from './fixture.js'
 
-const keys = deriveKeys(generateToken({ expect: 3, controlPlanes: 1 }))
 const WALL_MS = 1_800_000_000_000
 
 function makeNode (): CoreNodeMachine {
-  const prng = new Prng(5)
-  return createCoreNode({
-    key: nodeKeyFromSeed(new Prng(11).bytes(32)),
-    clusterId: keys.clusterId,
-    sealingKey: keys.sealingKey,
-    shape: { expect: 3, controlPlanes: 1 },
-    facts: { labels: {} },
-    profile: lanProfile(),
-    prng,
-    entropy: (length) => prng.bytes(length),
-    restored: [],
-    nowMs: 1_000,
-    wallMs: WALL_MS
-  })
+  return testNode({ key: nodeKeyFromSeed(new Prng(11).bytes(32)), prng: new Prng(5), profile: lanProfile(), nowMs: 1_000, wallMs: WALL_MS })
 }
 
 function stampOf (node: CoreNodeMachine, name: string): Stamp | undefined {

@@ -9,13 +9,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   BALLOT_ROUND_MAX, BALLOT_ROUND_WIRE_MAX, BUCKET_HASH_BYTES, CodecError, DIGEST_BUCKETS, ENTRY_KEY_BYTES_MAX,
-  EPOCH_MAX, FRAME_BYTES_MAX, HLC_COUNTER_MAX, Prng, VALUE_BYTES_MAX, createCoreNode, decodeWireMessage,
-  deriveKeys, encodeCanonical, generateToken, nodeKeyFromSeed, signEntry, testProfile
+  EPOCH_MAX, FRAME_BYTES_MAX, HLC_COUNTER_MAX, Prng, VALUE_BYTES_MAX, decodeWireMessage,
+  encodeCanonical, nodeKeyFromSeed, signEntry
 } from '../../src/index.js'
 import type { CoreNodeMachine, NodeKey, PersistRecord } from '../../src/index.js'
 import { INCARNATION_MAX, SEQ_MAX } from '../../src/membership/limits.js'
+import { keys, testNode } from './fixture.js'
 
-const keys = deriveKeys(generateToken({ expect: 3, controlPlanes: 1 }))
 const victimKey = nodeKeyFromSeed(new Prng(21).bytes(32))
 const attackerKey = nodeKeyFromSeed(new Prng(22).bytes(32))
 const thirdKey = nodeKeyFromSeed(new Prng(23).bytes(32))
@@ -103,19 +103,7 @@ const ledger = fc.oneof(
 )
 
 function startNode (restored: readonly PersistRecord[], nowMs: number): CoreNodeMachine {
-  const prng = new Prng(9)
-  return createCoreNode({
-    key: victimKey,
-    clusterId: keys.clusterId,
-    sealingKey: keys.sealingKey,
-    shape: { expect: 3, controlPlanes: 1 },
-    facts: { labels: {} },
-    profile: testProfile(),
-    prng,
-    entropy: (length) => prng.bytes(length),
-    restored,
-    nowMs
-  })
+  return testNode({ key: victimKey, prng: new Prng(9), restored, nowMs })
 }
 
 /** A victim that knows the attacker and a third member, with what it persisted so far. */

@@ -8,13 +8,13 @@
 import { describe, expect, it } from 'vitest'
 import {
   BALLOT_ROUND_MAX, BALLOT_ROUND_WIRE_MAX, CodecError, ConsensusInstance,
-  Prng, createCoreNode, decodeWireMessage, deriveKeys, encodeWireMessage, generateToken, nodeKeyFromSeed,
+  Prng, decodeWireMessage, encodeWireMessage, nodeKeyFromSeed,
   quorumRuleFor, restoreAcceptors, signEntry, testProfile
 } from '../../src/index.js'
 import { INCARNATION_MAX } from '../../src/membership/limits.js'
 import type { CoreMessage, CoreNodeMachine, CoreEvent, NodeKey, PersistRecord } from '../../src/index.js'
+import { keys, testNode } from './fixture.js'
 
-const keys = deriveKeys(generateToken({ expect: 3, controlPlanes: 1 }))
 const victimKey = nodeKeyFromSeed(new Prng(11).bytes(32))
 const attackerKey = nodeKeyFromSeed(new Prng(12).bytes(32))
 const thirdKey = nodeKeyFromSeed(new Prng(13).bytes(32))
@@ -38,19 +38,7 @@ function overTheWire (message: CoreMessage): CoreMessage | CodecError {
 }
 
 function startNode (key: NodeKey, restored: readonly PersistRecord[], nowMs: number): CoreNodeMachine {
-  const prng = new Prng(5)
-  return createCoreNode({
-    key,
-    clusterId: keys.clusterId,
-    sealingKey: keys.sealingKey,
-    shape: { expect: 3, controlPlanes: 1 },
-    facts: { labels: {} },
-    profile: testProfile(),
-    prng,
-    entropy: (length) => prng.bytes(length),
-    restored,
-    nowMs
-  })
+  return testNode({ key, prng: new Prng(5), restored, nowMs })
 }
 
 /** Runs a node like the driver does, keeping what it persisted and the events it raised. */
