@@ -39,6 +39,15 @@ const someNodeId = fc.constantFrom(victimKey.nodeId, attackerKey.nodeId, thirdKe
 
 const ballot = fc.record({ round: extremeNumber, proposer: someNodeId })
 
+/**
+ * The proposer's shape on prepare and accept: mostly the victim's own (so the message gets past
+ * the shape check into the acceptor), else another shape or extreme values.
+ */
+const wireShape = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ expect: 3, controlPlanes: 1 }) },
+  { weight: 1, arbitrary: fc.record({ expect: extremeNumber, controlPlanes: extremeNumber, name: fc.constantFrom('typo', 'x'.repeat(10_000)) }, { requiredKeys: ['controlPlanes'] }) }
+)
+
 const memberUpdate = fc.record({
   nodeId: someNodeId,
   state: fc.constantFrom('alive', 'suspect', 'dead', 'left'),
@@ -56,9 +65,9 @@ const swim = fc.record({
 }).map(({ target, ...message }) => message.kind === 'swim/ping-req' ? { ...message, target } : message)
 
 const paxos = fc.oneof(
-  fc.record({ kind: fc.constant('paxos/prepare'), epoch: extremeNumber, ballot }),
+  fc.record({ kind: fc.constant('paxos/prepare'), epoch: extremeNumber, ballot, shape: wireShape }),
   fc.record({ kind: fc.constant('paxos/promise'), epoch: extremeNumber, ballot, accepted: fc.option(fc.record({ ballot, value: extremeBytes }), { nil: null }) }),
-  fc.record({ kind: fc.constant('paxos/accept'), epoch: extremeNumber, ballot, value: extremeBytes }),
+  fc.record({ kind: fc.constant('paxos/accept'), epoch: extremeNumber, ballot, value: extremeBytes, shape: wireShape }),
   fc.record({ kind: fc.constant('paxos/accepted'), epoch: extremeNumber, ballot, valueHash: extremeBytes, signature: extremeBytes }),
   fc.record({ kind: fc.constant('paxos/nack'), epoch: extremeNumber, ballot, promised: ballot }),
   fc.record({ kind: fc.constant('paxos/decided'), epoch: extremeNumber, decision: extremeBytes })
