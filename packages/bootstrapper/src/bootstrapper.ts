@@ -700,6 +700,10 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           break
         case 'role':
           break // announced with its part, once the plan is known (onPlan)
+        case 'ledger:synced':
+          // The start gate counts members whose ledger matched ours (bootStartHold).
+          this.applier?.poke()
+          break
         case 'node:entry':
           if (event.name === 'facts') void this.learnAddresses(event.nodeId)
           // A status, the CA hash or facts may be what the applier waits for.
@@ -794,8 +798,10 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
         },
         publish: (name, value) => { this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(name, value, nowMs, wallMs) }) },
         alive: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect')) ?? false,
-        // lastSeenMs is set by a direct message only, and membership is not kept across restarts.
-        heard: (nodeId) => this.driver?.node.status().members.some(member => member.nodeId === nodeId && member.lastSeenMs !== null && (member.state === 'alive' || member.state === 'suspect')) ?? false
+        // Heard means more than a message: the member's ledger digest matched ours since this start,
+        // so any epoch it holds (one that replaced this node while it was down) is held here too.
+        heard: (nodeId) => this.driver?.node.syncedWith(nodeId) === true &&
+          this.driver.node.status().members.some(member => member.nodeId === nodeId && (member.state === 'alive' || member.state === 'suspect'))
       },
       reports: {
         phase: (phase, waitingFor, epoch) => {

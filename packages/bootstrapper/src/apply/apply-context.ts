@@ -35,8 +35,8 @@ export interface ApplierLedger {
    */
   alive?: (nodeId: NodeId) => boolean
   /**
-   * True once this agent heard a member directly since it started (not only from the ledger on
-   * disk): a server's first start after a reboot waits for a majority of its plan's control planes
+   * True once this agent's ledger matched the member's since it started (a digest from it matched:
+   * not a mere message, nor its entries on disk): a server's first start after a reboot waits for a majority of its plan's control planes
    * (start-gate.ts). Without it, `alive` stands in.
    */
   heard?: (nodeId: NodeId) => boolean

@@ -78,7 +78,10 @@ export interface BootStartInput {
   /** The latest plan this node holds; it gives this node the control-plane role. */
   readonly plan: Plan
   readonly nodeId: NodeId
-  /** True once this agent heard a member directly since it started (not only from the ledger on disk). */
+  /**
+   * True once this agent, since it started, saw the member's ledger equal to its own (a digest from
+   * it matched: the core's `syncedWith`), not merely a message from it or its entries on disk.
+   */
   readonly heard: (nodeId: NodeId) => boolean
   readonly statusOf: (nodeId: NodeId) => PublishedStatus | null
 }
@@ -93,12 +96,15 @@ export interface BootStartInput {
  * it starts at once. Workers are not checked here: an agent joins as a client, never as an etcd
  * member or an initialiser, and a later plan that changed its role stops it.
  *
- * Hearing a member comes with the ledger sync that starts on each new connection, not after it:
- * a narrow window remains in which a majority is heard before the later plan has arrived. A
- * replaced server whose k3s starts in that window meets etcd's ErrMemberRemoved and exits (DESIGN
- * §7), and the agent withdraws its consent as soon as the plan arrives, so systemd's restart of the
- * unit is skipped: the data wipe and rejoin of k3s' next start never come. It never runs
- * `cluster-init` either: with etcd data on disk k3s ignores it.
+ * "Heard" is a synced ledger, not a message: a ping arrives long before the ledger sync that
+ * would bring the later plan (a real-etcd test saw a replaced server start k3s in that window).
+ * A replacing epoch is voted by a majority of this plan's control planes, and any two majorities
+ * share one: once a majority's digests matched ours, that voter's ledger, with the epoch as far as
+ * it had spread, is held here. Should
+ * k3s start anyway (a plan that arrived between sync and start), it meets etcd's ErrMemberRemoved
+ * and exits, and the agent withdraws its consent as soon as the plan arrives, so systemd's restart
+ * of the unit is skipped. It never runs `cluster-init` either: with etcd data on disk k3s ignores
+ * it.
  */
 export function bootStartHold (input: BootStartInput): string | undefined {
   const { plan, nodeId, heard, statusOf } = input

@@ -88,6 +88,11 @@ export type CoreEvent =
    * has not seen dead for the fail-over delay; another cluster shape). Said in words, with both sides.
    */
   | { readonly type: 'consensus:refused', readonly from: NodeId, readonly epoch: number, readonly reason: string }
+  /**
+   * For the first time since this node started, a peer's ledger digest matched ours: this node
+   * holds everything that peer held then (a boot-time check can rely on it; `syncedWith`).
+   */
+  | { readonly type: 'ledger:synced', readonly peer: NodeId }
   /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */
   | { readonly type: 'node:entry', readonly nodeId: NodeId, readonly name: string }
 

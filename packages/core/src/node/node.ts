@@ -147,6 +147,11 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly history = new Map<number, EpochRecord>()
   /** When each member was last seen to die; members never seen count from this node's start. */
   private readonly deadSinceMs = new Map<NodeId, number>()
+  /**
+   * Peers whose ledger this node has seen equal to its own since it started: a digest from them
+   * matched our root. Only then does this node hold everything they held (a later epoch among it).
+   */
+  private readonly ledgerSyncedWith = new Set<NodeId>()
   private readonly startedMs: number
   private readonly shapeHash: Uint8Array
   private readonly since: Since
@@ -341,6 +346,11 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
     const nowMs = this.advanceClocks(monotonicMs, wallMs)
     this.writeLocal(nodeEntryKey(this.nodeId, name), value, nowMs)
+  }
+
+  /** True once a digest from `nodeId` matched our ledger since this node started (see `ledger:synced`). */
+  syncedWith (nodeId: NodeId): boolean {
+    return this.ledgerSyncedWith.has(nodeId)
   }
 
   lookup (key: string): Uint8Array | undefined {
@@ -657,6 +667,11 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
     for (const reply of answer.send) this.sendTo(from, reply)
     if (exchangeDiffers(message.kind, answer.send.length)) this.noteLedgerChange(nowMs)
+    else if (message.kind === 'ledger/digest' && !this.ledgerSyncedWith.has(from)) {
+      // The peer's root equals ours: at this moment we hold all it holds (and it all we hold).
+      this.ledgerSyncedWith.add(from)
+      this.events.push({ type: 'ledger:synced', peer: from })
+    }
     for (const { reason, detail } of answer.rejected) {
       this.events.push({ type: 'ledger:rejected', from, reason: `${reason}: ${detail}` })
     }
