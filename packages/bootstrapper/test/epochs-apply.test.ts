@@ -235,6 +235,41 @@ class TestLedger {
   }
 }
 
+/**
+ * A dry-run applier for `key` over `ledger`, which answers the init node's cluster-wide k3s hash
+ * with ours; it reports each phase to `onPhase`, and it and its folder go after the test.
+ */
+async function dryRunApplier (key: NodeKey, ledger: TestLedger, onPhase: (phase: string, waitingFor: string) => void): Promise<{ applier: K3sApplier, root: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
+  cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+  const state = await openStateDir(join(dir, 'state'))
+  const clusterHash = new TextEncoder().encode(k3sBlocksOf(undefined, undefined).clusterHash)
+  const applier = new K3sApplier({
+    nodeId: key.nodeId,
+    nodeKey: key,
+    sealingKey: SEALING_KEY,
+    root: join(dir, 'root'),
+    dryRun: true,
+    node: { interface: 'lo', subnet: '127.0.0.0/8' },
+    blocks: k3sBlocksOf(undefined, undefined),
+    apply: {},
+    state,
+    ledger: { ...ledger.port(), lookup: (name) => name.endsWith('/k3s-hash') ? clusterHash : ledger.entries.get(name) },
+    backoff: { initialMs: 20, maxMs: 100 },
+    reports: {
+      phase: (phase, waitingFor) => { onPhase(phase, waitingFor) },
+      applied: () => {},
+      clusterReady: () => {},
+      nodeReady: async () => {},
+      error: () => {},
+      notice: () => {}
+    }
+  })
+  cleanups.push(async () => { await applier.stop(); await state.close() })
+  await applier.load()
+  return { applier, root: join(dir, 'root') }
+}
+
 interface Harness {
   readonly applier: K3sApplier
   readonly ledger: TestLedger
@@ -618,39 +653,13 @@ describe('deleting a replaced server from Kubernetes, against the applier', () =
   })
 
   it('a dry run deletes nothing and waits for nothing', async () => {
-    const ledger = ledgerFor()
-    const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
-    cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
-    const state = await openStateDir(join(dir, 'state'))
     const phases: string[] = []
-    const applier = new K3sApplier({
-      nodeId: promoted.nodeId,
-      nodeKey: promoted,
-      sealingKey: SEALING_KEY,
-      root: join(dir, 'root'),
-      dryRun: true,
-      node: { interface: 'lo', subnet: '127.0.0.0/8' },
-      blocks: k3sBlocksOf(undefined, undefined),
-      apply: {},
-      state,
-      ledger: { ...ledgerFor().port(), lookup: (key) => key.endsWith('/k3s-hash') ? new TextEncoder().encode(k3sBlocksOf(undefined, undefined).clusterHash) : ledger.entries.get(key) },
-      backoff: { initialMs: 20, maxMs: 100 },
-      reports: {
-        phase: (phase) => { phases.push(phase) },
-        applied: () => {},
-        clusterReady: () => {},
-        nodeReady: async () => {},
-        error: () => {},
-        notice: () => {}
-      }
-    })
-    cleanups.push(async () => { await applier.stop(); await state.close() })
-    await applier.load()
+    const { applier, root } = await dryRunApplier(promoted, ledgerFor(), (phase) => { phases.push(phase) })
     applier.setPlan(plan)
     await waitFor(() => phases.includes('applied'), { timeoutMs: 5_000, what: 'the promoted server to render in a dry run' })
-    const config = parse(await readFile(join(dir, 'root', CONFIG), 'utf8')) as Record<string, unknown>
+    const config = parse(await readFile(join(root, CONFIG), 'utf8')) as Record<string, unknown>
     expect(config.server).toBe(`https://${factsFor(0).nodeIp ?? ''}:6443`)
-    expect(await exists(join(dir, 'root', 'standin'))).toBe(false) // nothing ran
+    expect(await exists(join(root, 'standin'))).toBe(false) // nothing ran
   })
 })
 
@@ -665,36 +674,11 @@ describe('the init node replaced before the cluster formed, in a dry run (issue 
   async function dryRender (key: NodeKey, plan: Plan): Promise<{ config: Record<string, unknown> | null, waitingFor: string }> {
     const ledger = new TestLedger(key.nodeId)
     keys.forEach((other, index) => ledger.facts.set(other.nodeId, factsFor(index)))
-    const dir = await mkdtemp(join(tmpdir(), 'p2pb-epochs-'))
-    cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
-    const state = await openStateDir(join(dir, 'state'))
     const phases: Array<{ phase: string, waitingFor: string }> = []
-    const applier = new K3sApplier({
-      nodeId: key.nodeId,
-      nodeKey: key,
-      sealingKey: SEALING_KEY,
-      root: join(dir, 'root'),
-      dryRun: true,
-      node: { interface: 'lo', subnet: '127.0.0.0/8' },
-      blocks: k3sBlocksOf(undefined, undefined),
-      apply: {},
-      state,
-      ledger: { ...ledger.port(), lookup: (name) => name.endsWith('/k3s-hash') ? new TextEncoder().encode(k3sBlocksOf(undefined, undefined).clusterHash) : ledger.entries.get(name) },
-      backoff: { initialMs: 20, maxMs: 100 },
-      reports: {
-        phase: (phase, waitingFor) => { phases.push({ phase, waitingFor }) },
-        applied: () => {},
-        clusterReady: () => {},
-        nodeReady: async () => {},
-        error: () => {},
-        notice: () => {}
-      }
-    })
-    cleanups.push(async () => { await applier.stop(); await state.close() })
-    await applier.load()
+    const { applier, root } = await dryRunApplier(key, ledger, (phase, waitingFor) => { phases.push({ phase, waitingFor }) })
     applier.setPlan(plan)
     await applier.settled()
-    const text = await readFile(join(dir, 'root', CONFIG), 'utf8').catch(() => null)
+    const text = await readFile(join(root, CONFIG), 'utf8').catch(() => null)
     return { config: text === null ? null : parse(text) as Record<string, unknown>, waitingFor: phases.at(-1)?.waitingFor ?? '' }
   }
 
