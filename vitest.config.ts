@@ -14,9 +14,9 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    pool: 'forks',
-    // Both cores of a 2-core machine: vitest's default is CPUs - 1 workers, which leaves one idle
-    // and runs the suite file by file. Tests that form fleets must hold up under that load anyway.
-    maxWorkers: 2
+    // One file at a time (vitest's default on 2 cores). Tests that spawn agents share the loopback
+    // addresses 127.0.0.2 and up and pick free ports before their processes bind them: two such
+    // files at once can race for a port, and a fleet then waits for a node that never started.
+    pool: 'forks'
   }
 })
