@@ -1,5 +1,6 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { base58btc } from './base58.js'
+import { ed25519KeyPair, ed25519Sign, ed25519Verify } from './ed25519.js'
 import { IdentityError } from './errors.js'
 
 /**
@@ -69,12 +70,12 @@ export function nodeKeyFromSeed (seed: Uint8Array): NodeKey {
     throw new IdentityError('IDENTITY_BAD_KEY', `an Ed25519 seed is ${SEED_BYTES} bytes, got ${seed.byteLength}`)
   }
   const secret = seed.slice()
-  const publicKey = ed25519.getPublicKey(secret)
+  const { privateKey, publicKey } = ed25519KeyPair(secret)
   const x25519Secret = ed25519.utils.toMontgomerySecret(secret)
   return {
     nodeId: nodeIdFromPublicKey(publicKey),
     publicKey,
-    sign: (message) => ed25519.sign(message, secret),
+    sign: (message) => ed25519Sign(privateKey, message),
     x25519SharedSecret: (peerX25519PublicKey) => x25519.getSharedSecret(x25519Secret, peerX25519PublicKey)
   }
 }
@@ -87,9 +88,5 @@ export function verifyNodeSignature (nodeId: NodeId, message: Uint8Array, signat
   } catch {
     return false
   }
-  try {
-    return ed25519.verify(signature, message, publicKey)
-  } catch {
-    return false
-  }
+  return ed25519Verify(signature, message, publicKey)
 }
