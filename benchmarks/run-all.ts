@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { updateReadme } from './lib/readme.js'
 
 /** In README order. Each is `benchmarks/<name>.ts` and writes `results/<name>.json`. */
-export const BENCHMARKS = ['formation', 'formation-netns', 'failure', 'idle', 'memory', 'footprint', 'floods', 'sim-scale'] as const
+export const BENCHMARKS = ['formation', 'formation-netns', 'failure', 'idle', 'memory', 'footprint', 'floods', 'sim-scale', 'crypto'] as const
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 

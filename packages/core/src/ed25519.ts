@@ -1,5 +1,5 @@
 // Ed25519 through Node's own crypto (OpenSSL) rather than a JavaScript implementation: signing is
-// about 14 times and verifying about 8 times faster (benchmarks/README.md, "core crypto"), and
+// about 15 times and verifying about 12 times faster (`benchmarks/crypto.ts`), and
 // every ledger entry, vote and certificate is signed or checked, so this is most of the core's CPU
 // when a slow machine forms a fleet. Deterministic (RFC 8032), so seeded simulations replay exactly.
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
