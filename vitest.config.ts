@@ -14,9 +14,10 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // One file at a time (vitest's default on 2 cores). Tests that spawn agents share the loopback
-    // addresses 127.0.0.2 and up and pick free ports before their processes bind them: two such
-    // files at once can race for a port, and a fleet then waits for a node that never started.
+    // Both cores (vitest's default on 2 cores is one worker, and the suite would take twice as
+    // long). Tests that start agents on chosen ports each use their own loopback range
+    // (test/helpers/free-port.ts), so two files at once never race for a port.
+    maxWorkers: 2,
     pool: 'forks'
   }
 })

@@ -145,7 +145,7 @@ describe('the single executable', () => {
   it('runs a 3-process loopback formation to one plan, each process exiting 0 with a done line', async () => {
     const token = formatToken(generateToken({ expect: 3, controlPlanes: 3, vip: '127.0.0.100' }))
     const nodes = await Promise.all([2, 3, 4].map(async (last, index) => {
-      const ip = `127.0.0.${last}`
+      const ip = `127.0.5.${last}`
       const stateDir = join(workDir, 'formation', `node-${index}`, 'state')
       // Identities first, so every node can be given the others' peer ids as static peers.
       const { peerId } = await loadOrCreateIdentity(stateDir)

@@ -1,4 +1,9 @@
 // A TCP port nobody listens on at `ip` right now, for a process the test starts next.
+//
+// The port is free when asked, not reserved: another test file running at the same time could
+// take it before the child binds it. So each test file that starts agents on chosen ports uses
+// its own loopback range (127.0.<file>.x; the demo alone uses 127.0.0.2–6), and two files never
+// choose ports on the same address.
 import { createServer } from 'node:net'
 
 export async function freePort (ip: string): Promise<number> {

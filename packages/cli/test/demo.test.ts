@@ -4,7 +4,7 @@
 // Method: run the real bin as a child process (as `npm start` does) and read its output; then
 // look for any `p2p-bootstrap run` process still holding the demo folder.
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -80,4 +80,17 @@ describe('p2p-bootstrap demo', () => {
     expect(result.status).toBe(2)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
   })
+
+  it('ends at once with the error of a node that fails, instead of waiting for the timeout', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pb-demo-test-'))
+    // Node 2's state dir holds a damaged consensus log, which `run` refuses to start with.
+    await mkdir(join(dir, 'node-2', 'state'), { recursive: true })
+    await writeFile(join(dir, 'node-2', 'state', 'consensus.log'), 'not a consensus log\n')
+    const result = await runBin(['demo', '--nodes', '3', '--dir', dir, '--timeout', '600'])
+    expect(result.status).not.toBe(0)
+    expect(result.stderr).toMatch(/node 2 exited \d+ before the others finished: .*consensus\.log is damaged/)
+    expect(result.stderr).not.toMatch(/did not finish within/)
+    const leftovers = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter(line => line.includes(dir))
+    expect(leftovers).toEqual([])
+  }, 90_000)
 })

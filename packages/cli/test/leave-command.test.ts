@@ -292,7 +292,7 @@ describe('run and leave, as processes', () => {
     try {
       const token = formatToken(generateToken({ expect: 3, controlPlanes: 1 }))
       const nodes = await Promise.all([2, 3, 4].map(async (last, index) => {
-        const ip = `127.0.0.${last}`
+        const ip = `127.0.3.${last}`
         const stateDir = join(dir, `node-${index}`)
         const { peerId } = await loadOrCreateIdentity(stateDir)
         const listen = `/ip4/${ip}/tcp/${await freePort(ip)}`

@@ -62,7 +62,7 @@ describe('p2p-bootstrap run: config edited between restarts (S8)', () => {
     dir = await mkdtemp(join(tmpdir(), 'p2pb-edit-'))
     const token = formatToken(generateToken({ controlPlanes: 1 }))
     const nodes = await Promise.all([2, 3, 4, 5, 6, 7, 8].map(async (last, index) => {
-      const ip = `127.0.0.${last}`
+      const ip = `127.0.2.${last}`
       const stateDir = join(dir, `node-${index}`, 'state')
       const { peerId } = await loadOrCreateIdentity(stateDir)
       const listen = `/ip4/${ip}/tcp/${await freePort(ip)}`

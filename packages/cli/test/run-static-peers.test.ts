@@ -1,7 +1,7 @@
 // Goal: "one config file baked into the image" works where multicast is blocked: three
 // `run --once` agents with mDNS and the DHT off, each given the same list of peer addresses
 // without peer ids (its own included, in two spellings: host:port and a multiaddr without
-// /p2p/), form one cluster and exit 0. Method: the real bin as child processes on 127.0.0.2–4
+// /p2p/), form one cluster and exit 0. Method: the real bin as child processes on 127.0.4.2–4
 // (loopback only), --dry-run so nothing is started, output parsed from the JSON log; every
 // process is killed in afterEach if it is still running.
 import { join } from 'node:path'
@@ -21,7 +21,7 @@ describe('p2p-bootstrap run with static peers by address', () => {
   it('three agents sharing one address list, mDNS and DHT off, form one cluster', async () => {
     const dir = await harness.scratchDir('p2pb-static-')
     const token = formatToken(generateToken({ expect: 3, controlPlanes: 1 }))
-    const nodes = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4'].map(async (ip) => ({ ip, port: await freePort(ip) })))
+    const nodes = await Promise.all(['127.0.4.2', '127.0.4.3', '127.0.4.4'].map(async (ip) => ({ ip, port: await freePort(ip) })))
     const peerFlags = nodes.flatMap(({ ip, port }, index) => ['--peer', index === 1 ? `/ip4/${ip}/tcp/${port}` : `${ip}:${port}`])
     const agents = nodes.map(({ ip, port }, index) => startAgent([
       '--once', '--state-dir', join(dir, `node-${index}`, 'state'), '--root', join(dir, `node-${index}`, 'root'),

@@ -29,7 +29,7 @@ describe('p2p-bootstrap run', () => {
     const dir = await harness.scratchDir('p2pb-run-')
     const token = formatToken(generateToken({ expect: 5, controlPlanes: 3, vip: '127.0.0.100' }))
     const nodes = await Promise.all([2, 3, 4, 5, 6].map(async (last, index) => {
-      const ip = `127.0.0.${last}`
+      const ip = `127.0.1.${last}`
       const stateDir = join(dir, `node-${index}`, 'state')
       const { peerId } = await loadOrCreateIdentity(stateDir)
       const listen = `/ip4/${ip}/tcp/${await freePort(ip)}`

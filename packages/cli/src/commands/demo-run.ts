@@ -68,17 +68,17 @@ export async function runDemo (flags: DemoFlags, { io }: CommandContext): Promis
 
   const children: ChildProcess[] = []
   try {
-    const exits = nodes.map((node) => {
+    // A node that fails ends the demo at once with its own error: the others would only wait for it
+    // until the timeout (a port taken between choosing it and binding it is the usual case).
+    const exits = nodes.map(async (node) => {
       const child = startNode(node, nodes, token, (line) => { io.writeOut(`node ${node.index + 1} | ${line}\n`) })
       children.push(child)
-      return exitOf(child)
+      const status = await exitOf(child)
+      if (status !== 0 || node.done === undefined) {
+        throw new CliError('CLI_DEMO', `node ${node.index + 1} exited ${String(status)} before the others finished: ${node.stderr.trim().split('\n').at(-1) ?? ''}`)
+      }
     })
-    const statuses = await abortable(Promise.all(exits), signal)
-    const failed = nodes.filter((node, index) => statuses[index] !== 0 || node.done === undefined)
-    if (failed.length > 0) {
-      const detail = failed.map(node => `node ${node.index + 1} exited ${String(statuses[node.index])}: ${node.stderr.trim().split('\n').at(-1) ?? ''}`).join('; ')
-      throw new CliError('CLI_DEMO', `not every node finished: ${detail}`)
-    }
+    await abortable(Promise.all(exits), signal)
     io.writeOut(`\n${planTable(nodes, await Promise.all(nodes.map(joinsOf)))}\n\nevery node exited 0 (a dry run: k3s files rendered, nothing started); look at the output under ${dir}\n`)
   } catch (err) {
     if (signal.aborted) {
