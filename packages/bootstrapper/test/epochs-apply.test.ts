@@ -832,7 +832,7 @@ describe('the start gate, against the applier and the stand-in systemctl', () =>
     expect(await exists(join(second.root, CONSENT_DIR, 'k3s'))).toBe(true)
   })
 
-  it('a replaced init node back after a reboot starts nothing, withdraws its consent, and systemd keeps its k3s down (S1)', async () => {
+  it('a replaced init node back after a reboot starts nothing, stops its k3s once, withdraws its consent, and systemd keeps it down (S1)', async () => {
     const ledger = ledgerFor()
     ledger.set(p2.nodeId, 'k3s-hash', k3sBlocksOf(undefined, undefined).clusterHash)
     // Epoch 2 replaced this node (the initialiser) while it was down.
@@ -843,15 +843,52 @@ describe('the start gate, against the applier and the stand-in systemctl', () =>
     h.applier.setPlan(replaced)
     await waitFor(() => h.errors.some(error => error.message.includes('apply.clean-replaced-server')), { timeoutMs: 5_000, what: 'the stale server to be reported' })
     await h.applier.settled()
-    expect(await h.calls()).toEqual([])
+    // The stop is sent whether k3s runs or not (the agent cannot tell a reboot from a partition).
+    expect(await h.calls()).toEqual(['systemctl disable --now k3s'])
     expect(await exists(join(h.root, CONSENT_DIR, 'k3s'))).toBe(false)
-    expect(h.phases.at(-1)?.waitingFor).toContain('k3s must not start as a server again')
+    expect(h.phases.at(-1)?.waitingFor).toContain('k3s must not start as a server again: k3s is held')
 
     // Enabled or not, started by hand or at boot: systemd skips it.
     await systemctl(h.root, ['enable', 'k3s'])
     await reboot(h.root)
     await systemctl(h.root, ['start', 'k3s'])
     expect(await running(h.root, 'k3s')).toBe(false)
+
+    // The agent restarts: the stop was recorded, so it is not sent again.
+    await h.stop()
+    const again = await harness(self, ledger, { dir: h.dir })
+    again.applier.setPlan(replaced)
+    await waitFor(() => again.errors.some(error => error.message.includes('apply.clean-replaced-server')), { timeoutMs: 5_000, what: 'the stale server to be reported again' })
+    await again.applier.settled()
+    expect((await again.calls()).filter(line => line.startsWith('systemctl disable'))).toHaveLength(1)
+  })
+
+  it('a server cut off while running learns it was replaced: k3s is stopped, systemd\'s own restarts are skipped, and the status says why', async () => {
+    const ledger = ledgerFor()
+    ledger.set(p2.nodeId, 'k3s-hash', k3sBlocksOf(undefined, undefined).clusterHash)
+    const h = await harness(self, ledger)
+    h.applier.setPlan(plan)
+    await waitFor(() => h.phases.some(({ phase }) => phase === 'ready'), { timeoutMs: 10_000, what: 'the server to be Ready' })
+    expect(await running(h.root, 'k3s')).toBe(true)
+
+    // A partition: the others replaced this node; the plan reaches it while its k3s still runs.
+    const replaced = planOf({ epoch: 2, init: self.nodeId, controlPlanes: [p2.nodeId, p3.nodeId, p4.nodeId], workers: [], replaced: [self.nodeId] })
+    const before = (await h.calls()).length
+    h.applier.setPlan(replaced)
+    await waitFor(async () => !(await running(h.root, 'k3s')), { timeoutMs: 10_000, what: 'k3s to be stopped' })
+    await waitFor(() => h.errors.some(error => error.message.includes('apply.clean-replaced-server')), { timeoutMs: 5_000, what: 'the stale server to be reported' })
+    await h.applier.settled()
+    expect((await h.calls()).slice(before)).toEqual(['systemctl disable --now k3s'])
+    expect(await exists(join(h.root, CONSENT_DIR, 'k3s'))).toBe(false)
+    expect(h.notices.some(notice => notice.startsWith('k3s stopped: epoch 2 replaced this node'))).toBe(true)
+    expect(h.phases.at(-1)?.waitingFor).toContain('k3s is held')
+    // Its data stays (cleanup is opt-in).
+    expect(await exists(join(h.root, SERVER_DIR, 'db'))).toBe(true)
+
+    // systemd restarting the unit on its own (Restart=always): ExecCondition runs again and skips it.
+    await systemctl(h.root, ['restart', 'k3s'])
+    expect(await running(h.root, 'k3s')).toBe(false)
+    expect((await h.calls()).at(-1)).toBe('skipped k3s')
   })
 })
 
@@ -1022,7 +1059,7 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     const startsBefore = await serviceCalls(dead)
     expect(await exists(join(deadRoot, SERVER_DIR, 'db'))).toBe(true)
 
-    // Without the opt-in: it learns it was replaced, says what to do, and touches nothing.
+    // Without the opt-in: it learns it was replaced, stops its k3s (the gate holds it), says what to do, and removes nothing.
     const back = await current.start(dead, realNode(dead))
     await waitFor(() => waitingFor(back).includes('apply.clean-replaced-server'), { timeoutMs: 30_000, what: 'the returned server to report its stale server state' })
     const problem = waitingFor(back)
@@ -1030,13 +1067,14 @@ describe('later epochs with stand-in k3s and systemctl', () => {
     expect(problem).toContain('rm -rf /var/lib/rancher/k3s/server')
     expect(back.status().phase).toBe('committed')
     await back.stop()
-    expect(await serviceCalls(dead)).toEqual(startsBefore)
+    expect(await serviceCalls(dead)).toEqual([...startsBefore, 'systemctl disable --now k3s'])
     expect(await readFile(join(deadRoot, CONFIG), 'utf8')).toBe(configBefore)
     expect(await exists(join(deadRoot, SERVER_DIR, 'db'))).toBe(true)
 
     // With it: k3s stopped, the stale state under the root removed, the agent started as a worker.
     const cleaned = await current.start(dead, realNode(dead, { apply: { cleanReplacedServer: true } }))
     await waitFor(() => cleaned.status().phase === 'ready', { timeoutMs: 30_000, what: 'the returned node to be Ready as a worker' })
+    // k3s was stopped already (once is enough): only the agent starts.
     expect((await serviceCalls(dead)).slice(startsBefore.length)).toEqual(['systemctl disable --now k3s', 'systemctl start k3s-agent'])
     expect(await exists(join(deadRoot, SERVER_DIR))).toBe(false)
     expect(await exists(join(deadRoot, ADMIN_KUBECONFIG))).toBe(false)

@@ -406,23 +406,36 @@ export class K3sApplier {
 
   /**
    * True when this node, replaced as a control plane, may go on as a worker: it holds no server
-   * state (never ran one, or it was cleaned), or the opt-in let it stop k3s and remove that state
-   * now. Otherwise it reports the problem and the fix, and nothing is written or started.
+   * state (never ran one, or it was cleaned), or the opt-in let it remove that state now.
+   * Otherwise it reports the problem and the fix, and nothing is written or started.
+   *
+   * A k3s server this agent started is stopped first, with or without the opt-in: the node may
+   * have been cut off rather than down (a partition), its k3s still running. Its etcd member was
+   * removed before its successor joined, so that k3s can serve nothing but trouble: etcd answers
+   * it ErrMemberRemoved, k3s tombstones its data and, restarted by systemd, would join again as a
+   * member nobody removes; a replaced init node could even initialise a second cluster. Stopping
+   * is what "a replaced server stays stopped" needs; removing its data stays opt-in.
    */
   private async leaveStaleServer (plan: Plan): Promise<boolean> {
     if (this.init.dryRun) return true
     const { root, apply } = this.init
     // Whatever happens next, this node's server never starts again (S1: a replaced init node would
-    // run cluster-init): systemd skips k3s.service from now on, also after a reboot.
+    // run cluster-init): systemd skips k3s.service from now on, also after a reboot and when its
+    // Restart= starts it again on its own (ExecCondition runs at every start).
     if (startsK3s(this.init)) await revokeConsent(root, 'k3s')
-    const record = this.ownRecord()
+    let record = this.ownRecord()
     const ranServer = record?.ranService === 'k3s'
+    if (ranServer && record !== null && record.started && startsK3s(this.init)) {
+      if (!(await this.service.stop('k3s', 'a later epoch replaced this node as a control plane', baseEnv(this.init)))) return false
+      record = { ...record, started: false, ranService: null }
+      await this.save(record)
+      this.init.reports.notice(`k3s stopped: epoch ${plan.epoch} replaced this node as a control plane, and its etcd member was removed; the start gate keeps k3s down (also at boot and on systemd's own restarts)`)
+    }
     if (!ranServer && !(await holdsServerData(root, dataDirOf(this.init)))) return true
     if (apply.cleanReplacedServer !== true) {
       this.problem(staleServerError(dataDirOf(this.init)))
       return false
     }
-    if (startsK3s(this.init) && !(await this.service.stop('k3s', 'this node was replaced as a control plane and comes back as a worker', baseEnv(this.init)))) return false
     const removed = await removeServerState(root, dataDirOf(this.init))
     if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
     this.startRetry.reset()

@@ -42,7 +42,7 @@ export function staleServerError (dataDir: string): BootstrapperError {
   const [server = '', kubeconfig = ''] = staleServerPaths(dataDir)
   return new BootstrapperError('BOOTSTRAP_APPLY_FAILED',
     'this node was a control plane and a later epoch replaced it while it was down: it is a worker now, and its ' +
-    `k3s server state (etcd in ${server}/db) is stale, so k3s must not start as a server again. Nothing is written or started. ` +
+    `k3s server state (etcd in ${server}/db) is stale, so k3s must not start as a server again: k3s is held (stopped, and skipped by systemd at boot and on restarts). Nothing is written or started. ` +
     `Either clean up by hand: \`systemctl disable --now k3s; k3s-killall.sh; rm -rf ${server} ${kubeconfig}\`, then restart p2p-bootstrap; ` +
     'or let the agent do it: set apply.clean-replaced-server: true in its config (option apply.cleanReplacedServer) and restart it. ' +
     'Either way the node then joins as a worker.')
