@@ -436,6 +436,8 @@ export class K3sApplier {
       this.problem(staleServerError(dataDirOf(this.init)))
       return false
     }
+    // Stopped above when this agent had started it; without a record (state lost), stop it here.
+    if (startsK3s(this.init) && record === null && !(await this.service.stop('k3s', 'this node was replaced as a control plane and comes back as a worker', baseEnv(this.init)))) return false
     const removed = await removeServerState(root, dataDirOf(this.init))
     if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
     this.startRetry.reset()
