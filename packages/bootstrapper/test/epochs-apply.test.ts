@@ -928,6 +928,63 @@ describe('the start gate, against the applier and the stand-in systemctl', () =>
   })
 })
 
+describe('a server that started joining an init node that was Ready alone, then died (abandoned cluster)', () => {
+  const [dead, self, other, promoted] = [keyOf(71), keyOf(72), keyOf(73), keyOf(74)]
+  const clusterHash = k3sBlocksOf(undefined, undefined).clusterHash
+  // Epoch 1: dead initialised, self joined it (k3s started, never Ready). Epoch 2 replaced dead and
+  // named a node to initialise anew: self (first case) or other (second case).
+  const joinedDead = serverRecord(self.nodeId, { join: { kind: 'join', server: '127.0.0.31', viaVip: false }, caHash: 'a'.repeat(64) })
+  const planNaming = (reinit: NodeKey): Plan => planOf({ epoch: 2, init: dead.nodeId, controlPlanes: [self.nodeId, other.nodeId, promoted.nodeId].sort(), workers: [], replaced: [dead.nodeId], reinit: reinit.nodeId })
+
+  function ledgerFor (): TestLedger {
+    const ledger = new TestLedger(self.nodeId)
+    ;[dead, self, other, promoted].forEach((key, index) => ledger.facts.set(key.nodeId, factsFor(index)))
+    ledger.dead.add(dead.nodeId)
+    return ledger
+  }
+
+  it('named to initialise: without the opt-in k3s is held and the problem says why; with it, k3s is stopped, the old data removed, and it initialises', async () => {
+    const ledger = ledgerFor()
+    const h = await harness(self, ledger, { record: joinedDead, consented: ['k3s'] })
+    await mkdir(join(h.root, SERVER_DIR, 'db', 'etcd', 'member'), { recursive: true })
+    h.applier.setPlan(planNaming(self))
+    await waitFor(() => h.errors.some(error => error.message.includes('abandoned')), { timeoutMs: 5_000, what: 'the abandoned cluster to be reported' })
+    await h.applier.settled()
+    expect(await h.calls()).toEqual([])
+    expect(await exists(join(h.root, CONSENT_DIR, 'k3s'))).toBe(false)
+    expect(h.phases.at(-1)?.waitingFor).toContain('k3s is held')
+    expect(await exists(join(h.root, SERVER_DIR, 'db', 'etcd', 'member'))).toBe(true)
+    await h.stop()
+
+    const cleaned = await harness(self, ledger, { dir: h.dir, apply: { cleanReplacedServer: true } })
+    cleaned.applier.setPlan(planNaming(self))
+    await waitFor(() => cleaned.phases.some(({ phase }) => phase === 'ready'), { timeoutMs: 10_000, what: 'the server to initialise the new cluster' })
+    expect(await cleaned.calls()).toEqual(expect.arrayContaining(['systemctl disable --now k3s', 'systemctl start k3s']))
+    expect((await cleaned.calls()).filter(line => line.includes('restart'))).toEqual([])
+    expect(await exists(join(cleaned.root, SERVER_DIR, 'db', 'etcd', 'member'))).toBe(false)
+    const config = parse(await readFile(join(cleaned.root, CONFIG), 'utf8')) as Record<string, unknown>
+    expect(config['cluster-init']).toBe(true)
+    expect(config.server).toBeUndefined()
+  })
+
+  it('joining another: held once the new origin\'s CA hash differs from the one it pinned; a server that joined the new cluster is left alone', async () => {
+    const ledger = ledgerFor()
+    ledger.set(other.nodeId, 'k3s-hash', clusterHash)
+    ledger.set(other.nodeId, SERVER_READY_ENTRY_NAME, '2')
+    ledger.set(other.nodeId, 'ca-hash', 'b'.repeat(64))
+    ledger.statuses.set(other.nodeId, { phase: 'ready', epoch: 2 })
+    const stale = await harness(self, ledger, { record: joinedDead, consented: ['k3s'] })
+    stale.applier.setPlan(planNaming(other))
+    await waitFor(() => stale.errors.some(error => error.message.includes('abandoned')), { timeoutMs: 5_000, what: 'the abandoned cluster to be reported' })
+    await stale.stop()
+
+    const fresh = await harness(self, ledger, { record: { ...joinedDead, epoch: 2, caHash: 'b'.repeat(64), join: { kind: 'join', server: '127.0.0.33', viaVip: false } }, consented: ['k3s'] })
+    fresh.applier.setPlan(planNaming(other))
+    await fresh.applier.settled()
+    expect(fresh.errors.filter(error => error.message.includes('abandoned'))).toEqual([])
+  })
+})
+
 // ---- fleets ----
 
 describe('later epochs with stand-in k3s and systemctl', () => {

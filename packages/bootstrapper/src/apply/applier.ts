@@ -1,4 +1,4 @@
-import { roleOf, wasReplaced } from '@p2p-bootstrap/core'
+import { initialiserOf, roleOf, wasReplaced } from '@p2p-bootstrap/core'
 import type { NodeId, Plan, Role } from '@p2p-bootstrap/core'
 import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { BootstrapperError } from '../errors.js'
@@ -10,15 +10,15 @@ import { loadApplyRecord, saveApplyRecord, serviceOf } from './apply-record.js'
 import type { ApplyRecord } from './apply-record.js'
 import { GoneNodes } from './gone-nodes.js'
 import { handOverServer } from './hand-over.js'
-import { clusterSettingsAgree, currentJoin, decideJoin } from './join-decision.js'
+import { clusterSettingsAgree, currentJoin, decideJoin, publishedCaHash } from './join-decision.js'
 import { deliverOutput, openSecrets, pathsOf, renderOutput } from './node-output.js'
-import { STOPPED_ENTRY_NAME } from './node-removal.js'
+import { SERVER_READY_ENTRY_NAME, STOPPED_ENTRY_NAME } from './node-removal.js'
 import { filesHash } from './output-files.js'
 import { ReadinessProbes } from './readiness-probe.js'
 import { RetryTimer } from './retry-timer.js'
 import { describeFailure, runCommand } from './run-command.js'
 import { ServiceSteps } from './service-steps.js'
-import { holdsServerData, removeServerState, staleServerError } from './stale-server.js'
+import { abandonedClusterError, holdsServerData, removeServerState, staleServerError } from './stale-server.js'
 import { bootStartHold, hasConsent, revokeConsent } from './start-gate.js'
 
 /*
@@ -205,6 +205,7 @@ export class K3sApplier {
       return
     }
     if (wasReplaced(plan, nodeId) && !(await this.leaveStaleServer(plan))) return
+    if (role === 'control-plane' && this.joinedAbandonedCluster(plan) && !(await this.leaveAbandonedCluster(plan))) return
     if (this.heldAtBoot(plan, role)) return
     const running = this.runningRecord(role)
     const applied = running === undefined ? await this.applyRole(plan, role) : await this.keepRunning(plan, role, running)
@@ -442,6 +443,39 @@ export class K3sApplier {
     if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
     this.startRetry.reset()
     this.init.reports.notice(`this node was replaced as a control plane while it was down: k3s is stopped and its stale server state removed (${removed.join(', ')}); it joins as a worker (option apply.cleanReplacedServer)`)
+    return true
+  }
+
+  /**
+   * True when this server's k3s started joining a cluster the plan abandoned (a `reinit` epoch:
+   * the init node was Ready alone and died): it ran k3s with a pinned CA hash, was never Ready,
+   * and the plan now has it initialise, or pins another origin's CA hash.
+   */
+  private joinedAbandonedCluster (plan: Plan): boolean {
+    const record = this.ownRecord()
+    if (plan.reinit === undefined || this.init.dryRun || record?.ranService !== 'k3s' || record.caHash === undefined) return false
+    if (this.init.ledger.lookup(`node/${this.init.nodeId}/${SERVER_READY_ENTRY_NAME}`) !== undefined) return false
+    const origin = publishedCaHash(this.init, plan)
+    return initialiserOf(plan) === this.init.nodeId || (origin !== undefined && origin !== record.caHash)
+  }
+
+  /**
+   * A server whose etcd data belongs to an abandoned cluster: k3s is held and the problem
+   * reported; with the opt-in (apply.cleanReplacedServer) k3s is stopped and the data removed, and
+   * the server then starts afresh in the new cluster. True once it may go on.
+   */
+  private async leaveAbandonedCluster (plan: Plan): Promise<boolean> {
+    const { root, apply } = this.init
+    const record = this.ownRecord()
+    if (startsK3s(this.init)) await revokeConsent(root, 'k3s')
+    if (apply.cleanReplacedServer !== true) {
+      this.problem(abandonedClusterError(dataDirOf(this.init), plan.init))
+      return false
+    }
+    if (startsK3s(this.init) && !(await this.service.stop('k3s', 'its etcd data belongs to an abandoned cluster', baseEnv(this.init)))) return false
+    const removed = await removeServerState(root, dataDirOf(this.init))
+    if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
+    this.init.reports.notice(`this server's k3s data belonged to the cluster of the dead init node ${plan.init}, abandoned in epoch ${plan.epoch}: k3s is stopped and that data removed (${removed.join(', ')}); it joins the new cluster (option apply.cleanReplacedServer)`)
     return true
   }
 

@@ -47,3 +47,20 @@ export function staleServerError (dataDir: string): BootstrapperError {
     'or let the agent do it: set apply.clean-replaced-server: true in its config (option apply.cleanReplacedServer) and restart it. ' +
     'Either way the node then joins as a worker.')
 }
+
+/**
+ * The error of a server whose k3s joined a cluster that a later epoch abandoned: the init node was
+ * Ready alone and died, so the epoch that replaced it named a new initialiser (`reinit`), and this
+ * server's etcd data, a member of the dead node's cluster, keeps k3s from joining the new one (with
+ * etcd data on disk k3s ignores `cluster-init` and `server:`).
+ */
+export function abandonedClusterError (dataDir: string, deadInit: string): BootstrapperError {
+  const [server = '', kubeconfig = ''] = staleServerPaths(dataDir)
+  return new BootstrapperError('BOOTSTRAP_APPLY_FAILED',
+    `this server started joining the cluster of the init node ${deadInit}, which died before any other server was Ready; a later epoch named a new ` +
+    `node to initialise the cluster, and this server's etcd data (${server}/db) belongs to the abandoned one, so k3s would never join the new cluster: k3s is held. ` +
+    `Either clean up by hand: \`systemctl disable --now k3s; k3s-killall.sh; rm -rf ${server} ${kubeconfig}\`, then restart p2p-bootstrap; ` +
+    'or let the agent do it: set apply.clean-replaced-server: true in its config (option apply.cleanReplacedServer) and restart it. ' +
+    'Either way the server then joins the new cluster.')
+}
+
