@@ -1,25 +1,25 @@
-import { initialiserOf, roleOf, wasReplaced } from '@p2p-bootstrap/core'
+import { roleOf, wasReplaced } from '@p2p-bootstrap/core'
 import type { NodeId, Plan, Role } from '@p2p-bootstrap/core'
 import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { BootstrapperError } from '../errors.js'
 import { hasReached } from '../published-status.js'
 import type { AgentPhase } from '../published-status.js'
-import { baseEnv, commandEnv, commandTimeoutMs, dataDirOf, startsK3s } from './apply-context.js'
+import { baseEnv, commandEnv, commandTimeoutMs, startsK3s } from './apply-context.js'
 import type { ApplierInit, ApplyContext } from './apply-context.js'
 import { loadApplyRecord, saveApplyRecord, serviceOf } from './apply-record.js'
 import type { ApplyRecord } from './apply-record.js'
 import { GoneNodes } from './gone-nodes.js'
 import { handOverServer } from './hand-over.js'
-import { clusterSettingsAgree, currentJoin, decideJoin, publishedCaHash } from './join-decision.js'
+import { clusterSettingsAgree, currentJoin, decideJoin } from './join-decision.js'
 import { deliverOutput, openSecrets, pathsOf, renderOutput } from './node-output.js'
-import { SERVER_READY_ENTRY_NAME, STOPPED_ENTRY_NAME } from './node-removal.js'
+import { STOPPED_ENTRY_NAME } from './node-removal.js'
 import { filesHash } from './output-files.js'
 import { ReadinessProbes } from './readiness-probe.js'
 import { RetryTimer } from './retry-timer.js'
 import { describeFailure, runCommand } from './run-command.js'
 import { ServiceSteps } from './service-steps.js'
-import { abandonedClusterError, holdsServerData, removeServerState, staleServerError } from './stale-server.js'
-import { bootStartHold, hasConsent, revokeConsent } from './start-gate.js'
+import { StaleServers } from './stale-server.js'
+import { bootStartHold, hasConsent } from './start-gate.js'
 
 /*
  * The k3s lifecycle of this node, one concern per module:
@@ -31,7 +31,7 @@ import { bootStartHold, hasConsent, revokeConsent } from './start-gate.js'
  *   readiness-probe.ts  probes until Ready, then Ready (and the CA hash) published
  *   gone-nodes.ts       replaced and retired nodes leave Kubernetes and etcd (etcd-members.ts)
  *   hand-over.ts        a server that left stays until its successors run, then drains
- *   stale-server.ts     a server replaced while it was down comes back as a worker
+ *   stale-server.ts     a server with stale k3s state (replaced, or of an abandoned cluster) is held
  *   apply-record.ts     what was done, so a restart repeats nothing
  * This file holds the state and the order of the steps.
  */
@@ -78,6 +78,7 @@ export class K3sApplier {
   private readonly service: ServiceSteps
   private readonly probes: ReadinessProbes
   private readonly goneNodes: GoneNodes
+  private readonly staleServers: StaleServers
   private lastProblem = ''
   private announcedEpoch = 0
   private clusterReadyEpoch = 0
@@ -107,6 +108,11 @@ export class K3sApplier {
     this.service = new ServiceSteps(this.ctx, this.startRetry)
     this.probes = new ReadinessProbes(this.ctx, async (plan, output) => { await this.nodeIsReady(plan, output) })
     this.goneNodes = new GoneNodes(this.ctx, removalRetry)
+    this.staleServers = new StaleServers(this.ctx, this.service, {
+      get: () => this.ownRecord(),
+      save: async (record) => { await this.save(record) },
+      cleaned: () => { this.startRetry.reset() }
+    })
   }
 
   /** Reads what earlier runs applied; call once before the first plan. */
@@ -204,8 +210,8 @@ export class K3sApplier {
       await this.retire(plan)
       return
     }
-    if (wasReplaced(plan, nodeId) && !(await this.leaveStaleServer(plan))) return
-    if (role === 'control-plane' && this.joinedAbandonedCluster(plan) && !(await this.leaveAbandonedCluster(plan))) return
+    if (wasReplaced(plan, nodeId) && !(await this.staleServers.leaveReplaced(plan))) return
+    if (role === 'control-plane' && this.staleServers.joinedAbandoned(plan) && !(await this.staleServers.leaveAbandoned(plan))) return
     if (this.heldAtBoot(plan, role)) return
     const running = this.runningRecord(role)
     const applied = running === undefined ? await this.applyRole(plan, role) : await this.keepRunning(plan, role, running)
@@ -401,82 +407,6 @@ export class K3sApplier {
     }
     this.record = { ...record, onReadyRan: true }
     await this.save(this.record)
-  }
-
-  // ---- a server replaced while it was down comes back as a worker ----
-
-  /**
-   * True when this node, replaced as a control plane, may go on as a worker: it holds no server
-   * state (never ran one, or it was cleaned), or the opt-in let it remove that state now.
-   * Otherwise it reports the problem and the fix, and nothing is written or started.
-   *
-   * A k3s server this agent started is stopped first, with or without the opt-in: the node may
-   * have been cut off rather than down (a partition), its k3s still running. Its etcd member was
-   * removed before its successor joined, so that k3s can serve nothing but trouble: etcd answers
-   * it ErrMemberRemoved, k3s tombstones its data and, restarted by systemd, would join again as a
-   * member nobody removes; a replaced init node could even initialise a second cluster. Stopping
-   * is what "a replaced server stays stopped" needs; removing its data stays opt-in.
-   */
-  private async leaveStaleServer (plan: Plan): Promise<boolean> {
-    if (this.init.dryRun) return true
-    const { root, apply } = this.init
-    // Whatever happens next, this node's server never starts again (S1: a replaced init node would
-    // run cluster-init): systemd skips k3s.service from now on, also after a reboot and when its
-    // Restart= starts it again on its own (ExecCondition runs at every start).
-    if (startsK3s(this.init)) await revokeConsent(root, 'k3s')
-    let record = this.ownRecord()
-    const ranServer = record?.ranService === 'k3s'
-    if (ranServer && record !== null && record.started && startsK3s(this.init)) {
-      if (!(await this.service.stop('k3s', 'a later epoch replaced this node as a control plane', baseEnv(this.init)))) return false
-      record = { ...record, started: false, ranService: null }
-      await this.save(record)
-      this.init.reports.notice(`k3s stopped: epoch ${plan.epoch} replaced this node as a control plane, and its etcd member was removed; the start gate keeps k3s down (also at boot and on systemd's own restarts)`)
-    }
-    if (!ranServer && !(await holdsServerData(root, dataDirOf(this.init)))) return true
-    if (apply.cleanReplacedServer !== true) {
-      this.problem(staleServerError(dataDirOf(this.init)))
-      return false
-    }
-    // Stopped above when this agent had started it; without a record (state lost), stop it here.
-    if (startsK3s(this.init) && record === null && !(await this.service.stop('k3s', 'this node was replaced as a control plane and comes back as a worker', baseEnv(this.init)))) return false
-    const removed = await removeServerState(root, dataDirOf(this.init))
-    if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
-    this.startRetry.reset()
-    this.init.reports.notice(`this node was replaced as a control plane while it was down: k3s is stopped and its stale server state removed (${removed.join(', ')}); it joins as a worker (option apply.cleanReplacedServer)`)
-    return true
-  }
-
-  /**
-   * True when this server's k3s started joining a cluster the plan abandoned (a `reinit` epoch:
-   * the init node was Ready alone and died): it ran k3s with a pinned CA hash, was never Ready,
-   * and the plan now has it initialise, or pins another origin's CA hash.
-   */
-  private joinedAbandonedCluster (plan: Plan): boolean {
-    const record = this.ownRecord()
-    if (plan.reinit === undefined || this.init.dryRun || record?.ranService !== 'k3s' || record.caHash === undefined) return false
-    if (this.init.ledger.lookup(`node/${this.init.nodeId}/${SERVER_READY_ENTRY_NAME}`) !== undefined) return false
-    const origin = publishedCaHash(this.init, plan)
-    return initialiserOf(plan) === this.init.nodeId || (origin !== undefined && origin !== record.caHash)
-  }
-
-  /**
-   * A server whose etcd data belongs to an abandoned cluster: k3s is held and the problem
-   * reported; with the opt-in (apply.cleanReplacedServer) k3s is stopped and the data removed, and
-   * the server then starts afresh in the new cluster. True once it may go on.
-   */
-  private async leaveAbandonedCluster (plan: Plan): Promise<boolean> {
-    const { root, apply } = this.init
-    const record = this.ownRecord()
-    if (startsK3s(this.init)) await revokeConsent(root, 'k3s')
-    if (apply.cleanReplacedServer !== true) {
-      this.problem(abandonedClusterError(dataDirOf(this.init), plan.init))
-      return false
-    }
-    if (startsK3s(this.init) && !(await this.service.stop('k3s', 'its etcd data belongs to an abandoned cluster', baseEnv(this.init)))) return false
-    const removed = await removeServerState(root, dataDirOf(this.init))
-    if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
-    this.init.reports.notice(`this server's k3s data belonged to the cluster of the dead init node ${plan.init}, abandoned in epoch ${plan.epoch}: k3s is stopped and that data removed (${removed.join(', ')}); it joins the new cluster (option apply.cleanReplacedServer)`)
-    return true
   }
 
   // ---- a node the plan retired (it left) ----
