@@ -1,7 +1,11 @@
 #!/bin/sh
 # Installs p2p-bootstrap from a release folder, in the manner of k3s' install.sh: the executable for
-# this machine's architecture, the systemd unit and a config template, then enables and starts the
-# unit unless told not to. Run it from the folder `npm run build:release` wrote (it holds
+# this machine's architecture, the systemd unit, the start gate of k3s' units and a config template,
+# then enables and starts the unit unless told not to. The start gate (a drop-in for k3s.service and
+# k3s-agent.service whose ExecCondition= needs the agent's consent under /run) is in place from the
+# first boot on, so a k3s unit enabled in the image (its install script run without
+# INSTALL_K3S_SKIP_ENABLE=true) waits for the agent instead of starting a cluster of its own; the
+# agent writes the same files again before its first start of k3s. Run it from the folder `npm run build:release` wrote (it holds
 # p2p-bootstrap-linux-x64, p2p-bootstrap-linux-arm64, SHA256SUMS, p2p-bootstrap.service and
 # config.yaml.example), as root:
 #
@@ -80,6 +84,23 @@ install_unit () {
   info "installed $SYSTEMD_DIR/p2p-bootstrap.service"
 }
 
+# The same bytes as gateDropIn() in packages/bootstrapper/src/apply/start-gate.ts (a test compares them).
+install_gate () {
+  for unit in k3s k3s-agent; do
+    mkdir -p "$SYSTEMD_DIR/$unit.service.d"
+    cat > "$SYSTEMD_DIR/$unit.service.d/50-p2p-bootstrap-gate.conf" <<GATE
+# Written by p2p-bootstrap: this unit starts only when the p2p-bootstrap agent consents, once
+# per boot (/run is emptied at boot), after it confirmed this node's role in the latest plan.
+# An enable by hand or by k3s' install script does not start it at boot. Remove this file only
+# together with p2p-bootstrap.
+[Service]
+ExecCondition=/bin/sh -c 'test -e /run/p2p-bootstrap/k3s-consent/$unit'
+GATE
+    chmod 0644 "$SYSTEMD_DIR/$unit.service.d/50-p2p-bootstrap-gate.conf"
+  done
+  info "installed the start gate of k3s.service and k3s-agent.service ($SYSTEMD_DIR/<unit>.service.d/50-p2p-bootstrap-gate.conf)"
+}
+
 install_config () {
   mkdir -p "$CONFIG_DIR"
   chmod 0700 "$CONFIG_DIR"
@@ -123,5 +144,6 @@ is_true "$SKIP_ENABLE" || true
 is_true "$SKIP_START" || true
 install_binary
 install_unit
+install_gate
 install_config
 systemd_steps

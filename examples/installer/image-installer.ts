@@ -2,8 +2,15 @@
  * An installer that places the k3s files itself: it takes part in the bootstrap like any node,
  * but receives this node's rendered files through `apply.onOutput` and writes them into its own
  * target folder (a mounted image root, a disk it is installing), with the modes given, instead of
- * the agent writing them under `/` and starting k3s. It then prints the k3s unit to enable in
- * that image, and exits once the plan's other nodes have their output too.
+ * the agent writing them under `/` and starting k3s. It also writes p2p-bootstrap's start gate
+ * for both k3s units into the image (a systemd drop-in whose ExecCondition= needs the agent's
+ * consent), and exits once the plan's other nodes have their output too.
+ *
+ * k3s is never enabled in the image: the installed system's own agent (p2p-bootstrap.service,
+ * enabled, with the state dir the installer used) starts k3s at each boot once it confirmed this
+ * node's role in the latest plan. An enabled k3s would start before the agent, and a server
+ * replaced while the machine was off would rejoin, or re-initialise, on its own. The gate makes
+ * an enable by hand, or by k3s' install script run without INSTALL_K3S_SKIP_ENABLE=true, harmless.
  *
  * Without a `readyCommand` the agent cannot see k3s come up, so the join order is that of a dry
  * run: joiners are given the init server's node-ip and the short token form (no CA pin).
@@ -20,7 +27,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
-import { createBootstrapper } from '@p2p-bootstrap/bootstrapper'
+import { createBootstrapper, gateDropIn } from '@p2p-bootstrap/bootstrapper'
 import type { NodeOutput, ProfileName } from '@p2p-bootstrap/bootstrapper'
 
 export interface InstallerSettings {
@@ -64,7 +71,7 @@ export interface InstallResult {
   readonly nodeId: string
   readonly role: NodeOutput['role']
   readonly init: boolean
-  /** The k3s unit the image must enable: `k3s` on servers, `k3s-agent` on workers. */
+  /** The k3s unit the installed agent will start (never enable): `k3s` on servers, `k3s-agent` on workers. */
   readonly service: NodeOutput['service']
   readonly files: readonly InstalledFile[]
 }
@@ -92,14 +99,14 @@ export async function installNode (settings: InstallerSettings, signal: AbortSig
       // Called again if it throws (after a back-off), or for a later plan: writing must be repeatable.
       onOutput: async (output, { signal: stopping }) => {
         const files: InstalledFile[] = []
-        for (const file of output.files) {
+        for (const file of [...output.files, gateDropIn('k3s'), gateDropIn('k3s-agent')]) {
           const path = underTarget(settings.target, file.path)
           await writeFileWithMode(path, file.content, file.mode, stopping)
           files.push({ path, mode: file.mode, secret: file.secret })
         }
         handed.result = { nodeId: output.nodeId, role: output.role, init: output.init, service: output.service, files }
         log(`wrote ${files.map(file => `${file.path} (${file.mode.toString(8)})`).join(', ')}`)
-        log(`enable ${output.service}.service in the image: systemctl --root=${settings.target} enable ${output.service}`)
+        log(`enable p2p-bootstrap.service in the image (systemctl --root=${settings.target} enable p2p-bootstrap): it starts ${output.service} at each boot; never enable ${output.service} itself`)
       }
     }
   })
@@ -179,7 +186,7 @@ async function main (): Promise<void> {
     discovery: !values['no-discovery'],
     ...(values['node-ip'] === undefined ? {} : { nodeIp: values['node-ip'] })
   }, stop.signal)
-  process.stdout.write(`installed: ${result.role}${result.init ? ' (initialises the cluster)' : ''}; enable ${result.service}.service\n`)
+  process.stdout.write(`installed: ${result.role}${result.init ? ' (initialises the cluster)' : ''}; enable p2p-bootstrap.service, which starts ${result.service}.service (never enable it)\n`)
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

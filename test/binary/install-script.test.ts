@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { GATE_DROP_IN_NAME, gateDropIn } from '@p2p-bootstrap/bootstrapper'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const EXECUTABLE = 'p2p-bootstrap-linux-x64'
@@ -74,6 +75,12 @@ describe('install.sh', () => {
     const unit = await readFile(join(dir, 'systemd', 'p2p-bootstrap.service'), 'utf8')
     expect(unit).toContain(`ExecStart=${join(dir, 'bin', 'p2p-bootstrap')} run --config ${join(dir, 'etc', 'config.yaml')}`)
     expect(await modeOf(join(dir, 'systemd', 'p2p-bootstrap.service'))).toBe(0o644)
+    // The start gate, byte for byte what the agent writes (so its first start changes nothing).
+    for (const service of ['k3s', 'k3s-agent'] as const) {
+      const dropIn = join(dir, 'systemd', `${service}.service.d`, GATE_DROP_IN_NAME)
+      expect(await readFile(dropIn, 'utf8')).toBe(gateDropIn(service).content)
+      expect(await modeOf(dropIn)).toBe(0o644)
+    }
     expect(await readFile(join(dir, 'etc', 'config.yaml'), 'utf8')).toBe(await readFile(join(release, 'config.yaml.example'), 'utf8'))
     expect(await modeOf(join(dir, 'etc', 'config.yaml'))).toBe(0o600)
     expect(await systemctlCalls()).toEqual([])

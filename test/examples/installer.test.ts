@@ -1,7 +1,8 @@
 // Goal: examples/installer/image-installer.ts works as its comment says: each installer takes
 // part in the bootstrap, receives its node's rendered files through `apply.onOutput`, writes them
-// under its own target folder with the modes given, says which k3s unit to enable there, and
-// returns once done; the agent itself writes no k3s file, and starts nothing. Method: the
+// under its own target folder with the modes given, with the start gate's drop-ins for both k3s
+// units; it says to enable p2p-bootstrap there and never to enable k3s (the agent starts k3s at each
+// boot), and returns once done; the agent itself writes no k3s file, and starts nothing. Method: the
 // example's `installNode` runs three times in this process on loopback (127.0.0.31–33, no mDNS or
 // DHT), each with its own target, state dir and agent root in one temporary folder; node 0 starts
 // first and the others get its address as their one static peer. PATH is given a `systemctl`
@@ -10,6 +11,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
+import { CONSENT_DIR, GATE_DROP_IN_NAME } from '@p2p-bootstrap/bootstrapper'
 import { parse } from 'yaml'
 import { afterEach, describe, expect, it } from 'vitest'
 import { installNode } from '../../examples/installer/image-installer.js'
@@ -96,6 +98,11 @@ describe('examples/installer/image-installer.ts', () => {
       const onDisk = await filesUnder(target)
       const handed = new Map(result.files.map(file => [relative(target, file.path), file.mode]))
       expect(onDisk).toEqual(handed)
+      // The start gate is in the image: an enabled k3s unit waits for the agent's consent at boot.
+      for (const service of ['k3s', 'k3s-agent']) {
+        expect(await readFile(join(target, `etc/systemd/system/${service}.service.d/${GATE_DROP_IN_NAME}`), 'utf8'))
+          .toContain(`ExecCondition=/bin/sh -c 'test -e ${CONSENT_DIR}/${service}'`)
+      }
       expect(onDisk.get(CONFIG)).toBe(0o600)
       expect(result.files.find(file => file.path.endsWith(CONFIG))?.secret).toBe(true)
       if (result.role === 'control-plane') {
@@ -108,9 +115,10 @@ describe('examples/installer/image-installer.ts', () => {
       }
       // The agent wrote no k3s file itself: under its own root there is only its plan view.
       expect([...(await filesUnder(agentRoot)).keys()]).toEqual(['etc/p2p-bootstrap/plan.json'])
-      // It says which unit to enable in the image, and never prints a token.
+      // It says to enable the agent, never k3s, and never prints a token.
       const log = lines[index] ?? []
-      expect(log).toContain(`enable ${result.service}.service in the image: systemctl --root=${target} enable ${result.service}`)
+      expect(log).toContain(`enable p2p-bootstrap.service in the image (systemctl --root=${target} enable p2p-bootstrap): it starts ${result.service} at each boot; never enable ${result.service} itself`)
+      expect(log.filter(line => new RegExp(`systemctl [^;)]*enable ${result.service}\\b`).test(line))).toEqual([])
       expect(log.join('\n')).not.toContain(serverToken)
       expect(log.join('\n')).not.toContain(String(serverConfig['agent-token']))
     }

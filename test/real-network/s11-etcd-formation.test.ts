@@ -4,8 +4,11 @@
 // the stand-ins of test/standins-etcd, whose control plane is a real etcd member (cluster-init
 // starts a one-member cluster; `server:` has that server add the member, then it starts with
 // initial-cluster-state existing; readiness is the member's health; deleting a Node removes its
-// member). Checked: 3 servers and 2 workers form and report Ready; etcd then has exactly 3 started,
-// healthy voting members, one per server. Then a server's machine dies (agent and etcd SIGKILLed):
+// member; a joining member is added as a learner and promoted once caught up, as k3s does). Checked:
+// 3 servers and 2 workers form and report Ready; a quorum monitor sampling every member during the
+// joins never saw fewer than a majority of the voting members answer (test/helpers/etcd-quorum.ts,
+// shown to catch a member added as a voter); etcd then has exactly 3 started, healthy voting
+// members, one per server, and no learner. Then a server's machine dies (agent and etcd SIGKILLed):
 // after the fail-over delay etcd again has 3 healthy members, the dead member removed before its
 // successor was added (the stand-ins log both, with the time, to one shared file); the dead
 // machine's reboot starts nothing (the start gate), and its agent, back, starts no member.
@@ -21,6 +24,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseMemberList } from '../../packages/bootstrapper/src/apply/etcd-members.js'
 import type { EtcdMember } from '../../packages/bootstrapper/src/apply/etcd-members.js'
 import { waitFor } from '../helpers/wait.js'
+import { QuorumMonitor, describeLosses, netnsEtcdctl, parseMemberTable } from '../helpers/etcd-quorum.js'
 import type { Host } from '../netns-harness/index.js'
 import {
   FORMATION_TIMEOUT_MS, SCENARIO_TIMEOUT_MS, TEST_PROFILE, labSkipReason, newToken, statusOf, titled, useLab
@@ -48,6 +52,19 @@ async function members (host: Host): Promise<EtcdMember[]> {
   return parseMemberList(stdout)
 }
 
+/** A monitor of etcd's quorum over every host's client URL, sampling from `vantage`'s namespace. */
+function quorumMonitor (vantage: Host, hosts: readonly Host[]): QuorumMonitor {
+  const monitor = new QuorumMonitor({ etcdctl: netnsEtcdctl(vantage.namespace, ETCDCTL), endpoints: hosts.map(host => `http://${host.ip}:2379`), intervalMs: 200 })
+  monitor.start()
+  return monitor
+}
+
+/** How many members etcd lists, or -1 while one is a learner or has not started. */
+async function voters (host: Host): Promise<number> {
+  const rows = parseMemberTable(await netnsEtcdctl(host.namespace, ETCDCTL)([`--endpoints=http://${host.ip}:2379`, 'member', 'list']))
+  return rows.every(row => !row.isLearner && row.started) ? rows.length : -1
+}
+
 async function healthy (host: Host, endpoints: readonly string[]): Promise<boolean> {
   return await execFileAsync('ip', ['netns', 'exec', host.namespace, ETCDCTL, '--endpoints', endpoints.join(','), 'endpoint', 'health'], { env: { ...process.env, ETCDCTL_API: '3' } })
     .then(() => true, () => false)
@@ -60,6 +77,7 @@ describe.skipIf(skipReason !== undefined)(titled('real network: servers join a r
     const vip = lab.vip()
     const token = newToken({ expect: 5, controlPlanes: 3, vip })
     const env = { PATH: `${STANDINS}:${process.env.PATH ?? ''}`, P2PB_STANDIN_ETCD: ETCD, P2PB_STANDIN_ETCDCTL: ETCDCTL }
+    const monitor = quorumMonitor(hosts[0] as Host, hosts)
     for (const host of hosts) {
       started.push(host)
       host.start({ token, flags: [...TEST_PROFILE, '--no-dht'], env })
@@ -77,6 +95,13 @@ describe.skipIf(skipReason !== undefined)(titled('real network: servers join a r
     expect(list.every(member => member.name !== '')).toBe(true) // every member started
     expect(list.map(member => member.peerUrls[0]).sort()).toEqual(servers.map(host => `http://${host.ip}:2380`).sort())
     expect(await healthy(first, servers.map(host => `http://${host.ip}:2379`))).toBe(true)
+    await waitFor(async () => await voters(first) === 3, { timeoutMs: 30_000, what: 'three voting members, no learner' })
+    const report = await monitor.stop()
+    expect(report.losses, describeLosses(report)).toEqual([])
+    expect(report.last).toMatchObject({ voters: 3, reachableVoters: 3, quorum: true })
+    // The joins went through learners: each joining server's member was promoted once.
+    const calls = (await Promise.all(servers.map(async host => await readFile(join(host.root, 'standin', 'calls.log'), 'utf8').catch(() => '')))).join('')
+    expect(calls.match(/^promoted learner /gm) ?? [], calls).toHaveLength(2)
     // Workers run no member.
     for (const host of hosts.filter(host => !servers.includes(host))) {
       expect(existsSync(join(host.root, 'standin', 'etcd.pid')), host.name).toBe(false)
@@ -90,6 +115,7 @@ describe.skipIf(skipReason !== undefined)(titled('real network: servers join a r
     const token = newToken({ expect: 5, controlPlanes: 3, vip })
     const log = join(lab.dir, 'standin-calls.log')
     const env = { PATH: `${STANDINS}:${process.env.PATH ?? ''}`, P2PB_STANDIN_ETCD: ETCD, P2PB_STANDIN_ETCDCTL: ETCDCTL, P2PB_STANDIN_LOG: log }
+    const monitor = quorumMonitor(hosts[0] as Host, hosts)
     for (const host of hosts) {
       started.push(host)
       host.start({ token, flags: [...TEST_PROFILE, '--no-dht', '--failover-delay', String(FAILOVER_DELAY_SECONDS)], env })
@@ -113,6 +139,11 @@ describe.skipIf(skipReason !== undefined)(titled('real network: servers join a r
     }, { timeoutMs: 90_000, intervalMs: 500, what: 'the dead member replaced by a started one' })
     const servers = survivors.filter(host => (plan.controlPlanes.includes(host.nodeId) || existsSync(join(host.root, 'standin', 'etcd.pid'))))
     await waitFor(async () => await healthy(witness, servers.map(host => `http://${host.ip}:2379`)), { timeoutMs: 30_000, what: 'three healthy members' })
+    await waitFor(async () => await voters(witness) === 3, { timeoutMs: 30_000, what: 'three voting members, no learner' })
+    // Formation, the death (2 of 3 voters left), the removal and the successor's join: never without quorum.
+    const report = await monitor.stop()
+    expect(report.losses, describeLosses(report)).toEqual([])
+    expect(report.last).toMatchObject({ voters: 3, reachableVoters: 3, quorum: true })
     const lines = (await readFile(log, 'utf8')).split('\n').filter(line => line !== '')
     const removedAt = lines.findIndex(line => line.includes(`etcd member remove ${victimMember?.id ?? '?'}`))
     // Two members were added at formation (the initialiser started the cluster); the third add is the successor's.
@@ -152,9 +183,12 @@ async function etcdAlive (host: Host): Promise<boolean> {
   return stat !== '' && state !== 'Z'
 }
 
+/** Ends the host's etcd and its learner manager (both run outside the agent's process tree). */
 async function killEtcd (host: Host): Promise<void> {
-  const pid = await etcdPid(host)
-  if (pid !== undefined) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
+  for (const file of ['etcd.pid', 'learner-manager.pid']) {
+    const pid = Number((await readFile(join(host.root, 'standin', file), 'utf8').catch(() => '')).trim())
+    if (Number.isInteger(pid) && pid > 0) {
+      try { process.kill(pid, 'SIGKILL') } catch {}
+    }
   }
 }

@@ -131,7 +131,7 @@ describe('replace the initialiser before the cluster formed (issue finding 5)', 
   const dead = { deadForMs: new Map([[init, 300_000]]) }
 
   it('no server was Ready: the epoch names the first live control plane to initialise in its place', () => {
-    const next = commit(three, input(three, live, { ...dead, clusterFormed: false }))
+    const next = commit(three, input(three, live, { ...dead, readyServers: new Set<string>() }))
     expect(next.replaced).toEqual([init])
     expect(next.init).toBe(init) // S1: the init field never changes
     expect(next.reinit).toBe(next.controlPlanes[0])
@@ -145,8 +145,8 @@ describe('replace the initialiser before the cluster formed (issue finding 5)', 
     expect(later.reinit).toBe(next.reinit)
   })
 
-  it('a server was Ready (the cluster formed), or nobody says: nothing is initialised again', () => {
-    for (const extra of [{ clusterFormed: true }, {}]) {
+  it('a control plane left was Ready (it holds the cluster), or nobody says: nothing is initialised again', () => {
+    for (const extra of [{ readyServers: new Set([init, three.controlPlanes[1] ?? 'missing']) }, {}]) {
       const next = commit(three, input(three, live, { ...dead, ...extra }))
       expect(next.reinit).toBeUndefined()
       expect(initialiserOf(next)).toBeNull()
@@ -156,16 +156,27 @@ describe('replace the initialiser before the cluster formed (issue finding 5)', 
     }
   })
 
+  it('the init node was Ready alone, then died: its single etcd member held the cluster, so one is named to initialise anew', () => {
+    const next = commit(three, input(three, live, { ...dead, readyServers: new Set([init]) }))
+    expect(next.replaced).toEqual([init])
+    expect(next.reinit).toBe(next.controlPlanes[0])
+    expect(initialiserOf(next)).toBe(next.controlPlanes[0])
+    // Without it, no control plane left was ever Ready and nobody initialises: servers would wait for ever.
+    expect(joinGraphProblems(next, new Set([init]))).toEqual([])
+    const { reinit: _named, ...unnamed } = next
+    expect(joinGraphProblems(unnamed, new Set([init])).join(' ')).toMatch(/nobody runs cluster-init/)
+  })
+
   it('another server dead before the cluster formed: the init node still initialises', () => {
     const other = three.controlPlanes[1] ?? 'missing'
-    const next = commit(three, input(three, [id(0), id(1), id(2), id(3), id(4)].filter((nodeId) => nodeId !== other), { deadForMs: new Map([[other, 300_000]]), clusterFormed: false }))
+    const next = commit(three, input(three, [id(0), id(1), id(2), id(3), id(4)].filter((nodeId) => nodeId !== other), { deadForMs: new Map([[other, 300_000]]), readyServers: new Set<string>() }))
     expect(next.reinit).toBeUndefined()
     expect(initialiserOf(next)).toBe(init)
   })
 
   it('the plan rules refuse a node named to initialise in the init node\'s place while it was not replaced', () => {
     expect(planProblems({ ...three, reinit: three.controlPlanes[1] ?? 'missing' }).join(' ')).toMatch(/only in a later epoch that replaced the init node/)
-    const next = commit(three, input(three, live, { ...dead, clusterFormed: false }))
+    const next = commit(three, input(three, live, { ...dead, readyServers: new Set<string>() }))
     expect(planProblems({ ...next, reinit: init }).join(' ')).toMatch(/only in a later epoch that replaced the init node/)
     expect(planProblems({ ...next, reinit: id(11) }).join(' ')).toMatch(/is a control plane, or was replaced or retired since/)
   })

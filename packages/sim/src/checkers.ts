@@ -60,7 +60,14 @@ export class SafetyChecker {
   /** S8: every epoch each node has held; a node never stops holding one, restarts included. */
   private readonly heldByNode = new Map<NodeId, Set<number>>()
 
+  /** Nodes whose k3s server reported Ready (a scenario's `serverReady`): the roots J1 may count. */
+  private readonly readyServers = new Set<NodeId>()
+
   constructor (private readonly labelOf: (nodeId: NodeId) => string = (nodeId) => nodeId) {}
+
+  serverReady (nodeId: NodeId): void {
+    this.readyServers.add(nodeId)
+  }
 
   get ok (): boolean {
     return this.violations.length === 0
@@ -186,7 +193,7 @@ export class SafetyChecker {
       this.fail('S2', timeMs, [known.holder, nodeId], `two plans for epoch ${epoch}: ${this.labelOf(known.holder)} and ${label} hold different plans (init ${this.labelOf(plan.init)}, control planes ${plan.controlPlanes.map(this.labelOf).join(',')})`)
     }
     this.checkEpochStep(nodeId, epoch, plan, timeMs)
-    for (const problem of checkJoinGraph(plan)) this.fail('J1', timeMs, [nodeId], `${label} holds ${problem}`)
+    for (const problem of checkJoinGraph(plan, this.readyServers)) this.fail('J1', timeMs, [nodeId], `${label} holds ${problem}`)
     const server = plan.secrets.serverTokenHash
     const agent = plan.secrets.agentTokenHash
     if (this.secrets === null) {
@@ -245,12 +252,13 @@ export class SafetyChecker {
 
 /**
  * J1: the join graph of a committed plan leads to a running cluster: one root (the initialiser, or
- * a server that was Ready), every other server joins through the initialiser or a server before
- * it, and join targets never form a circle (planner/join-graph.ts). The simulator runs no k3s, so
- * no server is ever Ready here: a plan whose initialiser was replaced must name a new one.
+ * a control plane that was Ready), every other server joins through the initialiser or a server
+ * before it, and join targets never form a circle (planner/join-graph.ts). The simulator runs no
+ * k3s: a server counts as Ready only where a scenario says it reported so (`serverReady`); a plan
+ * whose initialiser was replaced while no control plane left was Ready must name a new one.
  */
-export function checkJoinGraph (plan: Plan): string[] {
-  return joinGraphProblems(plan, new Set())
+export function checkJoinGraph (plan: Plan, readyServers: ReadonlySet<NodeId> = new Set()): string[] {
+  return joinGraphProblems(plan, readyServers)
 }
 
 function noteHighest (byNode: Map<NodeId, Map<number, BallotTuple>>, nodeId: NodeId, epoch: number, ballot: BallotTuple): void {

@@ -88,6 +88,11 @@ export interface FaultPlan {
   readonly liveness: LivenessStart | null
   /** Nodes asked to leave the cluster (`leave`), at these times; a node that is down then is skipped. */
   readonly leaves?: readonly LeaveFault[]
+  /**
+   * Nodes that report their k3s server Ready (`node/<id>/k3s-server`, as the k3s applier does
+   * once /readyz answers) at a time; the simulator runs no k3s, so only these ever do.
+   */
+  readonly serverReady?: readonly LeaveFault[]
   /** Keep the run going at least until then (a fail-over delay must pass before anything happens). */
   readonly holdUntilMs?: number
   /**

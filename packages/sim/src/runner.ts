@@ -1,4 +1,4 @@
-import { Prng, assert, cachedSignatureVerifier } from '@p2p-bootstrap/core'
+import { Prng, SERVER_READY_KEY_NAME, assert, cachedSignatureVerifier } from '@p2p-bootstrap/core'
 import type { NodeId } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
 import { SafetyChecker } from './checkers.js'
@@ -127,6 +127,7 @@ type SimEvent =
   | { readonly type: 'discover', readonly node: number, readonly peer: number }
   | { readonly type: 'liveness' }
   | { readonly type: 'leave', readonly node: number }
+  | { readonly type: 'server-ready', readonly node: number }
   | { readonly type: 'hold' }
   | { readonly type: 'stall', readonly node: number, readonly durationMs: number }
   | { readonly type: 'resume', readonly node: number, readonly incarnation: number }
@@ -280,6 +281,7 @@ class Simulation {
     for (const fault of plan.crashes) this.schedule(fault.atMs, { type: 'crash', fault }, true)
     for (const discovery of plan.discoveries) this.schedule(discovery.atMs, { type: 'discover', node: discovery.node, peer: discovery.peer }, true)
     for (const leave of plan.leaves ?? []) this.schedule(leave.atMs, { type: 'leave', node: leave.node }, true)
+    for (const ready of plan.serverReady ?? []) this.schedule(ready.atMs, { type: 'server-ready', node: ready.node }, true)
     if (plan.holdUntilMs !== undefined) this.schedule(plan.holdUntilMs, { type: 'hold' }, true)
     for (const stall of plan.stalls ?? []) this.schedule(stall.atMs, { type: 'stall', node: stall.node, durationMs: stall.durationMs }, true)
     for (const step of plan.clockSteps ?? []) this.schedule(step.atMs, { type: 'clock-step', node: step.node, stepMs: step.stepMs }, true)
@@ -323,6 +325,10 @@ class Simulation {
       case 'leave':
         this.pending -= 1
         this.leave(this.slotAt(event.node))
+        return
+      case 'server-ready':
+        this.pending -= 1
+        this.serverReady(this.slotAt(event.node))
         return
       case 'hold':
         this.pending -= 1
@@ -449,6 +455,16 @@ class Simulation {
     if (node === null) return
     this.trace.add(this.nowMs, 'leave', slot.index, -1, '')
     this.guard(slot, () => node.leave(slot.clock.nowMs(this.nowMs), this.wallOf(slot)))
+    this.cycle(slot)
+  }
+
+  /** The node says its k3s server is Ready, as the applier does; the J1 check counts it from then on. */
+  private serverReady (slot: NodeSlot): void {
+    const node = slot.node
+    if (node === null) return
+    this.trace.add(this.nowMs, 'server-ready', slot.index, -1, '')
+    this.checker.serverReady(node.nodeId)
+    this.guard(slot, () => { node.publish?.(SERVER_READY_KEY_NAME, new TextEncoder().encode('1'), slot.clock.nowMs(this.nowMs), this.wallOf(slot)) })
     this.cycle(slot)
   }
 

@@ -275,6 +275,24 @@ const initDies: Scenario = {
   }
 }
 
+const initReadyDies: Scenario = {
+  name: 'init-ready-dies',
+  description: 'the init node reports its k3s server Ready alone, then dies for good before any other server is Ready: the cluster lived only in its etcd, so the replacing epoch must name who initialises anew (J1)',
+  nodesMin: 4,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const readyAtMs = prng.intInclusive(4_000, 5_000)
+    return {
+      ...base,
+      shape: { expect: nodeCount, controlPlanes: 3 },
+      serverReady: [{ node: 0, atMs: readyAtMs }],
+      crashes: [{ node: 0, atMs: readyAtMs + prng.intInclusive(500, 1_500), point: prng.pick(CRASH_POINTS), loseUnsynced: false, restartAfterMs: null }],
+      failoverDelayMs: EPOCH_FAILOVER_DELAY_MS,
+      holdUntilMs: 30_000
+    }
+  }
+}
+
 const retire: Scenario = {
   name: 'retire',
   description: 'after the commit an operator runs `leave` on one or two nodes (control planes hand over to workers), with a crash or a cut-off node mixed in',
@@ -576,7 +594,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
-  grow, replaceDead, retire, stalls, initDies, configEdit, rollingEdit, mismatchedConfig, stateLoss
+  grow, replaceDead, retire, stalls, initDies, initReadyDies, configEdit, rollingEdit, mismatchedConfig, stateLoss
 ]
 
 export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((scenario) => scenario.name)

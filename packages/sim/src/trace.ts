@@ -2,7 +2,7 @@ import { assert } from '@p2p-bootstrap/core'
 
 export type TraceType =
   | 'start' | 'restart' | 'crash' | 'deliver' | 'drop' | 'partition' | 'heal' | 'discover'
-  | 'commit' | 'violation' | 'end' | 'leave' | 'stall' | 'resume' | 'clock-step' | 'false-death'
+  | 'commit' | 'violation' | 'end' | 'leave' | 'stall' | 'resume' | 'clock-step' | 'false-death' | 'server-ready'
 
 /** One thing that happened; nodes are indexes into the run's node list (n0 has the lowest id). */
 export interface TraceEntry {

@@ -66,3 +66,30 @@ describe('init-dies in the simulator', () => {
     }
   }, SUITE_TIMEOUT_MS)
 })
+
+// The init node reported its k3s server Ready alone, then died before any other server was Ready:
+// the cluster lived only in its single etcd member, so no control plane left can be joined, and the
+// replacing epoch must name who initialises anew (before the planner counted the init node's own
+// Ready as "formed", named nobody, and J1 saw the servers waiting for each other for ever).
+describe('init-ready-dies in the simulator', () => {
+  it(`${SEEDS} seeds of ${NODES} nodes: the init node was Ready alone and died; a live server is named to initialise, J1 holds at every step`, () => {
+    const results: SimulationResult[] = []
+    const summary = runMany({
+      scenarios: ['init-ready-dies'],
+      seeds: seedRange(1, SEEDS),
+      nodes: NODES,
+      onRun: (result) => { results.push({ ...result, trace: [], traffic: [] }) }
+    })
+    const first = summary.failures[0]
+    if (first !== undefined) throw new Error(formatFailure(first))
+    expect(summary.failed).toBe(0)
+    expect(results).toHaveLength(SEEDS)
+    for (const result of results) {
+      const plan = result.latestPlan
+      const dead = result.nodeIds[0]
+      expect(plan?.replaced).toEqual([dead])
+      expect(plan?.controlPlanes).toContain(plan?.reinit)
+      expect(plan?.reinit).not.toBe(dead)
+    }
+  }, SUITE_TIMEOUT_MS)
+})

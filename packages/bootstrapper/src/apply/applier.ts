@@ -4,7 +4,7 @@ import type { RenderedOutput } from '@p2p-bootstrap/k3s'
 import { BootstrapperError } from '../errors.js'
 import { hasReached } from '../published-status.js'
 import type { AgentPhase } from '../published-status.js'
-import { baseEnv, commandEnv, commandTimeoutMs, dataDirOf, startsK3s } from './apply-context.js'
+import { baseEnv, commandEnv, commandTimeoutMs, startsK3s } from './apply-context.js'
 import type { ApplierInit, ApplyContext } from './apply-context.js'
 import { loadApplyRecord, saveApplyRecord, serviceOf } from './apply-record.js'
 import type { ApplyRecord } from './apply-record.js'
@@ -18,8 +18,8 @@ import { ReadinessProbes } from './readiness-probe.js'
 import { RetryTimer } from './retry-timer.js'
 import { describeFailure, runCommand } from './run-command.js'
 import { ServiceSteps } from './service-steps.js'
-import { holdsServerData, removeServerState, staleServerError } from './stale-server.js'
-import { bootStartHold, hasConsent, revokeConsent } from './start-gate.js'
+import { StaleServers } from './stale-server.js'
+import { bootStartHold, hasConsent } from './start-gate.js'
 
 /*
  * The k3s lifecycle of this node, one concern per module:
@@ -31,7 +31,7 @@ import { bootStartHold, hasConsent, revokeConsent } from './start-gate.js'
  *   readiness-probe.ts  probes until Ready, then Ready (and the CA hash) published
  *   gone-nodes.ts       replaced and retired nodes leave Kubernetes and etcd (etcd-members.ts)
  *   hand-over.ts        a server that left stays until its successors run, then drains
- *   stale-server.ts     a server replaced while it was down comes back as a worker
+ *   stale-server.ts     a server with stale k3s state (replaced, or of an abandoned cluster) is held
  *   apply-record.ts     what was done, so a restart repeats nothing
  * This file holds the state and the order of the steps.
  */
@@ -78,6 +78,7 @@ export class K3sApplier {
   private readonly service: ServiceSteps
   private readonly probes: ReadinessProbes
   private readonly goneNodes: GoneNodes
+  private readonly staleServers: StaleServers
   private lastProblem = ''
   private announcedEpoch = 0
   private clusterReadyEpoch = 0
@@ -107,6 +108,11 @@ export class K3sApplier {
     this.service = new ServiceSteps(this.ctx, this.startRetry)
     this.probes = new ReadinessProbes(this.ctx, async (plan, output) => { await this.nodeIsReady(plan, output) })
     this.goneNodes = new GoneNodes(this.ctx, removalRetry)
+    this.staleServers = new StaleServers(this.ctx, this.service, {
+      get: () => this.ownRecord(),
+      save: async (record) => { await this.save(record) },
+      cleaned: () => { this.startRetry.reset() }
+    })
   }
 
   /** Reads what earlier runs applied; call once before the first plan. */
@@ -204,7 +210,8 @@ export class K3sApplier {
       await this.retire(plan)
       return
     }
-    if (wasReplaced(plan, nodeId) && !(await this.leaveStaleServer(plan))) return
+    if (wasReplaced(plan, nodeId) && !(await this.staleServers.leaveReplaced(plan))) return
+    if (role === 'control-plane' && this.staleServers.joinedAbandoned(plan) && !(await this.staleServers.leaveAbandoned(plan))) return
     if (this.heldAtBoot(plan, role)) return
     const running = this.runningRecord(role)
     const applied = running === undefined ? await this.applyRole(plan, role) : await this.keepRunning(plan, role, running)
@@ -400,34 +407,6 @@ export class K3sApplier {
     }
     this.record = { ...record, onReadyRan: true }
     await this.save(this.record)
-  }
-
-  // ---- a server replaced while it was down comes back as a worker ----
-
-  /**
-   * True when this node, replaced as a control plane, may go on as a worker: it holds no server
-   * state (never ran one, or it was cleaned), or the opt-in let it stop k3s and remove that state
-   * now. Otherwise it reports the problem and the fix, and nothing is written or started.
-   */
-  private async leaveStaleServer (plan: Plan): Promise<boolean> {
-    if (this.init.dryRun) return true
-    const { root, apply } = this.init
-    // Whatever happens next, this node's server never starts again (S1: a replaced init node would
-    // run cluster-init): systemd skips k3s.service from now on, also after a reboot.
-    if (startsK3s(this.init)) await revokeConsent(root, 'k3s')
-    const record = this.ownRecord()
-    const ranServer = record?.ranService === 'k3s'
-    if (!ranServer && !(await holdsServerData(root, dataDirOf(this.init)))) return true
-    if (apply.cleanReplacedServer !== true) {
-      this.problem(staleServerError(dataDirOf(this.init)))
-      return false
-    }
-    if (startsK3s(this.init) && !(await this.service.stop('k3s', 'this node was replaced as a control plane and comes back as a worker', baseEnv(this.init)))) return false
-    const removed = await removeServerState(root, dataDirOf(this.init))
-    if (record !== null) await this.save({ ...record, started: false, ranService: null, cleanedEpoch: plan.epoch })
-    this.startRetry.reset()
-    this.init.reports.notice(`this node was replaced as a control plane while it was down: k3s is stopped and its stale server state removed (${removed.join(', ')}); it joins as a worker (option apply.cleanReplacedServer)`)
-    return true
   }
 
   // ---- a node the plan retired (it left) ----

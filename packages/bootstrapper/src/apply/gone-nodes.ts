@@ -26,6 +26,13 @@ export const KUBECTL: CommandLine = ['k3s', 'kubectl']
 export class GoneNodes {
   private readonly ctx: ApplyContext
   private readonly retry: RetryTimer
+  /**
+   * Removals this agent completed since it started. Its publication goes through the driver and
+   * reaches the ledger a moment later, so a reconcile in between would run the removal again.
+   * Kept in memory only, on purpose: after a restart the ledger tells what is done, and a removal
+   * whose publication was lost in a crash is run again (it is idempotent) rather than skipped.
+   */
+  private readonly removedThisRun = new Set<NodeId>()
 
   constructor (ctx: ApplyContext, retry: RetryTimer) {
     this.ctx = ctx
@@ -60,6 +67,7 @@ export class GoneNodes {
    */
   async deleteNode (gone: NodeId, consequence: string, checkMember = false): Promise<boolean> {
     const { init } = this.ctx
+    if (this.removedThisRun.has(gone)) return true
     const facts = init.ledger.factsOf(gone)
     if (facts === undefined) {
       this.ctx.problem(new BootstrapperError('BOOTSTRAP_APPLY_FAILED', `cannot delete ${short(gone)} from Kubernetes yet: its facts (host name, hence its k3s node name) have not reached this node; ${consequence}`))
@@ -76,6 +84,7 @@ export class GoneNodes {
     }
     if (checkMember && !(await this.removeEtcdMember(gone, name, facts.nodeIp, consequence))) return false
     init.ledger.publish(removedEntryName(gone), new TextEncoder().encode(name))
+    this.removedThisRun.add(gone)
     init.reports.notice(`deleted node ${name} (${short(gone)}, gone from the control plane) from Kubernetes${checkMember && init.apply.etcdctl !== false ? ', and etcd\'s member list no longer holds it' : ': k3s drops its etcd member'}`)
     return true
   }

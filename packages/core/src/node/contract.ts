@@ -221,6 +221,11 @@ export interface CoreNode {
    */
   leave: (nowMs: number, wallMs?: number) => void
   /**
+   * Writes `node/<self>/<name>` (an application's own entry: the k3s applier's `k3s-server`, a CA
+   * hash). Optional here: the simulator uses it to let a node report its k3s server Ready.
+   */
+  publish?: (name: string, value: Uint8Array, nowMs: number, wallMs?: number) => void
+  /**
    * The process stops cleanly (a reboot, a service stop): peers are told this node left, so they
    * log a clean goodbye rather than a death, and take it back when it returns with its next
    * incarnation. Nothing else changes: a control plane that stays away is still replaced after

@@ -76,8 +76,8 @@ const REFUSALS_REMEMBERED_MAX = 256
 export const LEAVING_KEY_NAME = 'leaving'
 /**
  * `node/<id>/k3s-server`: written once, for good, by a control plane whose k3s server was Ready
- * (the k3s applier writes it). Its presence means the cluster formed: a dead initialiser is then
- * replaced without naming a new one (planner `clusterFormed`).
+ * (the k3s applier writes it). A dead initialiser is replaced without naming a new one while a
+ * control plane left in the new epoch wrote it (planner `readyServers`).
  */
 export const SERVER_READY_KEY_NAME = 'k3s-server'
 
@@ -485,7 +485,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       deadForMs: this.deadDurations(plan, nowMs),
       leaving: this.leavingNodes(plan),
       failoverDelayMs: this.init.profile.failoverDelayMs,
-      clusterFormed: this.clusterFormed(plan)
+      readyServers: this.readyServers(plan)
     })
     if (change === null) return
     this.lastProposalReason = `proposing epoch ${epoch}: ${change.notes.join('; ')}`
@@ -516,10 +516,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     return durations
   }
 
-  /** True once a node of the plan (or one it replaced or retired) said its k3s server was Ready. */
-  private clusterFormed (plan: Plan): boolean {
+  /** The nodes of the plan (or ones it replaced or retired) that said their k3s server was Ready. */
+  private readyServers (plan: Plan): Set<NodeId> {
     const everyone = [...plan.controlPlanes, ...plan.workers, ...(plan.replaced ?? []), ...(plan.retired ?? [])]
-    return everyone.some(nodeId => this.ledger.value(nodeEntryKey(nodeId, SERVER_READY_KEY_NAME)) !== undefined)
+    return new Set(everyone.filter(nodeId => this.ledger.value(nodeEntryKey(nodeId, SERVER_READY_KEY_NAME)) !== undefined))
   }
 
   /**

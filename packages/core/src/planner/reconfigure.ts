@@ -22,11 +22,13 @@ export interface ReconfigureInput {
   /** How long a control plane must be dead before it is replaced (profile `failoverDelayMs`). */
   readonly failoverDelayMs: number
   /**
-   * True once some server published that its k3s was Ready (`node/<id>/server-ready`): the
-   * cluster exists in the servers that joined it. Until then a dead initialiser is replaced
-   * together with a new one (`Plan.reinit`). Default true: nothing is initialised again.
+   * The nodes that published that their k3s server was Ready (`node/<id>/k3s-server`): the
+   * cluster lives in the etcd of those still serving. A dead initialiser is replaced together
+   * with a new one (`Plan.reinit`) when no control plane left in the new epoch is among them: none
+   * was Ready yet, or the initialiser was Ready alone and took the cluster's only etcd member
+   * with it. Undefined (not known): nothing is initialised again.
    */
-  readonly clusterFormed?: boolean
+  readonly readyServers?: ReadonlySet<NodeId>
 }
 
 /** Why an epoch changes roles; one kind per epoch, so each step of the history reads plainly. */
@@ -93,7 +95,8 @@ export function nextRoleChange (input: ReconfigureInput): RoleChange | null {
       replace: [deadServer],
       note: `epoch ${epoch}: control plane ${shortId(deadServer)} dead for ${deadSeconds} s (fail-over delay ${Math.round(input.failoverDelayMs / 1000)} s); ${shortId(successor)} replaces it`
     })
-    return deadServer === initialiserOf(previous) && input.clusterFormed === false ? withReinit(replaced, liveIds, epoch) : replaced
+    const holdsCluster = input.readyServers === undefined || replaced.controlPlanes.some((id) => input.readyServers?.has(id) === true)
+    return deadServer === initialiserOf(previous) && !holdsCluster ? withReinit(replaced, liveIds, epoch) : replaced
   }
 
   const target = largestOddAtMost(Math.min(input.shape.controlPlanes, CONTROL_PLANES_MAX))
@@ -111,13 +114,17 @@ export function nextRoleChange (input: ReconfigureInput): RoleChange | null {
 }
 
 /**
- * The initialiser died before any server reported Ready: nobody holds the cluster, and without a
- * new initialiser the servers left would wait for each other for ever (every one of them joins
- * through a Ready server). The first live control plane of the new epoch initialises in its place.
- * This is safe, one cluster and never two (S1), only because the replaced node's k3s never starts
- * again: the agent's start gate keeps it stopped at boot, and a replaced server never starts as a
- * server (bootstrapper apply/start-gate.ts, stale-server.ts). Had some server been Ready, it would
- * hold the cluster and nothing is initialised again.
+ * The initialiser died and no control plane left was ever Ready: nobody live holds the cluster
+ * (none formed, or it lived only in the dead initialiser's single etcd member, when it was Ready
+ * alone), and without a new initialiser the servers left would wait for each other for ever
+ * (every one of them joins through a Ready server). The first live control plane of the new epoch
+ * initialises in its place. This is safe, one cluster and never two (S1), only because the
+ * replaced node's k3s never starts again: the agent's start gate keeps it stopped at boot and on
+ * systemd's own restarts, a running one is stopped once the agent learns it was replaced, and a
+ * replaced server never starts as a server (bootstrapper apply/start-gate.ts, applier.ts
+ * leaveStaleServer). Were it to start, a replaced initialiser that had been Ready would bring its
+ * old cluster back beside the new one. Had a control plane left been Ready, it would hold the
+ * cluster and nothing is initialised again.
  */
 function withReinit (roles: RoleChange, liveIds: ReadonlySet<NodeId>, epoch: number): RoleChange {
   const reinit = roles.controlPlanes.find((id) => liveIds.has(id))
