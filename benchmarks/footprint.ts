@@ -7,16 +7,19 @@
 // node on loopback (`--dry-run`, a one-node plan) to its `start` event and shortly after it applied
 // its plan, with the DHT on and off and under the runtime profile's V8 options. Every step runs in
 // a fresh process, so one step's garbage cannot land in the next; each is sampled a few times and
-// the median is reported. Every change to what loads, or to the V8 options, shows here.
+// the median is reported. One idle node's heap snapshot is attributed to packages
+// (lib/heap-snapshot.ts). Every change to what loads, or to the V8 options, shows here.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { formatToken, generateToken } from '@p2p-bootstrap/core'
 import type { TopLevelSpec } from 'vega-lite'
 import { RUNTIME_V8_OPTIONS } from '../scripts/runtime-profile.mjs'
+import { attributeHeapSnapshot } from './lib/heap-snapshot.js'
+import type { HeapAttribution } from './lib/heap-snapshot.js'
 import { checkBuilt } from './lib/loopback-fleet.js'
 import { isQuick, writeReport } from './lib/report.js'
 import type { Cell, TargetCheck } from './lib/report.js'
@@ -168,12 +171,37 @@ interface RunSample {
   readonly startRssMB: number
   readonly appliedRssMB: number
   readonly peakRssMB: number
+  /** The kernel's view of the settled node: resident pages by mapping (see Probe). */
+  readonly nodeBinaryMB: number
+  readonly otherFilesMB: number
+  readonly anonymousMB: number
+  /** The heap snapshot taken after the RSS was read, when asked for. */
+  readonly heap?: HeapAttribution
 }
 
 /** How long the node settles after `applied` before its RSS is read (timers, GC, first gossip rounds). */
 const SETTLE_MS = quick ? 2_000 : 5_000
 /** A run that has not applied its one-node plan by then is a failure, not a sample. */
 const RUN_DEADLINE_MS = 60_000
+
+/** Resident pages of a process by mapping: the Node binary, other files, anonymous (as the probes sum them). */
+function residentByMapping (pid: number): { nodeBinaryMB: number, otherFilesMB: number, anonymousMB: number } {
+  let nodeBinary = 0
+  let otherFiles = 0
+  let anonymous = 0
+  let current = ''
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+    if (header !== null) { current = header[1] ?? ''; continue }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss === null) continue
+    const bytes = Number(rss[1]) * 1024
+    if (current === process.execPath) nodeBinary += bytes
+    else if (current.startsWith('/')) otherFiles += bytes
+    else anonymous += bytes
+  }
+  return { nodeBinaryMB: nodeBinary / MB, otherFilesMB: otherFiles / MB, anonymousMB: anonymous / MB }
+}
 
 function procStatusKB (pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const found = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -186,11 +214,15 @@ function procStatusKB (pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * on loopback: `--dry-run` (renders, starts no k3s), mDNS off, no static peers, a throwaway state
  * dir. Its RSS is read at the `start` line and SETTLE_MS after the `applied` line; then SIGTERM.
  */
-async function sampleRun (nodeArgs: readonly string[], runArgs: readonly string[]): Promise<RunSample> {
+async function sampleRun (nodeArgs: readonly string[], runArgs: readonly string[], options: { heapSnapshot?: boolean } = {}): Promise<RunSample> {
   const dir = await mkdtemp(join(tmpdir(), 'p2pb-footprint-'))
+  const snapshotDir = join(dir, 'heap')
+  // Node's own signal handler writes the snapshot (no hook in the agent); only for this sample.
+  const snapshotArgs = options.heapSnapshot === true ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []
+  if (options.heapSnapshot === true) await mkdir(snapshotDir)
   const token = formatToken(generateToken({ expect: 1, createdMs: Date.now() }))
   const started = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, 'run', '--json', '--dry-run',
+  const child = spawn(process.execPath, [...nodeArgs, ...snapshotArgs, CLI_BIN, 'run', '--json', '--dry-run',
     '--state-dir', join(dir, 'state'), '--root', join(dir, 'root'), '--listen', '/ip4/127.0.0.5/tcp/0',
     '--node-ip', '127.0.0.5', '--no-mdns', '--profile', 'test', ...runArgs], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, P2PB_TOKEN: token }
@@ -218,14 +250,22 @@ async function sampleRun (nodeArgs: readonly string[], runArgs: readonly string[
             const atStart = start
             setTimeout(() => {
               clearTimeout(deadline)
+              let sample: RunSample
               try {
-                resolve({
+                sample = {
                   startSeconds: atStart.seconds,
                   startRssMB: atStart.rssMB,
                   appliedRssMB: procStatusKB(pid, 'VmRSS') * 1024 / MB,
-                  peakRssMB: procStatusKB(pid, 'VmHWM') * 1024 / MB
-                })
-              } catch (err) { reject(err) }
+                  peakRssMB: procStatusKB(pid, 'VmHWM') * 1024 / MB,
+                  ...residentByMapping(pid)
+                }
+              } catch (err) { reject(err); return }
+              if (options.heapSnapshot !== true) { resolve(sample); return }
+              // The snapshot itself allocates (RSS grows while V8 writes it), so it comes after the reading.
+              process.kill(pid, 'SIGUSR2')
+              waitForSnapshot(snapshotDir)
+                .then(async (path) => { resolve({ ...sample, heap: await attributeHeapSnapshot(path) }) })
+                .catch(reject)
             }, SETTLE_MS)
           }
         }
@@ -236,6 +276,20 @@ async function sampleRun (nodeArgs: readonly string[], runArgs: readonly string[
     await closed
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** The snapshot file once V8 has finished it: its JSON ends with the closing brace of the top object. */
+async function waitForSnapshot (dir: string): Promise<string> {
+  const deadline = Date.now() + RUN_DEADLINE_MS
+  while (Date.now() < deadline) {
+    const name = (await readdir(dir)).find(file => file.endsWith('.heapsnapshot'))
+    if (name !== undefined) {
+      const path = join(dir, name)
+      if ((await readFile(path, 'utf8')).trimEnd().endsWith(']}')) return path
+    }
+    await new Promise((resolve) => { setTimeout(resolve, 250) })
+  }
+  throw new Error(`no complete heap snapshot in ${dir} within ${RUN_DEADLINE_MS} ms`)
 }
 
 interface Step {
@@ -291,7 +345,8 @@ const PROFILE_LABEL = `run (DHT on), ${RUNTIME_PROFILE.join(' ')} (the runtime p
  * One `run` node, to its `start` event and just after applying its one-node plan: with the DHT
  * (the default), without it, and under V8 options a long-lived small agent might run with, so
  * the profile rests on numbers: a smaller young generation (the profile), with V8's
- * memory-over-speed mode, with one GC thread (fewer stacks and arenas), and with no JIT at all
+ * memory-over-speed mode, with one GC thread (fewer stacks and arenas), with V8's lite mode (no
+ * optimizing compiler, feedback vectors allocated lazily), and with no JIT at all
  * (--jitless also turns WebAssembly off, which the noise cipher needs: expected to fail, and the
  * notes say so).
  */
@@ -301,6 +356,7 @@ const RUN_VARIANTS: ReadonlyArray<{ label: string, nodeArgs: readonly string[], 
   { label: PROFILE_LABEL, nodeArgs: RUNTIME_PROFILE, runArgs: [] },
   { label: 'run (DHT on), --max-semi-space-size=1 --optimize-for-size', nodeArgs: ['--max-semi-space-size=1', '--optimize-for-size'], runArgs: [] },
   { label: 'run (DHT on), --max-semi-space-size=1 --single-threaded-gc', nodeArgs: ['--max-semi-space-size=1', '--single-threaded-gc'], runArgs: [] },
+  { label: 'run (DHT on), --max-semi-space-size=1 --lite-mode', nodeArgs: ['--max-semi-space-size=1', '--lite-mode'], runArgs: [] },
   { label: 'run (DHT on), --jitless', nodeArgs: ['--jitless'], runArgs: [] }
 ]
 /** Options that cannot run the agent at all, with the first line of why. */
@@ -317,12 +373,69 @@ for (const variant of RUN_VARIANTS) {
     impossible.push(`${variant.nodeArgs.join(' ')}: ${why.trim().slice(0, 200)}`)
     continue
   }
-  const median = (field: keyof RunSample): number => summarize(samples.map(sample => sample[field])).median
+  const median = (field: Exclude<keyof RunSample, 'heap'>): number => summarize(samples.map(sample => sample[field])).median
   runRows.push({
     label: variant.label,
-    sample: { startSeconds: median('startSeconds'), startRssMB: median('startRssMB'), appliedRssMB: median('appliedRssMB'), peakRssMB: median('peakRssMB') }
+    sample: {
+      startSeconds: median('startSeconds'),
+      startRssMB: median('startRssMB'),
+      appliedRssMB: median('appliedRssMB'),
+      peakRssMB: median('peakRssMB'),
+      nodeBinaryMB: median('nodeBinaryMB'),
+      otherFilesMB: median('otherFilesMB'),
+      anonymousMB: median('anonymousMB')
+    }
   })
 }
+
+/**
+ * What a V8 option costs in CPU where the agent spends it under load in JavaScript: the private
+ * network's XSalsa20 keystream (@noble/ciphers, every byte on the wire) and SHA-256 (@noble/hashes,
+ * ledger hashes), over 64 KiB chunks. Milliseconds per MiB through both once warmed up (so an
+ * option that slows only the warm-up does not count here), median of REPEATS fresh processes.
+ * Ed25519 is Node's native crypto in the core, which V8 options do not touch.
+ */
+async function cpuMsPerMiB (nodeArgs: readonly string[]): Promise<number> {
+  const script = `
+import { xsalsa20 } from '@noble/ciphers/salsa.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+const key = new Uint8Array(32).fill(1)
+const nonce = new Uint8Array(24).fill(2)
+const chunk = new Uint8Array(64 * 1024).fill(3)
+const oneMiB = () => { for (let i = 0; i < 16; i++) { xsalsa20(key, nonce, chunk); sha256(chunk) } }
+for (let i = 0; i < 5; i++) oneMiB()
+const started = performance.now()
+for (let i = 0; i < 8; i++) oneMiB()
+process.stdout.write(String((performance.now() - started) / 8))
+`
+  const runs: number[] = []
+  for (let run = 0; run < REPEATS; run++) {
+    const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text })
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text })
+    const status = await new Promise<number | null>((resolve) => { child.once('close', resolve) })
+    if (status !== 0) throw new Error(`CPU timing with ${nodeArgs.join(' ')} exited ${String(status)}: ${stderr.trim()}`)
+    runs.push(Number(stdout))
+  }
+  return summarize(runs).median
+}
+const cpuCosts: Array<{ options: string, ms: number }> = []
+for (const variant of RUN_VARIANTS) {
+  if (variant.runArgs.length > 0 || variant.nodeArgs.includes('--jitless')) continue
+  cpuCosts.push({ options: variant.nodeArgs.length === 0 ? 'no options' : variant.nodeArgs.join(' '), ms: await cpuMsPerMiB(variant.nodeArgs) })
+}
+
+/**
+ * One formed, idle node under the runtime profile, its heap written by V8 after the RSS was read
+ * and attributed to packages (lib/heap-snapshot.ts says how). One sample: the attribution of a
+ * heap does not vary the way timing does, and each snapshot costs a few seconds of a loaded machine.
+ */
+const heapSample = await sampleRun(RUNTIME_PROFILE, [], { heapSnapshot: true })
+const heap = heapSample.heap
+/** Packages listed one per row; the rest are summed into one row. */
+const HEAP_ROWS = 14
 
 const round = (value: number): number => Math.round(value * 10) / 10
 const rows: Array<Record<string, Cell>> = steps.map(step => ({
@@ -358,7 +471,28 @@ rows.push(processRow('p2p-bootstrap --version (whole process)', 'start-up', vers
 for (const command of commandRows) rows.push(processRow(`p2p-bootstrap ${command.label} (whole process, peak)`, 'start-up', command.peakRssMB, command.seconds * 1000))
 for (const { label, sample } of runRows) {
   rows.push(processRow(`${label}: at its start event`, 'run', sample.startRssMB, sample.startSeconds * 1000))
-  rows.push(processRow(`${label}: ${SETTLE_MS / 1000} s after applying a one-node plan`, 'run', sample.appliedRssMB, null))
+  rows.push({
+    ...processRow(`${label}: ${SETTLE_MS / 1000} s after applying a one-node plan`, 'run', sample.appliedRssMB, null),
+    'node binary MB': round(sample.nodeBinaryMB),
+    'other files MB': round(sample.otherFilesMB),
+    'anonymous MB': round(sample.anonymousMB)
+  })
+}
+
+if (heap !== undefined) {
+  const heapRow = (step: string, heldMB: number): Record<string, Cell> => ({ ...processRow(step, 'heap snapshot', Number.NaN, null), 'RSS MB': null, 'Δ RSS vs empty MB': null, 'live heap MB': Math.round(heldMB * 100) / 100 })
+  rows.push({
+    ...heapRow(`the whole heap of an idle node (${heap.nodes} objects; its RSS read before the snapshot)`, heap.totalMB),
+    'RSS MB': round(heapSample.appliedRssMB),
+    'Δ RSS vs empty MB': round(heapSample.appliedRssMB - empty.rssMB),
+    'node binary MB': round(heapSample.nodeBinaryMB),
+    'other files MB': round(heapSample.otherFilesMB),
+    'anonymous MB': round(heapSample.anonymousMB)
+  })
+  for (const share of heap.packages.slice(0, HEAP_ROWS)) rows.push(heapRow(`held by ${share.package} (its own objects and code ${share.directMB.toFixed(2)} MB)`, share.heldMB))
+  const rest = heap.packages.slice(HEAP_ROWS)
+  rows.push(heapRow(`held by ${rest.length} other packages`, rest.reduce((sum, share) => sum + share.heldMB, 0)))
+  rows.push(heapRow('unattributed (no package owns it alone: see the notes)', heap.unattributedMB))
 }
 
 const alone = steps.filter(step => step.mode === 'alone').sort((a, b) => b.probe.rssMB - a.probe.rssMB)
@@ -409,9 +543,20 @@ const notes = [
   'step 1, the overlay loads libp2p only when a node is created and kad-dht only with the DHT on: the CLI\'s modules about 98 MB RSS, `--version` about 95 MB peak (measured by hand, 3 runs)',
   'step 2, each command loads its work when it runs: the rows above (`--version` and the CLI\'s modules need only commander and the CLI\'s own command tree)',
   'step 3, the runtime profile (--max-semi-space-size=1) in the single executable and the systemd unit: compare the run rows with and without it',
-  '--optimize-for-size is measured but not in the profile: Node refuses it in NODE_OPTIONS, so the systemd unit could not give it to a Node install, and its CPU cost on a formed fleet is not measured yet',
+  'step 4, what a run loads, from the module list of a running node (a loader hook logging every module; by hand): multicast-dns loads only with mDNS, kad-dht only with the DHT, prom-client only with metrics; the status page (its socket serves `status` and `leave`), the k3s renderer (every plan) and kubeconfig sealing (a server with admin keys) are used by a running agent; the Kairos reader is not when the config is native, but it holds about 0.1 MB of heap, and the kubeconfig and k3s modules together less (heap after a full GC before and after importing each, by hand): loading them lazily would not show in RSS. The heap snapshot rows show where the heap goes instead',
+  'bounded sizes: the connection manager is capped by the overlay profile (16 connections, 10 pending inbound, 5 inbound per host per second); @libp2p/peer-store 12 has no count limit, only ages (addresses after 1 h, peers without addresses after 6 h), so its size follows the peers the node hears of (identified peers past the private network, mDNS answers to the cluster\'s service name, the DHT\'s peers)',
+  '--optimize-for-size is measured but not in the profile: Node refuses it in NODE_OPTIONS, so the systemd unit could not give it to a Node install the way it gives the profile; its steady-state CPU is in the CPU note below, its cost during formation on a loaded fleet is not measured yet',
+  '--lite-mode and --jitless turn WebAssembly off, which the noise cipher needs: the agent cannot run with either. A heap limit (--max-old-space-size) changes nothing while idle (V8 grows the old generation only as it needs) and turns growth into a crash loop, so none is set (scripts/runtime-profile.mjs). --single-threaded-gc is not smaller here (the run rows)',
   'the floor of a running agent: an empty Node process (its own binary\'s pages are most of it), plus the libp2p stack a node needs (libp2p, noise, yamux, tcp, pnet, identify: about 50 MB loaded together, see the cumulative rows), plus the heap V8 commits for the agent\'s work; the single executable adds its own file pages on top (its --version peaks near 85 MB against 55 MB for Node running the same CLI from node_modules; see docs/binary.md)'
 ]
+
+notes.push(`CPU per MiB through the private network's XSalsa20 and SHA-256 in JavaScript (the agent's own hot loops under traffic), warmed up, by V8 options: ${cpuCosts.map(cost => `${cost.options} ${cost.ms.toFixed(1)} ms`).join(', ')}; an option that saves memory by compiling less pays here, on every byte`)
+if (heap !== undefined) {
+  notes.push(
+    `heap snapshot: ${round(heap.totalMB)} MB of objects and code, of which ${round(heap.totalMB - heap.unattributedMB)} MB attributed to a package; unattributed, largest kinds: ${heap.unattributedKinds.slice(0, 6).map(kind => `${kind.kind} ${kind.MB.toFixed(2)} MB`).join(', ')}. Module source text V8 keeps to compile functions lazily is ${round(heap.scriptSourcesMB)} MB of the heap (attributed where a script alone holds it, unattributed where the module loader holds it too); a bundled, minified script (the single executable bundles but does not minify) would keep less of it, not measured here`,
+    `what the idle node's ${round(heapSample.appliedRssMB)} MB are made of: ${round(heapSample.nodeBinaryMB)} MB the Node binary's own pages, ${round(heapSample.otherFilesMB)} MB other files (shared libraries, ICU data), ${round(heapSample.anonymousMB)} MB anonymous, of which ${round(heap.totalMB)} MB are live objects and code in the snapshot; the rest of the anonymous memory is heap pages V8 keeps committed but free, malloc arenas (OpenSSL, libuv, the noise cipher's WebAssembly memory) and thread stacks, which a snapshot does not see`
+  )
+}
 
 const cumulative = steps.filter(step => step.mode === 'cumulative' || step.mode === 'cli')
 const plotRows = cumulative.flatMap((step, order) => [
@@ -436,11 +581,11 @@ const plot: TopLevelSpec = {
 await writeReport({
   name: 'footprint',
   title: 'Footprint: resident memory by dependency, and start-up',
-  method: `Each row is a fresh Node process (\`${process.version}\`, \`--expose-gc\`) that imports the listed module(s), runs two full GCs and reports process.memoryUsage(), V8's code space and /proc/self/smaps summed by mapping (the Node binary, other files, anonymous); median of ${REPEATS}. "alone" loads one dependency; "cumulative" loads the dependencies in the CLI's import order up to that row; "cli" imports the compiled CLI entry (nothing runs). \`--version\`, \`token generate\` and \`config check\` are whole commands as a user starts them (wall time and peak RSS; median of ${VERSION_RUNS} for --version, ${REPEATS} for the others). "run" rows are one \`run --dry-run\` node on loopback forming a one-node plan (no mDNS, no peers, a new state dir): RSS read from /proc at its \`start\` line ("load ms" is the time from spawning it to that line) and ${SETTLE_MS / 1000} s after its \`applied\` line; median of ${REPEATS}.`,
+  method: `Each row is a fresh Node process (\`${process.version}\`, \`--expose-gc\`) that imports the listed module(s), runs two full GCs and reports process.memoryUsage(), V8's code space and /proc/self/smaps summed by mapping (the Node binary, other files, anonymous); median of ${REPEATS}. "alone" loads one dependency; "cumulative" loads the dependencies in the CLI's import order up to that row; "cli" imports the compiled CLI entry (nothing runs). \`--version\`, \`token generate\` and \`config check\` are whole commands as a user starts them (wall time and peak RSS; median of ${VERSION_RUNS} for --version, ${REPEATS} for the others). "run" rows are one \`run --dry-run\` node on loopback forming a one-node plan (no mDNS, no peers, a new state dir): RSS read from /proc at its \`start\` line ("load ms" is the time from spawning it to that line) and ${SETTLE_MS / 1000} s after its \`applied\` line; median of ${REPEATS}. "heap snapshot" rows are one such node under the runtime profile: after its RSS is read, Node's \`--heapsnapshot-signal\` writes its heap, and each object goes to a package: directly when V8 ties it to a script (functions and their code by their script's URL, objects by their constructor's script, from the snapshot's locations), otherwise to the nearest directly attributed object that alone keeps it alive (its dominator). "live heap MB" there is what the package holds that way (each object counted once); what no package holds alone (strings shared through the module loader, V8's shapes and builtins, what the global object holds) is the unattributed row.`,
   columns: ['step', 'mode', 'RSS MB', 'Δ RSS vs empty MB', 'live heap MB', 'heap committed MB', 'code space MB', 'external MB', 'node binary MB', 'other files MB', 'anonymous MB', 'load ms'],
   rows,
   targets,
   notes,
-  raw: { steps, versionRuns, nodeVersion: process.version },
+  raw: { steps, versionRuns, heap: heap === undefined ? undefined : { ...heap, unattributedKinds: heap.unattributedKinds.slice(0, 20) }, cpuCosts, nodeVersion: process.version },
   quick
 }, plot)
