@@ -16,7 +16,7 @@
 //
 // Considered and left out (footprint.ts measures each): --lite-mode and --jitless turn WebAssembly
 // off, which the noise cipher needs, so the agent cannot run with them (and lite mode runs the
-// pnet cipher tens of times slower); --single-threaded-gc was not smaller. --optimize-for-size
+// pnet cipher about a hundred times slower); --single-threaded-gc was not smaller. --optimize-for-size
 // keeps several MB less resident with no loss on the warmed-up hot loops, but Node refuses it in
 // NODE_OPTIONS, so the unit could not carry it for a Node install the way it carries this
 // profile, and its cost while a loaded fleet forms is not measured: a candidate, not adopted.
