@@ -12,6 +12,13 @@ export const KNOWN_PEERS_MAX = 1024
 /** Upper bound on any connection limit a caller may configure. */
 export const CONNECTIONS_MAX = 1024
 
+/**
+ * Inbound connections in their handshake at once, from any address, loopback included (libp2p's
+ * pending limit skips its allow list). Room for a whole single-host fleet dialling one node at
+ * once; at most one noise frame (64 KiB) buffered each, so a few MiB at worst.
+ */
+export const INBOUND_HANDSHAKES_MAX = 64
+
 /** Upper bound on any timeout or interval a caller may configure (10 minutes). */
 export const DURATION_MS_MAX = 600_000
 
