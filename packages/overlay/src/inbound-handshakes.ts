@@ -6,14 +6,17 @@ import type { MultiaddrConnection } from '@libp2p/interface'
  * (loopback, for single-host runs), so a local process opening connections and never finishing
  * them would have held as many as it liked, each with a socket and a noise frame buffer (up to
  * 64 KiB). Here each inbound connection takes a place when libp2p hands it to the gater and gives
- * it back once upgraded or closed; with every place taken, the newest is refused at once. Someone
- * without the token never gets past noise, so it holds a place for at most the upgrade timeout.
+ * it back once upgraded or closed; with every place taken, the newest is refused after
+ * `refusalDelayMs`, not at once: refused at once, a flood reconnected 4,000 times a second and the
+ * garbage of each attempt grew the node by 185 MB, where a delay holds the attempts to the sockets
+ * the listener takes (its `maxConnections`) per delay. Someone without the token never gets past
+ * noise, so it holds a place for at most the upgrade timeout.
  */
 
 export interface InboundHandshakeStats {
   /** Inbound connections that began a handshake. */
   started: number
-  /** Inbound connections refused at once because every place was taken. */
+  /** Inbound connections refused because every place was taken. */
   refused: number
   /** Inbound connections that finished their handshake (token holders). */
   upgraded: number
@@ -25,7 +28,7 @@ export class InboundHandshakes {
   readonly stats: InboundHandshakeStats = { started: 0, refused: 0, upgraded: 0, pendingPeak: 0 }
   readonly #pending = new Set<MultiaddrConnection>()
 
-  constructor (private readonly pendingMax: number) {}
+  constructor (private readonly pendingMax: number, private readonly refusalDelayMs = 0) {}
 
   /** Connections in their handshake now. */
   get pending (): number {
@@ -33,10 +36,11 @@ export class InboundHandshakes {
   }
 
   /** libp2p's `denyInboundConnection`: true refuses the connection before any byte is read. */
-  deny (connection: MultiaddrConnection): boolean {
+  deny (connection: MultiaddrConnection): boolean | Promise<boolean> {
     if (this.#pending.size >= this.pendingMax) {
       this.stats.refused++
-      return true
+      if (this.refusalDelayMs <= 0) return true
+      return new Promise((resolve) => { setTimeout(() => { resolve(true) }, this.refusalDelayMs) })
     }
     this.#pending.add(connection)
     this.stats.started++

@@ -59,6 +59,9 @@ export async function libp2pOptions (
     start: false,
     addresses: { listen: [...options.listen] },
     transports: [tcp({
+      // Every connection the node may keep plus every handshake it may run: sockets past it are
+      // closed by the listener before libp2p spends anything on them (loopback included).
+      maxConnections: profile.maxConnections + INBOUND_HANDSHAKES_MAX,
       // Idle sockets are the muxer's business; these only reap half-dead handshakes.
       inboundSocketInactivityTimeout: profile.inboundUpgradeTimeoutMs * 2,
       outboundSocketInactivityTimeout: profile.dialTimeoutMs * 2,

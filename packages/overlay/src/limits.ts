@@ -19,6 +19,13 @@ export const CONNECTIONS_MAX = 1024
  */
 export const INBOUND_HANDSHAKES_MAX = 64
 
+/**
+ * How long a connection refused for want of a handshake place is held before it is closed, so a
+ * flood cannot turn refusals into thousands of reconnections a second. Below every inbound upgrade
+ * timeout, which would end it anyway; the listener's `maxConnections` bounds how many are held.
+ */
+export const INBOUND_REFUSAL_DELAY_MS = 1_000
+
 /** Upper bound on any timeout or interval a caller may configure (10 minutes). */
 export const DURATION_MS_MAX = 600_000
 

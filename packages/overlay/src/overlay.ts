@@ -9,7 +9,7 @@ import { libp2pOptions } from './libp2p-config.js'
 import { PeerBlockList } from './peer-block-list.js'
 import { InboundHandshakes } from './inbound-handshakes.js'
 import type { InboundHandshakeStats } from './inbound-handshakes.js'
-import { INBOUND_HANDSHAKES_MAX } from './limits.js'
+import { INBOUND_HANDSHAKES_MAX, INBOUND_REFUSAL_DELAY_MS } from './limits.js'
 import type { OverlayServices } from './libp2p-config.js'
 import { resolveOverlayOptions } from './options.js'
 import type { OverlayOptions, ResolvedOverlayOptions } from './options.js'
@@ -208,7 +208,7 @@ export async function createOverlayWith (
   const ownPeerId = options.identity?.type === 'Ed25519' ? peerIdFromPrivateKey(options.identity).toString() : ''
   const resolved = resolveOverlayOptions(options, ownPeerId, keysFromToken)
   const blocked = new PeerBlockList()
-  const handshakes = new InboundHandshakes(INBOUND_HANDSHAKES_MAX)
+  const handshakes = new InboundHandshakes(INBOUND_HANDSHAKES_MAX, INBOUND_REFUSAL_DELAY_MS)
   const libp2p = await createLibp2p(await libp2pOptions(resolved, blocked, handshakes))
   const overlay = new Overlay(libp2p, resolved, blocked, handshakes)
   if (options.start !== false) {

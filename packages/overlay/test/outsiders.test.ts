@@ -3,8 +3,8 @@
 // and rate limit let through (its allow list, for single-host runs). Outsiders without the token
 // that write random bytes, stay silent, or send a pnet nonce and then stall in the noise
 // handshake are all closed by the node; handshakes in progress never exceed
-// INBOUND_HANDSHAKES_MAX, newer ones are refused at once while every place is taken, and none
-// becomes a libp2p connection. A token holder the node has blocked is not kept: it is hung up
+// INBOUND_HANDSHAKES_MAX, newer ones are refused while every place is taken (after a delay, or
+// by the listener's socket bound before libp2p sees them), and none becomes a libp2p connection. A token holder the node has blocked is not kept: it is hung up
 // on, and neither its dial nor its connection gets through. Method: count connections (the
 // node's handshake counters, libp2p's connections, the outsiders' sockets closed by the node);
 // nothing here depends on how fast it runs, only waits with deadlines.
@@ -13,7 +13,7 @@ import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { waitFor } from '../../../test/helpers/wait.js'
-import { INBOUND_HANDSHAKES_MAX } from '../src/index.js'
+import { INBOUND_HANDSHAKES_MAX, lanProfile } from '../src/index.js'
 import type { Overlay } from '../src/index.js'
 import { startTestNode, stopAll, testKeys } from './fixtures.js'
 
@@ -66,8 +66,11 @@ describe('outsider connections', () => {
     await waitFor(() => closedCount(all) === all.length, { timeoutMs: 30_000, what: `the node to close all ${all.length} outsider connections` })
     const stats = victim.inboundHandshakeStats()
     expect(stats.pendingPeak).toBeLessThanOrEqual(INBOUND_HANDSHAKES_MAX)
+    // Some reached libp2p and were refused for want of a place; the listener closed the rest
+    // before libp2p saw them (its socket bound is the connection limit plus the places).
     expect(stats.refused).toBeGreaterThan(0)
-    expect(stats.started + stats.refused).toBe(all.length)
+    expect(stats.started + stats.refused).toBeLessThan(all.length)
+    expect(stats.started + stats.refused).toBeLessThanOrEqual(lanProfile().maxConnections + INBOUND_HANDSHAKES_MAX)
     expect(stats.upgraded).toBe(0)
     expect(stats.pending).toBe(0)
     expect(victim.libp2p.getConnections()).toEqual([])
@@ -97,6 +100,7 @@ describe('outsider connections', () => {
     await waitFor(() => !holder.connectedPeers().includes(victim.peerId), { timeoutMs: 10_000, what: 'the holder to see its new connection cut' })
     expect(victim.connectedPeers()).not.toContain(holder.peerId)
     expect(victim.inboundHandshakeStats().upgraded).toBe(upgradedBefore)
-    expect(victim.inboundHandshakeStats().pending).toBe(0)
+    // Its place is given back once the node has closed its side.
+    await waitFor(() => victim.inboundHandshakeStats().pending === 0, { timeoutMs: 10_000, what: 'no handshake left in progress' })
   }, TEST_TIMEOUT_MS)
 })
