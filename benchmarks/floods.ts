@@ -5,10 +5,16 @@
 //   digest-spam    token holder: `ledger/digest` frames with random roots on many sync streams whose
 //                  answers it never reads (every answer is a 4 KiB bucket list queued for it);
 //   bad-signatures token holder: `ledger/delta` frames of 200 entries with random signatures;
-//   outsider       no token: 200 raw TCP connections writing random bytes as fast as they drain.
+//   outsider       no token: 200 raw TCP connections writing random bytes as fast as they drain,
+//                  each re-opened as soon as the victim closes it;
+//   outsider-stall no token: 200 raw TCP connections that send a pnet nonce (any 24 bytes pass
+//                  the nonce exchange) and then nothing, so each waits in the noise handshake
+//                  until the victim drops it; re-opened likewise.
 // RSS of both nodes is sampled every few seconds through each flood and for a quiet minute after
 // it, so growth that stays is told from garbage that is collected. Not a test: nothing is asserted
-// (run it on an idle machine: `npm run bench -- --only floods`).
+// (run it on an idle machine: `npm run bench -- --only floods`; `--quick` shortens every phase,
+// `--flood <name>` runs one flood, `--help` prints this).
+
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
@@ -22,6 +28,17 @@ import { LoopbackFleet, checkBuilt } from './lib/loopback-fleet.js'
 import { rssBytes } from './lib/node-cost.js'
 import { isQuick, writeReport } from './lib/report.js'
 
+if (process.argv.includes('--help')) {
+  process.stdout.write([
+    'usage: tsx --conditions=source benchmarks/floods.ts [--quick] [--flood <name>]',
+    '  RSS of a node of a formed 3-node fleet under each flood, next to an idle node of another fleet.',
+    '  --quick          20 s floods and 10 s quiet periods instead of 120 s and 60 s',
+    '  --flood <name>   run only this flood: digest-spam, bad-signatures, outsider, outsider-stall',
+    ''
+  ].join('\n'))
+  process.exit(0)
+}
+
 const quick = isQuick()
 const SIZE = 3
 const PROFILE = 'lan'
@@ -33,8 +50,22 @@ const STREAMS = 32
 const OUTSIDER_CONNECTIONS = 200
 const MB = 2 ** 20
 
-type FloodName = 'digest-spam' | 'bad-signatures' | 'outsider'
-const FLOODS: readonly FloodName[] = ['digest-spam', 'bad-signatures', 'outsider']
+type FloodName = 'digest-spam' | 'bad-signatures' | 'outsider' | 'outsider-stall'
+const ALL_FLOODS: readonly FloodName[] = ['digest-spam', 'bad-signatures', 'outsider', 'outsider-stall']
+const PNET_NONCE_BYTES = 24
+
+/** The floods asked for with `--flood <name>`, or all of them. */
+function floodsAsked (argv: readonly string[]): readonly FloodName[] {
+  const index = argv.indexOf('--flood')
+  if (index < 0) return ALL_FLOODS
+  const name = argv[index + 1]
+  const flood = ALL_FLOODS.find((candidate) => candidate === name)
+  if (flood === undefined) throw new Error(`--flood takes one of ${ALL_FLOODS.join(', ')}, got ${JSON.stringify(name)}`)
+  return [flood]
+}
+const FLOODS = floodsAsked(process.argv)
+/** Outsider connections the victim closed, per outsider flood. */
+const outsiderClosed = new Map<FloodName, number>()
 
 interface Sample {
   readonly flood: FloodName
@@ -73,21 +104,33 @@ async function openStreams (attacker: Overlay, address: string, protocol: string
 async function flood (name: FloodName, fleet: LoopbackFleet, signal: AbortSignal): Promise<void> {
   const victim = fleet.nodes[0]
   if (victim === undefined) throw new Error('the fleet has no node 0')
-  if (name === 'outsider') {
+  if (name === 'outsider' || name === 'outsider-stall') {
     const [host = '', port = ''] = victim.listen.split('/').filter((part, index) => index === 2 || index === 4)
-    const sockets: Socket[] = []
+    const sockets = new Set<Socket>()
     const chunk = randomBytes(64 * 1024)
-    for (let index = 0; index < OUTSIDER_CONNECTIONS; index++) {
+    const open = (): void => {
       const socket = connect({ host, port: Number(port) })
+      sockets.add(socket)
       socket.on('error', () => {})
       const write = (): void => {
         let more = true
         while (more && !signal.aborted && !socket.destroyed) more = socket.write(chunk)
       }
-      socket.on('connect', write)
-      socket.on('drain', write)
-      sockets.push(socket)
+      if (name === 'outsider') {
+        socket.on('connect', write)
+        socket.on('drain', write)
+      } else {
+        socket.on('connect', () => { socket.write(randomBytes(PNET_NONCE_BYTES)) })
+      }
+      socket.on('close', () => {
+        sockets.delete(socket)
+        if (signal.aborted) return
+        // The victim closed it: count it and keep the pressure on with a new one.
+        outsiderClosed.set(name, (outsiderClosed.get(name) ?? 0) + 1)
+        open()
+      })
     }
+    for (let index = 0; index < OUTSIDER_CONNECTIONS; index++) open()
     await new Promise<void>((resolve) => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
     for (const socket of sockets) socket.destroy()
     return
@@ -147,15 +190,16 @@ const rows = FLOODS.map((name) => {
     'victim RSS before (MB)': round(of[0]?.victimMB ?? Number.NaN),
     'victim RSS max during (MB)': round(max(during.map(sample => sample.victimMB))),
     'victim RSS after quiet (MB)': round(after.at(-1)?.victimMB ?? Number.NaN),
-    'idle node RSS max (MB)': round(max(of.map(sample => sample.idleMB)))
+    'idle node RSS max (MB)': round(max(of.map(sample => sample.idleMB))),
+    'outsider connections closed by the victim': outsiderClosed.get(name) ?? null
   }
 })
 
 await writeReport({
   name: 'floods',
   title: 'Memory under floods',
-  method: `RSS of node 0 of a formed ${SIZE}-node fleet (${PROFILE} profile, p2p-bootstrap run) sampled every ${SAMPLE_MS / 1000} s during ${FLOOD_MS / 1000} s of each flood and ${QUIET_MS / 1000} s after it, next to node 0 of an identical fleet nobody floods. Floods: a token holder sending ledger/digest frames with random roots on ${STREAMS} streams it never reads; a token holder sending ledger/delta frames of 200 entries with random signatures; an outsider without the token writing random bytes on ${OUTSIDER_CONNECTIONS} TCP connections.`,
-  columns: ['flood', 'victim RSS before (MB)', 'victim RSS max during (MB)', 'victim RSS after quiet (MB)', 'idle node RSS max (MB)'],
+  method: `RSS of node 0 of a formed ${SIZE}-node fleet (${PROFILE} profile, p2p-bootstrap run) sampled every ${SAMPLE_MS / 1000} s during ${FLOOD_MS / 1000} s of each flood and ${QUIET_MS / 1000} s after it, next to node 0 of an identical fleet nobody floods. Floods: a token holder sending ledger/digest frames with random roots on ${STREAMS} streams it never reads; a token holder sending ledger/delta frames of 200 entries with random signatures; an outsider without the token writing random bytes on ${OUTSIDER_CONNECTIONS} TCP connections; an outsider holding ${OUTSIDER_CONNECTIONS} TCP connections that send a pnet nonce and then stall in the noise handshake. Each outsider connection the victim closes is re-opened at once.`,
+  columns: ['flood', 'victim RSS before (MB)', 'victim RSS max during (MB)', 'victim RSS after quiet (MB)', 'idle node RSS max (MB)', 'outsider connections closed by the victim'],
   rows,
   targets: [],
   notes: [],

@@ -11,6 +11,8 @@ import type { ResolvedOverlayOptions } from './options.js'
 import { mdnsServiceTag } from './keys.js'
 import { privateNetwork } from './pnet/protector.js'
 import { PeerBlockList } from './peer-block-list.js'
+import { InboundHandshakes } from './inbound-handshakes.js'
+import { INBOUND_HANDSHAKES_MAX } from './limits.js'
 import { mdnsDiscovery } from './discovery/mdns-discovery.js'
 import type { MdnsDiscovery } from './discovery/mdns-discovery.js'
 
@@ -33,20 +35,33 @@ export interface OverlayServices extends Record<string, unknown> {
  * because the kad-dht stack is loaded when the DHT is on: it is the largest single dependency
  * (tens of MB resident), and a node run with `--no-dht` never needs it.
  */
-export async function libp2pOptions (options: ResolvedOverlayOptions, blocked: PeerBlockList = new PeerBlockList()): Promise<Libp2pOptions<OverlayServices>> {
+export async function libp2pOptions (
+  options: ResolvedOverlayOptions,
+  blocked: PeerBlockList = new PeerBlockList(),
+  handshakes: InboundHandshakes = new InboundHandshakes(INBOUND_HANDSHAKES_MAX)
+): Promise<Libp2pOptions<OverlayServices>> {
   const { profile, keys } = options
   const dht = options.dhtEnabled ? await import('@libp2p/kad-dht') : undefined
   return {
-    // Peers the core penalised (bad signatures) are neither dialled nor let in until their time is up.
     connectionGater: {
+      // Handshakes in progress are bounded for every address (loopback included).
+      denyInboundConnection: (connection) => handshakes.deny(connection),
+      // Peers the core penalised (bad signatures) are neither dialled nor let in until their time is up.
       denyDialPeer: (peerId) => blocked.isBlocked(peerId.toString()),
       denyInboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString()),
-      denyOutboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString())
+      denyOutboundEncryptedConnection: (peerId) => blocked.isBlocked(peerId.toString()),
+      denyInboundUpgradedConnection: (peerId, connection) => {
+        handshakes.upgraded(connection)
+        return blocked.isBlocked(peerId.toString())
+      }
     },
     privateKey: options.identity,
     start: false,
     addresses: { listen: [...options.listen] },
     transports: [tcp({
+      // Every connection the node may keep plus every handshake it may run: sockets past it are
+      // closed by the listener before libp2p spends anything on them (loopback included).
+      maxConnections: profile.maxConnections + INBOUND_HANDSHAKES_MAX,
       // Idle sockets are the muxer's business; these only reap half-dead handshakes.
       inboundSocketInactivityTimeout: profile.inboundUpgradeTimeoutMs * 2,
       outboundSocketInactivityTimeout: profile.dialTimeoutMs * 2,

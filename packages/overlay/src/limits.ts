@@ -12,6 +12,20 @@ export const KNOWN_PEERS_MAX = 1024
 /** Upper bound on any connection limit a caller may configure. */
 export const CONNECTIONS_MAX = 1024
 
+/**
+ * Inbound connections in their handshake at once, from any address, loopback included (libp2p's
+ * pending limit skips its allow list). Room for a whole single-host fleet dialling one node at
+ * once; at most one noise frame (64 KiB) buffered each, so a few MiB at worst.
+ */
+export const INBOUND_HANDSHAKES_MAX = 64
+
+/**
+ * How long a connection refused for want of a handshake place is held before it is closed, so a
+ * flood cannot turn refusals into thousands of reconnections a second. Below every inbound upgrade
+ * timeout, which would end it anyway; the listener's `maxConnections` bounds how many are held.
+ */
+export const INBOUND_REFUSAL_DELAY_MS = 1_000
+
 /** Upper bound on any timeout or interval a caller may configure (10 minutes). */
 export const DURATION_MS_MAX = 600_000
 

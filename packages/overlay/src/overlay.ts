@@ -7,6 +7,9 @@ import { OverlayError } from './errors.js'
 import { dialError } from './dial-error.js'
 import { libp2pOptions } from './libp2p-config.js'
 import { PeerBlockList } from './peer-block-list.js'
+import { InboundHandshakes } from './inbound-handshakes.js'
+import type { InboundHandshakeStats } from './inbound-handshakes.js'
+import { INBOUND_HANDSHAKES_MAX, INBOUND_REFUSAL_DELAY_MS } from './limits.js'
 import type { OverlayServices } from './libp2p-config.js'
 import { resolveOverlayOptions } from './options.js'
 import type { OverlayOptions, ResolvedOverlayOptions } from './options.js'
@@ -50,7 +53,12 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
   private readonly dialer: PeerDialer
   private readonly signalTimeoutMs: number
 
-  constructor (libp2p: Libp2p<OverlayServices>, options: ResolvedOverlayOptions, private readonly blocked: PeerBlockList = new PeerBlockList()) {
+  constructor (
+    libp2p: Libp2p<OverlayServices>,
+    options: ResolvedOverlayOptions,
+    private readonly blocked: PeerBlockList = new PeerBlockList(),
+    private readonly handshakes: InboundHandshakes = new InboundHandshakes(INBOUND_HANDSHAKES_MAX)
+  ) {
     super()
     this.libp2p = libp2p
     this.peerId = libp2p.peerId.toString()
@@ -97,6 +105,15 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
     await this.rendezvous?.stop()
     this.dialer.stop()
     await this.libp2p.stop()
+  }
+
+  /**
+   * Inbound connections in their handshake now, and counters since start: begun, refused because
+   * every place was taken, finished (token holders), and the most at once. Outsiders without the
+   * token begin and never finish.
+   */
+  inboundHandshakeStats (): InboundHandshakeStats & { readonly pending: number } {
+    return { ...this.handshakes.stats, pending: this.handshakes.pending }
   }
 
   /** Counters of mDNS and the DHT rendezvous (undefined where one is off). */
@@ -191,8 +208,9 @@ export async function createOverlayWith (
   const ownPeerId = options.identity?.type === 'Ed25519' ? peerIdFromPrivateKey(options.identity).toString() : ''
   const resolved = resolveOverlayOptions(options, ownPeerId, keysFromToken)
   const blocked = new PeerBlockList()
-  const libp2p = await createLibp2p(await libp2pOptions(resolved, blocked))
-  const overlay = new Overlay(libp2p, resolved, blocked)
+  const handshakes = new InboundHandshakes(INBOUND_HANDSHAKES_MAX, INBOUND_REFUSAL_DELAY_MS)
+  const libp2p = await createLibp2p(await libp2pOptions(resolved, blocked, handshakes))
+  const overlay = new Overlay(libp2p, resolved, blocked, handshakes)
   if (options.start !== false) {
     try {
       await overlay.start(abort)

@@ -3,6 +3,7 @@ import type { Prng } from '@p2p-bootstrap/core'
 import type { ClockSettings } from './clock.js'
 import type { ClusterShape } from './core-types.js'
 import type { LinkSettings } from './network.js'
+import type { ProcessingFault } from './processing.js'
 
 /**
  * The faults of one run as plain data, drawn by a scenario from the seed before the run starts.
@@ -104,6 +105,8 @@ export interface FaultPlan {
   readonly stalls?: readonly StallFault[]
   /** Wall-clock steps; timers run on the monotonic clock and must not notice them. */
   readonly clockSteps?: readonly ClockStepFault[]
+  /** Messages and timers cost CPU time on each node's (or one shared) event loop. */
+  readonly processing?: ProcessingFault
 }
 
 /**

@@ -30,6 +30,8 @@ export {
   STALL_MS_MAX, STALL_MS_MIN, boundedViews, connectedViews, correlatedStartStalls, groupViews, randomClockSteps, randomGroups, randomStalls,
   randomTickIntervals, separateStalls, slowNodeStalls, spreadStarts
 } from './faults.js'
+export { DRIVER_STALL_GAP_MS, EventLoops } from './processing.js'
+export type { ProcessingFault } from './processing.js'
 export { SafetyChecker, compareBallots } from './checkers.js'
 export type { BallotTuple, Property, Violation } from './checkers.js'
 export { Network, QUIET_LINKS, PER_MILLE, cborCodec, coreWireCodec } from './network.js'

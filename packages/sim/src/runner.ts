@@ -13,6 +13,7 @@ import {
   PROGRESS_EVERY_EVENTS, SETTLE_AFTER_COMMIT_MS, SIM_TIME_MS_DEFAULT, TRACE_EVENTS_DEFAULT, TRACE_EVENTS_MAX, SIGNATURE_CHECKS_CACHED
 } from './limits.js'
 import { Network, cborCodec, coreWireCodec } from './network.js'
+import { DRIVER_STALL_GAP_MS, EventLoops } from './processing.js'
 import type { Delivery, DropReason, WireCodec } from './network.js'
 import { GroundTruth } from './ground-truth.js'
 import { EventQueue } from './queue.js'
@@ -120,8 +121,10 @@ export interface SimulationResult {
 type SimEvent =
   | { readonly type: 'start', readonly node: number }
   | { readonly type: 'restart', readonly node: number }
-  | { readonly type: 'tick', readonly node: number, readonly incarnation: number }
-  | { readonly type: 'deliver', readonly delivery: Delivery }
+  /** `lateMs`: the tick waited this long for a busy event loop (slow processing). */
+  | { readonly type: 'tick', readonly node: number, readonly incarnation: number, readonly lateMs?: number }
+  /** `admitted`: the message waited its turn on a busy event loop and is read now. */
+  | { readonly type: 'deliver', readonly delivery: Delivery, readonly admitted?: boolean }
   | { readonly type: 'crash', readonly fault: CrashFault }
   | { readonly type: 'partition', readonly groups: readonly (readonly number[])[] | null, readonly cuts: ReadonlyArray<readonly [number, number]> }
   | { readonly type: 'discover', readonly node: number, readonly peer: number }
@@ -162,6 +165,8 @@ class Simulation {
   private readonly epochsCheckedForS7 = new Set<number>()
   private readonly trace: Trace
   private readonly jitter: Prng
+  /** Busy event loops (slow processing); null when the plan has none. */
+  private readonly loops: EventLoops | null
   private readonly nodeFactory: NodeFactory
   private profile: TimingProfile
   private readonly clusterId: string
@@ -220,6 +225,7 @@ class Simulation {
     }
     this.network = new Network(this.plan.links, codec, root.fork(), IN_FLIGHT_MESSAGES_MAX)
     this.jitter = root.fork()
+    this.loops = this.plan.processing === undefined ? null : new EventLoops(this.plan.processing)
     this.clusterId = `sim-${seed}`
     this.sealingKey = root.fork().bytes(32)
     for (const slot of this.slots) this.slotOfNodeId.set(slot.nodeId, slot)
@@ -302,10 +308,10 @@ class Simulation {
         this.boot(this.slotAt(event.node))
         return
       case 'tick':
-        this.tick(this.slotAt(event.node), event.incarnation)
+        this.tick(this.slotAt(event.node), event.incarnation, event.lateMs)
         return
       case 'deliver':
-        this.deliver(event.delivery)
+        this.deliver(event.delivery, event.admitted === true)
         return
       case 'crash':
         this.pending -= 1
@@ -436,7 +442,7 @@ class Simulation {
     this.discoverPair(slot, peer)
   }
 
-  private tick (slot: NodeSlot, incarnation: number): void {
+  private tick (slot: NodeSlot, incarnation: number, lateMs: number | undefined): void {
     const node = slot.node
     if (node === null || incarnation !== slot.incarnation) return
     if (this.isStalled(slot)) {
@@ -444,7 +450,19 @@ class Simulation {
       this.queue.push(slot.stalledUntilMs, { type: 'tick', node: slot.index, incarnation })
       return
     }
+    if (this.loops !== null && lateMs === undefined) {
+      const startMs = this.loops.admitTick(slot.index, this.nowMs)
+      if (startMs > this.nowMs) {
+        this.queue.push(startMs, { type: 'tick', node: slot.index, incarnation, lateMs: startMs - this.nowMs })
+        return
+      }
+    }
     this.queue.push(this.nowMs + this.tickDelayMs(slot), { type: 'tick', node: slot.index, incarnation })
+    if (lateMs !== undefined && lateMs >= DRIVER_STALL_GAP_MS && node.resumed !== undefined) {
+      // As the agent's driver does on a late tick: the node hears of its own lateness first.
+      const resumed = node.resumed.bind(node)
+      this.guard(slot, () => { resumed(lateMs, slot.clock.nowMs(this.nowMs)) })
+    }
     this.guard(slot, () => node.tick(slot.clock.nowMs(this.nowMs), this.wallOf(slot)))
     this.cycle(slot)
   }
@@ -472,12 +490,20 @@ class Simulation {
     return slot.tickIntervalMs + this.jitter.intInclusive(0, TICK_JITTER_MS_MAX)
   }
 
-  private deliver (delivery: Delivery): void {
+  private deliver (delivery: Delivery, admitted: boolean): void {
     const stalled = this.slotOfNodeId.get(delivery.to)
     if (stalled !== undefined && stalled.node !== null && this.isStalled(stalled)) {
       // Read when the loop wakes, in arrival order, after its late timers.
-      this.queue.push(stalled.stalledUntilMs, { type: 'deliver', delivery })
+      this.queue.push(stalled.stalledUntilMs, { type: 'deliver', delivery, admitted })
       return
+    }
+    if (this.loops !== null && !admitted && stalled !== undefined && stalled.node !== null) {
+      // A busy loop reads it in its turn, after what arrived before it.
+      const startMs = this.loops.admitMessage(stalled.index, this.nowMs)
+      if (startMs > this.nowMs) {
+        this.queue.push(startMs, { type: 'deliver', delivery, admitted: true })
+        return
+      }
     }
     this.network.landed()
     const target = this.slotOfNodeId.get(delivery.to)

@@ -182,7 +182,7 @@ export class ConsensusInstance {
     if (message.kind !== 'paxos/decided') this.#lastActivityMs = nowMs
     switch (message.kind) {
       case 'paxos/prepare': {
-        this.#proposer.observe(message.ballot)
+        this.#proposer.onRivalBallot(message.ballot, nowMs)
         if (this.#answerDecided(from, out)) return
         if (this.#refuseOtherShape(from, message.shape, out)) return
         const step = onPrepare(this.#acceptor, message)
@@ -192,7 +192,7 @@ export class ConsensusInstance {
         return
       }
       case 'paxos/accept': {
-        this.#proposer.observe(message.ballot)
+        this.#proposer.onRivalBallot(message.ballot, nowMs)
         if (this.#answerDecided(from, out)) return
         if (this.#refuseOtherShape(from, message.shape, out)) return
         const refusal = this.#init.judge?.(message.value, nowMs) ?? null
@@ -208,7 +208,7 @@ export class ConsensusInstance {
         return
       }
       case 'paxos/promise':
-        this.#absorbProposer(this.#proposer.onPromise(from, message), out)
+        this.#absorbProposer(this.#proposer.onPromise(from, message, nowMs), out)
         return
       case 'paxos/accepted':
         this.#absorbProposer(this.#proposer.onAccepted(from, message), out)

@@ -24,6 +24,14 @@ export const BALLOT_ROUND_MAX = Number.MAX_SAFE_INTEGER - 1
  */
 export const BALLOT_ROUND_WIRE_MAX = 2 ** 40
 
+/**
+ * How many times a proposer's wait doubles after ballots of its own that ended without a decision
+ * (timed out, refused, or given up for a higher rival's): 3 caps the wait at 8 times the profile's
+ * `ballotTimeoutMs` (8 s on a LAN), enough for a round trip through a machine so loaded that it
+ * reads its messages seconds late, and short enough that a retry after a rival's crash comes soon.
+ */
+export const BALLOT_WAIT_DOUBLINGS_MAX = 3
+
 /** Longest cluster id string (a public hash from the token). */
 export const CLUSTER_ID_CHARS_MAX = 128
 

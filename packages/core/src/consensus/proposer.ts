@@ -12,6 +12,7 @@ import { ACCEPTORS_MAX, BALLOT_ROUND_WIRE_MAX, VALUE_BYTES_MAX } from './limits.
 import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage, WireShape } from './messages.js'
 import { isEligibleVoter } from './quorum.js'
 import type { QuorumRule } from './quorum.js'
+import { grownWaitMs } from './retry.js'
 import { valueHashOf, verifyAccept } from './statement.js'
 import type { SignatureVerifier } from './statement.js'
 import type { VoteRecord } from './vote.js'
@@ -21,9 +22,15 @@ import type { VoteRecord } from './vote.js'
  * node names and waits for a quorum of promises; it then proposes the value of the highest
  * accepted ballot among them (Paxos' safety rule: a value that may have been chosen is kept), else
  * its own, asked for only now so the plan reflects membership at this moment. Phase 2 sends
- * accept and collects signed accepted replies into a certificate. A ballot that has not decided
- * within `ballotTimeoutMs` (plus a seeded back-off) is retried one round above the highest ballot
- * seen; a nack jumps past the promise it names after a back-off.
+ * accept and collects signed accepted replies into a certificate.
+ *
+ * Retries (issue 16: 25 agents in one loaded process restarted ballots for a minute and never
+ * committed): a phase that gets no quorum within its wait is retried one round above the highest
+ * ballot seen, and each ballot of ours that ends without a decision doubles the wait and the
+ * seeded jitter before the next (`grownWaitMs`), up to a cap. A higher ballot of another proposer,
+ * seen in its prepare or accept or named by a nack, is yielded to rather than outbid: our ballot
+ * is given up, and the next starts only a wait plus jitter after the last sign of the rival's.
+ * The count of failures lives as long as the epoch's instance: a decision ends it.
  */
 
 export interface ProposalRequest {
@@ -76,8 +83,10 @@ export class Proposer {
   #accepts = new Map<NodeId, VoteRecord>()
   /** The rule of the value in phase 2 (`ruleOf`), or the request's. */
   #valueRule: QuorumRule | null = null
-  /** When the current ballot gives up (in flight) or the next one starts (after a nack); null when idle. */
+  /** When the current phase gives up (in flight) or the next ballot starts (after a nack or a yield); null when idle. */
   #retryAtMs: number | null = null
+  /** Ballots of ours in a row that ended without a decision: each doubles the next wait. */
+  #failures = 0
 
   constructor (init: ProposerInit) {
     this.#init = init
@@ -87,12 +96,32 @@ export class Proposer {
   get phase (): ProposerPhase { return this.#phase }
   get ballot (): Ballot | null { return this.#ballot }
   get highestSeen (): Ballot | null { return this.#highestSeen }
+  /** Ballots of ours in this epoch that ended without a decision. */
+  get failures (): number { return this.#failures }
   /** True while a ballot is in flight or scheduled for retry. */
   get active (): boolean { return this.#request !== null && this.#phase !== 'decided' }
 
   /** Records a ballot seen in any message of this epoch, so the next one goes above it. */
   observe (ballot: Ballot): void {
     this.#highestSeen = maxBallot(this.#highestSeen, ballot)
+  }
+
+  /**
+   * Another proposer's ballot is at work (its prepare or accept reached this node). If it is above
+   * ours, yield: a ballot of ours in flight is given up (acceptors that promised the rival refuse
+   * it anyway), and the next waits a grown wait plus jitter after this sign of the rival, so a
+   * rival that is progressing is left to finish and one that crashed is replaced soon after.
+   */
+  onRivalBallot (ballot: Ballot, nowMs: number): void {
+    this.observe(ballot)
+    const ours = this.#ballot
+    if (!this.active || ours === null || ballot.proposer === this.#init.self || compareBallots(ballot, ours) <= 0) return
+    if (this.#phase !== 'idle') {
+      this.#phase = 'idle'
+      this.#failures += 1
+    }
+    const resumeAtMs = nowMs + this.#waitMs() + this.#jitterMs()
+    this.#retryAtMs = Math.max(this.#retryAtMs ?? resumeAtMs, resumeAtMs)
   }
 
   /** Starts proposing; ignored while a proposal is active or after the decision. */
@@ -112,10 +141,12 @@ export class Proposer {
 
   tick (nowMs: number): ProposerOutput {
     if (!this.active || this.#retryAtMs === null || nowMs < this.#retryAtMs) return NOTHING
+    // A phase still in flight at its deadline timed out; an idle proposer was already counted.
+    if (this.#phase !== 'idle') this.#failures += 1
     return this.#startBallot(nowMs)
   }
 
-  onPromise (from: NodeId, message: PromiseMessage): ProposerOutput {
+  onPromise (from: NodeId, message: PromiseMessage, nowMs: number): ProposerOutput {
     const request = this.#request
     if (request === null || this.#phase !== 'preparing' || !sameBallot(message.ballot, this.#ballot)) return NOTHING
     if (!request.acceptors.includes(from) || !isEligibleVoter(request.rule, from)) return NOTHING
@@ -124,7 +155,7 @@ export class Proposer {
     if (message.accepted !== null) this.observe(message.accepted.ballot)
     this.#promises.set(from, message.accepted)
     if (this.#promises.size < request.rule.quorum) return NOTHING
-    return this.#beginAccept(request)
+    return this.#beginAccept(request, nowMs)
   }
 
   onAccepted (from: NodeId, message: AcceptedMessage): ProposerOutput {
@@ -147,14 +178,19 @@ export class Proposer {
     return { send: [], decision: { epoch: this.#init.epoch, value, certificate } }
   }
 
-  /** A higher promise exists: abandon this ballot and retry above it after a back-off. */
+  /**
+   * A higher promise exists: abandon this ballot. A rival's is yielded to (a wait plus jitter);
+   * one of our own from before a restart is only passed, after the jitter.
+   */
   onNack (message: NackMessage, nowMs: number): ProposerOutput {
     this.observe(message.promised)
     const ballot = this.#ballot
     if (!this.active || ballot === null || !sameBallot(message.ballot, ballot)) return NOTHING
     if (this.#phase === 'idle' || compareBallots(message.promised, ballot) <= 0) return NOTHING
     this.#phase = 'idle'
-    this.#retryAtMs = nowMs + this.#backoffMs()
+    this.#failures += 1
+    const rival = message.promised.proposer !== this.#init.self
+    this.#retryAtMs = nowMs + (rival ? this.#waitMs() : 0) + this.#jitterMs()
     return NOTHING
   }
 
@@ -178,12 +214,12 @@ export class Proposer {
     this.#value = null
     this.#valueHash = null
     this.#valueRule = null
-    this.#retryAtMs = nowMs + this.#init.profile.ballotTimeoutMs + this.#backoffMs()
+    this.#retryAtMs = nowMs + this.#waitMs() + this.#jitterMs()
     const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot, shape: this.#init.shape }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 
-  #beginAccept (request: ProposalRequest): ProposerOutput {
+  #beginAccept (request: ProposalRequest, nowMs: number): ProposerOutput {
     const ballot = this.#ballot
     assert(ballot !== null, 'phase 2 follows a ballot')
     let highest: { ballot: Ballot, value: Uint8Array } | null = null
@@ -199,11 +235,19 @@ export class Proposer {
     this.#valueRule = request.ruleOf?.(value) ?? null
     assert(this.#valueRule === null || this.#valueRule.quorum >= 1, 'a value rule needs a positive quorum')
     this.#phase = 'accepting'
+    // A quorum answered in time: phase 2 gets a full wait of its own, not what phase 1 left over.
+    this.#retryAtMs = nowMs + this.#waitMs() + this.#jitterMs()
     const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value, shape: this.#init.shape }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 
-  #backoffMs (): number {
-    return this.#init.prng.intInclusive(0, this.#init.profile.proposerBackoffMsMax)
+  /** How long a phase of ours waits for its quorum, grown by the failures so far. */
+  #waitMs (): number {
+    return grownWaitMs(this.#init.profile.ballotTimeoutMs, this.#failures)
+  }
+
+  /** Seeded jitter, grown alike: two rivals rarely retry at the same moment. */
+  #jitterMs (): number {
+    return this.#init.prng.intInclusive(0, grownWaitMs(this.#init.profile.proposerBackoffMsMax, this.#failures))
   }
 }

@@ -30,6 +30,9 @@ export const MEMBERS_MAX = 4096
 /** Upper bound of the profile's `indirectProbes`: each costs messages on every failed probe. */
 export const INDIRECT_PROBES_MAX = 8
 
+/** Upper bound of the profile's `gossipFanout`: each round costs that many messages while news lasts. */
+export const GOSSIP_FANOUT_MAX = 8
+
 /** Indirect probes a node relays for others at once; more requests are dropped (the requester asks others too). */
 export const RELAYS_PENDING_MAX = 64
 

@@ -5,7 +5,7 @@ import { validateProfile, type TimingProfile } from '../profiles.js'
 import { MembershipError } from './errors.js'
 import { GossipQueue, retransmitLimit } from './gossip.js'
 import {
-  DEAD_PROBE_PERIODS, GOSSIP_UPDATES_PER_MESSAGE_MAX, INDIRECT_PROBES_MAX, ANNOUNCE_FANOUT, LOCAL_HEALTH_MAX, META_BYTES_MAX,
+  DEAD_PROBE_PERIODS, GOSSIP_FANOUT_MAX, GOSSIP_UPDATES_PER_MESSAGE_MAX, INDIRECT_PROBES_MAX, ANNOUNCE_FANOUT, LOCAL_HEALTH_MAX, META_BYTES_MAX,
   NODE_ID_CHARS_MAX
 } from './limits.js'
 import { MemberList, isLiveState, type MemberRecord, type Transition } from './member-list.js'
@@ -67,7 +67,9 @@ const DEAD = new Set<MemberState>(['dead'])
  *
  * Traffic per node per probe period is constant in N: one ping (plus `indirectProbes` ping-reqs
  * when it fails), one ack per ping received, one ping to a dead member every DEAD_PROBE_PERIODS
- * periods, each with at most GOSSIP_UPDATES_PER_MESSAGE_MAX updates.
+ * periods, each with at most GOSSIP_UPDATES_PER_MESSAGE_MAX updates; and while news is queued, a
+ * gossip message to `gossipFanout` members every `gossipIntervalMs` (each update is sent a
+ * bounded number of times, so news costs a bounded burst and an idle cluster sends none).
  */
 export class Membership {
   readonly self: NodeId
@@ -83,6 +85,7 @@ export class Membership {
   private hasLeft = false
   private probe: Probe | null = null
   private nextProbeAtMs: number
+  private nextGossipAtMs: number
   private nextSweepMs: number
   private periods = 0
   /**
@@ -118,6 +121,7 @@ export class Membership {
     this.lastNowMs = init.nowMs
     // A random phase, so nodes booted together do not probe in lockstep.
     this.nextProbeAtMs = init.nowMs + this.prng.intInclusive(0, this.profile.probeIntervalMs - 1)
+    this.nextGossipAtMs = init.nowMs + this.prng.intInclusive(0, this.profile.gossipIntervalMs - 1)
     this.nextSweepMs = init.nowMs + this.profile.probeIntervalMs
     this.gossip.enqueue(this.selfUpdate())
   }
@@ -141,6 +145,10 @@ export class Membership {
     this.relays.expire(nowMs)
     if (!this.hasLeft) this.advanceProbe(nowMs)
     this.expireSuspicions(nowMs)
+    if (nowMs >= this.nextGossipAtMs) {
+      this.nextGossipAtMs = nowMs + this.profile.gossipIntervalMs
+      this.gossipRound()
+    }
     if (nowMs >= this.nextSweepMs) {
       this.list.forgetBefore(nowMs - this.profile.deadRetentionMs)
       this.nextSweepMs = nowMs + this.profile.probeIntervalMs
@@ -161,6 +169,9 @@ export class Membership {
         return
       case 'swim/ping-req':
         this.onPingRequest(from, message, nowMs)
+        return
+      case 'swim/gossip':
+        // Its news is applied above; nothing answers it.
     }
   }
 
@@ -221,6 +232,8 @@ export class Membership {
       next = Math.min(next, this.probe.startedMs + this.probeTimeoutMs())
     }
     next = Math.min(next, this.relays.nextExpiryMs())
+    // Only news wakes the gossip rounds: an idle node is not ticked for them.
+    if (this.gossip.size > 0) next = Math.min(next, this.nextGossipAtMs)
     const maxMs = this.suspicionTimeoutMs()
     const expected = expectedConfirmations(this.list.liveMembers + 1)
     for (const suspicion of this.suspicions.values()) next = Math.min(next, suspicion.deadlineMs(maxMs, expected))
@@ -334,6 +347,19 @@ export class Membership {
     if (suspicion === undefined || suspicion.told) return
     suspicion.told = true
     this.sendPing(nodeId)
+  }
+
+  /**
+   * memberlist's gossip: queued news goes to a few random live members now, not only on the next
+   * probes. A suspect among them is told of its suspicion first (`gossipFor`) and can refute.
+   */
+  private gossipRound (): void {
+    if (this.gossip.size === 0) return
+    const targets = this.prng.shuffle(this.list.idsIn(PROBEABLE)).slice(0, this.profile.gossipFanout)
+    for (const target of targets) {
+      const gossip = this.gossipFor(target)
+      if (gossip.length > 0) this.send(target, { kind: 'swim/gossip', incarnation: this.incarnation, gossip })
+    }
   }
 
   /** Heals partitions: two sides that declared each other dead would otherwise never talk again. */
@@ -541,6 +567,11 @@ function validateInit (init: MembershipInit): void {
     fail(`profile.indirectProbes must be a whole number from 0 to ${INDIRECT_PROBES_MAX}, got ${String(indirectProbes)}`)
   }
   if (!Number.isSafeInteger(probeIntervalMs) || probeIntervalMs < 1) fail(`profile.probeIntervalMs must be a positive whole number, got ${String(probeIntervalMs)}`)
+  const { gossipFanout, gossipIntervalMs } = init.profile
+  if (!Number.isSafeInteger(gossipFanout) || gossipFanout < 0 || gossipFanout > GOSSIP_FANOUT_MAX) {
+    fail(`profile.gossipFanout must be a whole number from 0 to ${GOSSIP_FANOUT_MAX}, got ${String(gossipFanout)}`)
+  }
+  if (!Number.isSafeInteger(gossipIntervalMs) || gossipIntervalMs < 1) fail(`profile.gossipIntervalMs must be a positive whole number, got ${String(gossipIntervalMs)}`)
   if (init.meta !== undefined) checkMeta(init.meta)
 }
 

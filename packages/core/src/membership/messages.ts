@@ -52,7 +52,14 @@ export type Ack = z.output<typeof ackSchema>
 export const pingRequestSchema = z.strictObject({ kind: z.literal('swim/ping-req'), target: nodeIdSchema, ...probeFields })
 export type PingRequest = z.output<typeof pingRequestSchema>
 
-export const membershipMessageSchema = z.discriminatedUnion('kind', [pingSchema, ackSchema, pingRequestSchema])
+/**
+ * News alone: sent every gossip interval to a few random members while updates are still to be
+ * spread (memberlist's gossip), so they do not wait for probes to carry them. Nothing answers it.
+ */
+export const gossipMessageSchema = z.strictObject({ kind: z.literal('swim/gossip'), incarnation: incarnationSchema, gossip: gossipSchema })
+export type GossipMessage = z.output<typeof gossipMessageSchema>
+
+export const membershipMessageSchema = z.discriminatedUnion('kind', [pingSchema, ackSchema, pingRequestSchema, gossipMessageSchema])
 export type MembershipMessage = z.output<typeof membershipMessageSchema>
 
 /** True for a `kind` this module handles, so the node can route by prefix. */

@@ -130,6 +130,8 @@ describe('proposalDecision', () => {
   const gather = PROFILE.gatherTimeoutMs
   const ballot = PROFILE.ballotTimeoutMs
   const settle = PROFILE.settleWindowMs
+  /** The extra wait of a node ranked one above the second-lowest id. */
+  const stagger = PROFILE.proposerBackoffMsMax
   it.each<[string, Partial<ProposalInput>, boolean, string, number | undefined]>([
     ['below quorum', { liveMembers: [low, mid], quorumSeenSinceMs: null }, false, 'waiting for 1 more node to reach a quorum of 3 of 5 expected (2 seen)', undefined],
     ['preferred, gathering', {}, false, 'waiting for 2 more of 5 expected nodes (quorum of 3 reached 0.8 s ago)', 9_200 + gather],
@@ -142,7 +144,9 @@ describe('proposalDecision', () => {
     ['other, ballot active', { self: mid, nowMs: 9_200 + gather + ballot + 10, lastBallotActivityMs: 9_200 + gather + 50 }, false, `waiting for the preferred proposer ${low.slice(0, 8)}…${low.slice(-4)} (last ballot activity ${((ballot - 40) / 1000).toFixed(1)} s ago; taking over in 0.1 s)`, 9_200 + gather + 50 + ballot + 10],
     ['best effort, settling', { expect: undefined, memberSetStableSinceMs: 9_000 }, false, `waiting for the member set to settle (3 nodes, unchanged for 1.0 s of ${(settle / 1000).toFixed(1)} s; best effort: no expect set, so a partition cannot be told from a small fleet)`, 9_000 + settle],
     ['best effort, settled', { expect: undefined, memberSetStableSinceMs: 10_000 - settle }, true, `member set of 3 nodes unchanged for ${(settle / 1000).toFixed(1)} s: proposing with a quorum of 2 (best effort: no expect set, so a partition cannot be told from a small fleet)`, undefined],
-    ['best effort, other takes over', { expect: undefined, self: high, memberSetStableSinceMs: 10_000 - settle - ballot - 10 }, true, `no ballot progress for ${((ballot + 10) / 1000).toFixed(1)} s from the preferred proposer ${low.slice(0, 8)}…${low.slice(-4)}: proposing instead`, undefined],
+    ['best effort, second-lowest takes over', { expect: undefined, self: mid, memberSetStableSinceMs: 10_000 - settle - ballot - 10 }, true, `no ballot progress for ${((ballot + 10) / 1000).toFixed(1)} s from the preferred proposer ${low.slice(0, 8)}…${low.slice(-4)}: proposing instead`, undefined],
+    ['best effort, third-lowest waits its turn', { expect: undefined, self: high, memberSetStableSinceMs: 10_000 - settle - ballot - 10 }, false, `waiting for the preferred proposer ${low.slice(0, 8)}…${low.slice(-4)} (no ballot yet; taking over in ${(stagger / 1000).toFixed(1)} s)`, 10_000 + stagger],
+    ['best effort, third-lowest takes over after one stagger', { expect: undefined, self: high, memberSetStableSinceMs: 10_000 - settle - ballot - stagger - 10 }, true, `no ballot progress for ${((ballot + stagger + 10) / 1000).toFixed(1)} s from the preferred proposer ${low.slice(0, 8)}…${low.slice(-4)}: proposing instead`, undefined],
     ['epoch 2 is named', { epoch: 2, nowMs: 9_200 + gather }, true, `epoch 2: quorum of 3 of 5 expected nodes seen for ${(gather / 1000).toFixed(1)} s: proposing without the 2 missing nodes`, undefined]
   ])('%s', (_name, change, propose, reason, nextCheckMs) => {
     const decision = proposalDecision({ ...base, ...change })

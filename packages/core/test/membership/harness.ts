@@ -41,6 +41,8 @@ export class Cluster {
   readonly observed: ObservedEvent[] = []
   /** Messages sent per node, reset by `resetCounters`. */
   readonly sent = new Map<string, number>()
+  /** Messages sent by kind, reset by `resetCounters`. */
+  readonly sentByKind = new Map<string, number>()
   maxMessageBytes = 0
   nowMs = 0
   private readonly prng: Prng
@@ -94,6 +96,7 @@ export class Cluster {
 
   resetCounters (): void {
     this.sent.clear()
+    this.sentByKind.clear()
   }
 
   run (durationMs: number): void {
@@ -137,6 +140,7 @@ export class Cluster {
     for (const event of events) this.observed.push({ atMs: this.nowMs, observer: id, event })
     this.sent.set(id, (this.sent.get(id) ?? 0) + send.length)
     for (const { to, message } of send) {
+      this.sentByKind.set(message.kind, (this.sentByKind.get(message.kind) ?? 0) + 1)
       const delivered = this.wire ? this.throughWire(message) : message
       if (this.prng.chance(this.lossPercent, 100)) continue
       if (this.blocked?.(id, to) === true) continue

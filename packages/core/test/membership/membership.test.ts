@@ -338,6 +338,34 @@ describe('Membership protocol', () => {
     expect(toldPings.map((sent) => sent.atMs)).toContain(suspectAtMs)
   })
 
+  it('gossip rounds: news goes to gossipFanout members every gossipIntervalMs, and no news sends nothing', () => {
+    const profile = quickProfile()
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f']
+    const group = new Group(ids, 3, profile)
+    group.meshAll()
+    // The joins are news for a while; then every queue has used up its retransmissions.
+    group.run(20_000)
+    const quietFromMs = group.nowMs
+    group.run(5_000)
+    const gossipSince = (sinceMs: number): Sent[] => group.sent.filter((sent) => sent.atMs > sinceMs && sent.message.kind === 'swim/gossip')
+    expect(gossipSince(quietFromMs)).toEqual([])
+    // A cut-off member is news: its suspicion travels in gossip rounds, not only on probes.
+    group.drop = (from, to) => to === 'f' || from === 'f'
+    const cutAtMs = group.nowMs
+    group.run(2_000)
+    const rounds = gossipSince(cutAtMs)
+    expect(rounds.some((sent) => sent.message.gossip.some((update) => update.nodeId === 'f' && update.state === 'suspect'))).toBe(true)
+    for (const id of ids) {
+      const byInstant = new Map<number, number>()
+      for (const sent of rounds.filter((round) => round.from === id)) byInstant.set(sent.atMs, (byInstant.get(sent.atMs) ?? 0) + 1)
+      for (const count of byInstant.values()) expect(count).toBeLessThanOrEqual(profile.gossipFanout)
+      const instants = [...byInstant.keys()].sort((x, y) => x - y)
+      for (let index = 1; index < instants.length; index++) {
+        expect((instants[index] ?? 0) - (instants[index - 1] ?? 0)).toBeGreaterThanOrEqual(profile.gossipIntervalMs)
+      }
+    }
+  })
+
   it('does no work before nextTickMs', () => {
     const group = new Group(['a', 'b'])
     group.meshAll()

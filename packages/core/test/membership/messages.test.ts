@@ -22,6 +22,7 @@ const valid: MembershipMessage[] = [
   { kind: 'swim/ping', seq: 1, incarnation: 0, gossip: [] },
   { kind: 'swim/ack', seq: 7, incarnation: 3, gossip: [{ nodeId, state: 'alive', incarnation: 2, meta: Uint8Array.of(1, 2) }] },
   { kind: 'swim/ping-req', seq: 9, target: nodeId, incarnation: 1, gossip: [{ nodeId, state: 'dead', incarnation: 0 }] },
+  { kind: 'swim/gossip', incarnation: 4, gossip: [{ nodeId, state: 'suspect', incarnation: 1, by: nodeId }] },
   { kind: 'swim/ping', seq: 1, incarnation: 0, gossip: Array.from({ length: GOSSIP_UPDATES_PER_MESSAGE_MAX }, () => fullUpdate) }
 ]
 

@@ -57,7 +57,7 @@ const memberUpdate = fc.record({
 }, { requiredKeys: ['nodeId', 'state', 'incarnation'] })
 
 const swim = fc.record({
-  kind: fc.constantFrom('swim/ping', 'swim/ack', 'swim/ping-req'),
+  kind: fc.constantFrom('swim/ping', 'swim/ack', 'swim/ping-req', 'swim/gossip'),
   seq: extremeNumber,
   incarnation: extremeNumber,
   gossip: fc.array(memberUpdate, { maxLength: 10 }),

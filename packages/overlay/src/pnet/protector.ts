@@ -36,7 +36,10 @@ class PrivateNetworkProtector implements ConnectionProtector {
   async protect (connection: MessageStream, options?: AbortOptions): Promise<MessageStream> {
     const log = connection.log.newScope('pnet')
     const localNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
-    const signal = options?.signal ?? AbortSignal.timeout(this.#timeoutMs)
+    // Its own bound even inside libp2p's upgrade signal (5 s on lan): a peer that sends no nonce
+    // is dropped after `timeout`, not when the whole upgrade gives up.
+    const ownTimeout = AbortSignal.timeout(this.#timeoutMs)
+    const signal = options?.signal === undefined ? ownTimeout : AbortSignal.any([options.signal, ownTimeout])
     const bytes = byteStream(connection)
     const [remote] = await Promise.all([
       bytes.read({ bytes: NONCE_BYTES, signal }),
