@@ -288,6 +288,7 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     for (const peer of overlay.connectedPeers()) driver.discover(peer)
     // Members known from disk: their addresses let this node reach them without discovery.
     for (const member of node.status().members) await this.learnAddresses(member.nodeId)
+    this.protectMembers()
     // Until the core's first phase change, say what it waits for rather than "starting".
     if (this.latestPlan === null) this.waitingFor = node.status().waitingFor
 
@@ -681,12 +682,14 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
           // death that was wrong): said once, so an operator who saw it go sees it return.
           if (this.gone.delete(event.nodeId)) this.safeDispatchEvent('peer:back', { detail: { nodeId: event.nodeId } })
           if (event.type === 'member:join') this.safeDispatchEvent('peer:join', { detail: { nodeId: event.nodeId } })
+          this.protectMembers()
           break
         case 'member:dead':
         case 'member:left':
           this.gone.add(event.nodeId)
           this.safeDispatchEvent('peer:leave', { detail: { nodeId: event.nodeId, reason: event.type === 'member:dead' ? 'dead' : 'left' } })
           this.applier?.poke() // a Ready server that died is no longer a join target
+          this.protectMembers()
           break
         case 'phase':
           // The core stops at `committed`; from there what the node waits for is the applier's to say.
@@ -889,6 +892,12 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
     const value = encodePublishedStatus({ phase, epoch })
     this.driver?.input((nowMs, wallMs) => { this.driver?.node.publish(STATUS_ENTRY_NAME, value, nowMs, wallMs) })
     this.safeDispatchEvent('phase', { detail: { phase, waitingFor } })
+  }
+
+  /** Members that have not left are never dropped from the overlay's bounded peer store. */
+  private protectMembers (): void {
+    const members = this.driver?.node.status().members ?? []
+    this.overlay?.setMembers(members.filter(member => member.state !== 'left').map(member => member.nodeId))
   }
 
   private async learnAddresses (nodeId: string): Promise<void> {

@@ -9,6 +9,13 @@ export const LISTEN_ADDRESSES_MAX = 16
 /** Discovered peers remembered for re-dialling; the oldest non-static ones are forgotten first. */
 export const KNOWN_PEERS_MAX = 1024
 
+/**
+ * Peers the peer store keeps that are neither members, static or kept peers, nor connected; the
+ * oldest are deleted beyond it (libp2p's store has no count limit, only ages). An entry costs
+ * well under 1 KiB, so this is under 1 MiB however many peer ids a LAN announces.
+ */
+export const PEER_STORE_OTHERS_MAX = KNOWN_PEERS_MAX
+
 /** Upper bound on any connection limit a caller may configure. */
 export const CONNECTIONS_MAX = 1024
 

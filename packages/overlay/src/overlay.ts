@@ -9,7 +9,9 @@ import { libp2pOptions } from './libp2p-config.js'
 import { PeerBlockList } from './peer-block-list.js'
 import { InboundHandshakes } from './inbound-handshakes.js'
 import type { InboundHandshakeStats } from './inbound-handshakes.js'
-import { INBOUND_HANDSHAKES_MAX, INBOUND_REFUSAL_DELAY_MS } from './limits.js'
+import { INBOUND_HANDSHAKES_MAX, INBOUND_REFUSAL_DELAY_MS, PEER_STORE_OTHERS_MAX } from './limits.js'
+import { PeerStoreBound } from './peer-store-bound.js'
+import type { PeerStoreBoundStats } from './peer-store-bound.js'
 import type { OverlayServices } from './libp2p-config.js'
 import { resolveOverlayOptions } from './options.js'
 import type { OverlayOptions, ResolvedOverlayOptions } from './options.js'
@@ -52,6 +54,9 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
   readonly rendezvous: RendezvousDiscovery | undefined
   private readonly dialer: PeerDialer
   private readonly signalTimeoutMs: number
+  private readonly peerStoreBound: PeerStoreBound
+  /** Members of the cluster (the bootstrapper says which): never dropped from the peer store. */
+  private members = new Set<string>()
 
   constructor (
     libp2p: Libp2p<OverlayServices>,
@@ -66,6 +71,12 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
     this.signalTimeoutMs = options.profile.dialTimeoutMs
     this.dialer = new PeerDialer(libp2p, options.profile, options.peers)
     this.rendezvous = rendezvousFor(libp2p, options)
+    this.peerStoreBound = new PeerStoreBound(
+      libp2p,
+      PEER_STORE_OTHERS_MAX,
+      (id) => this.members.has(id) || this.dialer.isPinnedId(id),
+      (id) => { this.dialer.forget(id) }
+    )
     this.rendezvous?.addEventListener('peer', (event: CustomEvent<PeerInfo>) => {
       // Also for peers already in the peer store, which raise no libp2p peer:discovery.
       this.dialer.discovered(event.detail.id)
@@ -96,6 +107,7 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
       await this.stop()
       options.signal.throwIfAborted()
     }
+    this.peerStoreBound.start()
     this.dialer.start()
     this.rendezvous?.start()
   }
@@ -104,6 +116,7 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
   async stop (): Promise<void> {
     await this.rendezvous?.stop()
     this.dialer.stop()
+    this.peerStoreBound.stop()
     await this.libp2p.stop()
   }
 
@@ -114,6 +127,22 @@ export class Overlay extends TypedEventEmitter<OverlayEvents> {
    */
   inboundHandshakeStats (): InboundHandshakeStats & { readonly pending: number } {
     return { ...this.handshakes.stats, pending: this.handshakes.pending }
+  }
+
+  /**
+   * The peer store's bound: peers noted in it, and peers deleted from it because more than
+   * `PEER_STORE_OTHERS_MAX` were neither members, static or kept peers, nor connected.
+   */
+  peerStoreStats (): PeerStoreBoundStats {
+    return this.peerStoreBound.stats()
+  }
+
+  /**
+   * The cluster's members (peer ids), replacing the last set: the peer store never drops them to
+   * make room, however many other peers discovery reports.
+   */
+  setMembers (peerIds: readonly string[]): void {
+    this.members = new Set(peerIds)
   }
 
   /** Counters of mDNS and the DHT rendezvous (undefined where one is off). */

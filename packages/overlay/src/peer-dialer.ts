@@ -106,6 +106,18 @@ export class PeerDialer {
     }
   }
 
+  /** True for static peers (by id, or by address once it answered) and peers kept by `keep`. */
+  isPinnedId (id: string): boolean {
+    const known = this.known.get(id)
+    return (known !== undefined && this.isPinned(known)) || this.kept.has(id) ||
+      this.byAddress.some(peer => peer.peerId?.toString() === id)
+  }
+
+  /** A discovered peer left the peer store (its bound): no addresses to dial it by any more. */
+  forget (id: string): void {
+    if (!this.isPinnedId(id)) this.known.delete(id)
+  }
+
   private rememberPeer (peerId: PeerId): void {
     if (this.known.size >= KNOWN_PEERS_MAX) {
       // The oldest discovered peer that is not static and not connected makes room.
