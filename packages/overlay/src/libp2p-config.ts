@@ -62,6 +62,10 @@ export async function libp2pOptions (
       // Every connection the node may keep plus every handshake it may run: sockets past it are
       // closed by the listener before libp2p spends anything on them (loopback included).
       maxConnections: profile.maxConnections + INBOUND_HANDSHAKES_MAX,
+      // Not `closeServerOnMaxConnections`: @libp2p/tcp 11 tests it only once a socket finished its
+      // upgrade and listens again only when an upgraded socket closes, so outsiders (who never
+      // upgrade) never pause the listener, and a pause closes the listening socket (new SYNs are
+      // refused, not queued). Measured under a stalled-outsider flood: the same churn and RSS.
       // Idle sockets are the muxer's business; these only reap half-dead handshakes.
       inboundSocketInactivityTimeout: profile.inboundUpgradeTimeoutMs * 2,
       outboundSocketInactivityTimeout: profile.dialTimeoutMs * 2,
