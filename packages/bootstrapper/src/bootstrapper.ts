@@ -387,12 +387,15 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
   }
 
   /**
-   * Resolves once every other node of the latest plan, and every other live member, holds the
-   * plan: it published a status of the plan's epoch (committed or beyond), or it left (an agent
-   * run with `--once` says goodbye as it exits, its output written). What `--once` waits for
-   * before it exits: no node is left without a peer to learn the plan from (L2), and nothing waits
-   * on a node that applied the plan and went. A member declared dead is waited for (the death may
-   * be a slow node's); the caller bounds the wait.
+   * Resolves once every other node of the latest plan, and every other live member, needs nothing
+   * more from this one: it applied the plan (its published status says so), or its ledger matched
+   * ours after our latest own write (it holds the plan and everything this node wrote: its
+   * node-ip, which a server joining through this one needs to render its config), or it left (an
+   * agent run with `--once` says goodbye as it exits, its output written). What `--once` waits for
+   * before it exits: no node is left without a peer to learn the plan from (L2), or waiting for
+   * facts only this node had. Holding the plan alone is not enough: a peer that committed before
+   * our facts reached it waited for them for ever. A member declared dead is waited for (the death
+   * may be a slow node's); the caller bounds the wait.
    */
   async waitForPeersHoldPlan (options: AbortOptions = {}): Promise<void> {
     await this.waitFor(() => {
@@ -404,7 +407,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       const live = members.filter(member => member.state === 'alive' || member.state === 'suspect').map(member => member.nodeId)
       const others = new Set([...plan.controlPlanes, ...plan.workers, ...live])
       others.delete(node.nodeId)
-      return [...others].every(id => stateOf.get(id) === 'left' || hasReached(publishedStatusOf(node, id), 'committed', plan.epoch))
+      return [...others].every(id => stateOf.get(id) === 'left' || node.holdsAllWeWrote(id) ||
+        hasReached(publishedStatusOf(node, id), 'applied', plan.epoch))
     }, options)
   }
 

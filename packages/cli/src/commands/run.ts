@@ -174,9 +174,9 @@ async function stopWithin (bootstrapper: Bootstrapper, boundMs: number, onSlow: 
 }
 
 /**
- * Waits (bounded) until every other node holds the plan or left, so none is left without a peer to
- * learn from; a node that holds it needs nothing more from this one, so there is no waiting for
- * the others' own output.
+ * Waits (bounded) until every other node needs nothing more from this one (it applied the plan,
+ * holds everything this node wrote, or left), so none is left without a peer to learn from or
+ * waiting for this node's facts.
  */
 async function lingerForFleet (bootstrapper: Bootstrapper, shutdown: AbortSignal): Promise<void> {
   const signal = AbortSignal.any([shutdown, AbortSignal.timeout(ONCE_LINGER_MS)])

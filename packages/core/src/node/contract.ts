@@ -89,8 +89,9 @@ export type CoreEvent =
    */
   | { readonly type: 'consensus:refused', readonly from: NodeId, readonly epoch: number, readonly reason: string }
   /**
-   * For the first time since this node started, a peer's ledger digest matched ours: this node
-   * holds everything that peer held then (a boot-time check can rely on it; `syncedWith`).
+   * A peer's ledger digest matched ours, for the first time since this node started or since its
+   * latest own write: each holds everything the other held then (a boot-time check can rely on it,
+   * `syncedWith`; a node about to exit asks `holdsAllWeWrote`).
    */
   | { readonly type: 'ledger:synced', readonly peer: NodeId }
   /** A `node/<id>/<name>` entry is new here (another node's, or our own): facts, published status. */

@@ -152,6 +152,13 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
    * matched our root. Only then does this node hold everything they held (a later epoch among it).
    */
   private readonly ledgerSyncedWith = new Set<NodeId>()
+  /**
+   * For each peer, how many of this node's own writes it held at its latest matching digest; equal
+   * to `localWrites` when the peer holds everything this node wrote (`holdsAllWeWrote`).
+   */
+  private readonly ledgerSyncedAtWrite = new Map<NodeId, number>()
+  /** This node's own ledger writes since it started. */
+  private localWrites = 0
   private readonly startedMs: number
   private readonly shapeHash: Uint8Array
   private readonly since: Since
@@ -351,6 +358,15 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   /** True once a digest from `nodeId` matched our ledger since this node started (see `ledger:synced`). */
   syncedWith (nodeId: NodeId): boolean {
     return this.ledgerSyncedWith.has(nodeId)
+  }
+
+  /**
+   * True when a digest from `nodeId` matched our ledger after this node's latest own write: the
+   * peer holds every entry this node wrote (its facts, status, votes), so it needs nothing more
+   * from it. What a node that is about to exit (`--once`) asks of each peer.
+   */
+  holdsAllWeWrote (nodeId: NodeId): boolean {
+    return this.ledgerSyncedAtWrite.get(nodeId) === this.localWrites
   }
 
   lookup (key: string): Uint8Array | undefined {
@@ -667,9 +683,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     }
     for (const reply of answer.send) this.sendTo(from, reply)
     if (exchangeDiffers(message.kind, answer.send.length)) this.noteLedgerChange(nowMs)
-    else if (message.kind === 'ledger/digest' && !this.ledgerSyncedWith.has(from)) {
+    else if (message.kind === 'ledger/digest' && this.ledgerSyncedAtWrite.get(from) !== this.localWrites) {
       // The peer's root equals ours: at this moment we hold all it holds (and it all we hold).
       this.ledgerSyncedWith.add(from)
+      this.ledgerSyncedAtWrite.set(from, this.localWrites)
       this.events.push({ type: 'ledger:synced', peer: from })
     }
     for (const { reason, detail } of answer.rejected) {
@@ -702,6 +719,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: err.message })
       return
     }
+    if (result.accepted.length > 0) this.localWrites++
     this.handleReports(result.reports)
     this.afterMerge(result.accepted, null, nowMs, true)
   }

@@ -61,4 +61,32 @@ describe('a ledger seen equal to a peer\'s', () => {
     expect(syncedEvents(b)).toEqual([])
     expect(a.syncedWith(b.nodeId)).toBe(false)
   })
+
+  // A `--once` agent exits only when each peer holds everything it wrote: a peer that held the plan
+  // but not yet the exiting node's facts waited for its node-ip for ever (a fresh-clone CI run).
+  it('says a peer holds everything this node wrote only after a match that followed its latest write', () => {
+    const a = makeNode(3)
+    const b = makeNode(4)
+    a.advance(a.ready())
+    b.advance(b.ready())
+    expect(b.holdsAllWeWrote(a.nodeId)).toBe(false)
+    copyLedger(a, b, 2_000)
+    copyLedger(b, a, 2_000)
+    b.step({ from: a.nodeId, to: b.nodeId, message: digestOf(a) }, 3_000)
+    expect(b.holdsAllWeWrote(a.nodeId)).toBe(true)
+    syncedEvents(b)
+
+    // b writes something new (its published status): a no longer holds all of it.
+    b.publish('status', Uint8Array.of(1, 2, 3), 4_000)
+    b.advance(b.ready())
+    expect(b.holdsAllWeWrote(a.nodeId)).toBe(false)
+    b.step({ from: a.nodeId, to: b.nodeId, message: digestOf(a) }, 5_000)
+    expect(b.holdsAllWeWrote(a.nodeId)).toBe(false)
+    expect(b.syncedWith(a.nodeId)).toBe(true)
+
+    copyLedger(b, a, 6_000)
+    b.step({ from: a.nodeId, to: b.nodeId, message: digestOf(a) }, 7_000)
+    expect(b.holdsAllWeWrote(a.nodeId)).toBe(true)
+    expect(syncedEvents(b)).toEqual([{ type: 'ledger:synced', peer: a.nodeId }])
+  })
 })
