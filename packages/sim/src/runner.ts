@@ -3,7 +3,7 @@ import type { NodeId } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
 import { SafetyChecker } from './checkers.js'
 import type { Property, Violation } from './checkers.js'
-import type { CoreNode, NodeFactory, PersistRecord, Plan, Ready, TimingProfile, WireMessage } from './core-types.js'
+import type { CoreNode, NodeFactory, NodeInspection, PersistRecord, Plan, Ready, TimingProfile, WireMessage } from './core-types.js'
 import { simProfile } from './core-types.js'
 import { SimError } from './errors.js'
 import { defaultNodeFactory } from './factory.js'
@@ -226,7 +226,7 @@ class Simulation {
     if (this.plan.crashes.length === 0 && this.plan.crashesOnSend.length === 0) {
       for (const slot of this.slots) slot.store.writeOnly()
     }
-    this.checker = new SafetyChecker((nodeId) => this.label(nodeId))
+    this.checker = new SafetyChecker((nodeId) => this.label(nodeId), { fullSplit: this.plan.fullSplit === true })
     this.truth = new GroundTruth(nodes)
     this.applyPlan()
   }
@@ -498,7 +498,7 @@ class Simulation {
     if (armed?.point === 'after-send') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
     this.guard(slot, () => node.advance(ready))
     for (const event of ready.events) {
-      if (event.type === 'ledger:rejected' && event.reason.startsWith('conflicting decisions')) {
+      if (event.type === 'ledger:rejected' && event.reason.startsWith('conflicting decisions') && this.plan.fullSplit !== true) {
         // Two certified decisions with different values for one epoch: agreement is broken.
         this.checker.fail('S2', this.nowMs, [slot.nodeId, event.from], `${this.label(slot.nodeId)} holds a decision that conflicts with one from ${this.label(event.from)}`)
       }
@@ -727,10 +727,16 @@ class Simulation {
   }
 
   private auditAll (): void {
+    const running: NodeInspection[] = []
     for (const slot of this.slots) {
       const node = slot.node
-      if (node !== null) this.guard(slot, () => this.checker.audit(node.inspect(), this.nowMs))
+      if (node === null) continue
+      const inspection = this.guard(slot, () => node.inspect())
+      if (inspection === undefined) continue
+      running.push(inspection)
+      this.guard(slot, () => this.checker.audit(inspection, this.nowMs))
     }
+    if (this.checker.ok) this.checker.converged(running, this.nowMs)
   }
 
   /** Runs a node's code; a throw is a violation of its own (an assertion in the core fired). */
