@@ -336,7 +336,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       role: this.role,
       history: [...this.history.values()].sort((a, b) => a.epoch - b.epoch),
       leaving: this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined,
-      localHealth: this.membership.localHealth
+      localHealth: this.membership.localHealth,
+      ...(this.conflict !== null && { planConflict: this.conflict })
     }
   }
 
@@ -1041,8 +1042,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     if (plan === null) return this.lastProposalReason
     if (plan.retired?.includes(this.nodeId) === true) return `nothing: epoch ${plan.epoch} retired this node; it has no role and is not counted again`
     const role = this.role ?? 'worker'
-    const committed = `nothing: plan of epoch ${plan.epoch} committed; this node is ${role === 'control-plane' ? describeControlPlane(plan, this.nodeId) : 'a worker'}`
-    return this.conflict === null ? committed : `${committed}. CONFLICT: ${this.conflict}`
+    return `nothing: plan of epoch ${plan.epoch} committed; this node is ${role === 'control-plane' ? describeControlPlane(plan, this.nodeId) : 'a worker'}`
   }
 
   private updatePhase (): void {
