@@ -889,6 +889,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       this.resetInstance(held)
       dropped.push(held)
     }
+    // A ballot in flight above the switched epoch was built on the plan left: start it afresh.
+    for (const later of [...this.instances.keys()]) {
+      if (later > epoch && !this.plans.has(later)) this.resetInstance(later)
+    }
     const initBefore = before === undefined ? 'none' : before.init
     this.conflict = `best effort: two parts of the fleet each bootstrapped; plan epoch ${epoch} with initialiser ${initBefore} ` +
       `lost to the one with initialiser ${plan.init}, which every node keeps${dropped.length > 0 ? ` (epochs ${dropped.join(', ')} built on the other are dropped)` : ''}: ` +
