@@ -862,7 +862,22 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
         this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions: ${report.key} was built on a plan the ledger no longer keeps and is let go: ${report.reason}` })
       } else if (!sameDecidedValue(report.kept, report.dropped)) {
         this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions under ${report.key}` })
+        this.noteConflictWon(report.key, report.kept, report.dropped)
       }
+    }
+  }
+
+  /** The plan this node holds won a conflict (the other side switches): `status` says so here too. */
+  private noteConflictWon (key: string, kept: Entry, dropped: Entry): void {
+    const epoch = epochOfDecisionKey(key)
+    const mine = epoch === null ? undefined : this.planValues.get(epoch)
+    if (epoch === null || mine === undefined || kept.value === null || dropped.value === null) return
+    try {
+      const keptDecision = decodeDecision(kept.value)
+      if (!sameBytes(keptDecision.value, mine)) return
+      this.conflict = conflictNotice(epoch, planSummary(decodeDecision(dropped.value).value).init, planSummary(keptDecision.value).init, [])
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err
     }
   }
 
@@ -893,10 +908,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const later of [...this.instances.keys()]) {
       if (later > epoch && !this.plans.has(later)) this.resetInstance(later)
     }
-    const initBefore = before === undefined ? 'none' : before.init
-    this.conflict = `best effort: two parts of the fleet each bootstrapped; plan epoch ${epoch} with initialiser ${initBefore} ` +
-      `lost to the one with initialiser ${plan.init}, which every node keeps${dropped.length > 0 ? ` (epochs ${dropped.join(', ')} built on the other are dropped)` : ''}: ` +
-      'nodes initialised under the losing plan run a second k3s cluster; reinstall them to join this one (set expect to rule this out)'
+    this.conflict = conflictNotice(epoch, before?.init ?? 'none', plan.init, dropped)
     this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `conflicting decisions under plan/${epoch}: ${this.conflict}` })
   }
 
@@ -1060,6 +1072,14 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 /** Builds the core node from everything it needs; nothing is read from the environment. */
 export function createCoreNode (init: CoreNodeInit): CoreNodeMachine {
   return new CoreNodeMachine(init)
+}
+
+/** What `status` says after two plans of one epoch met (best effort: two parts each bootstrapped). */
+function conflictNotice (epoch: number, lostInit: NodeId, keptInit: NodeId, dropped: readonly number[]): string {
+  return `two parts of the fleet each committed a plan (best effort, or configs that broke a precondition); plan epoch ${epoch} ` +
+    `with initialiser ${lostInit} lost to the one with initialiser ${keptInit}, which every node keeps` +
+    `${dropped.length > 0 ? ` (this node's epochs ${dropped.join(', ')}, built on the other, are dropped)` : ''}: ` +
+    'machines that started k3s under the plan that lost run a second cluster; wipe and reinstall them to join this one (set expect to rule this out)'
 }
 
 function describeControlPlane (plan: Plan, nodeId: NodeId): string {
