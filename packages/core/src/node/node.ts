@@ -94,6 +94,17 @@ interface BootRecord extends PersistRecord {
   readonly count: number
 }
 
+/** Kind of the record that keeps the plan conflict `status` shows across restarts. */
+const CONFLICT_RECORD_KIND = 'node/plan-conflict'
+
+interface ConflictRecord extends PersistRecord {
+  readonly kind: typeof CONFLICT_RECORD_KIND
+  /** What `status` says; null once cleared. */
+  readonly notice: string | null
+  /** The newest epoch held when it was written: a newer one since clears it. */
+  readonly epoch: number
+}
+
 /**
  * The votes of one undecided epoch, each decoded once (votes are written once), and who voted for
  * each value. Re-decoding the epoch's votes on each new one made a formation quadratic in voters.
@@ -225,6 +236,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const notice of droppedAcceptors) this.events.push({ type: 'state:dropped', detail: notice })
     // Plans already on disk are learned again: the role survives the restart (S4).
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
+    const conflict = init.restored.filter(isConflictRecord).at(-1)
+    if (conflict !== undefined && (this.latestPlan()?.epoch ?? 0) <= conflict.epoch) this.conflict = conflict.notice
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
     this.publishFacts(init.facts, init.nowMs)
     this.publishShape(init.nowMs)
@@ -844,7 +857,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.events.push({ type: 'plan:committed', plan, record })
     const latest = this.latestPlan()
     if (latest !== null && (latest === plan || held !== undefined)) {
-      if (held === undefined) this.conflict = null // a newer epoch of the plan kept
+      if (held === undefined) this.noteConflict(null) // a newer epoch of the plan kept
       const role = roleOf(latest, this.nodeId)
       if (role !== null && role !== this.role) {
         this.role = role
@@ -875,7 +888,7 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     try {
       const keptDecision = decodeDecision(kept.value)
       if (!sameBytes(keptDecision.value, mine)) return
-      this.conflict = conflictNotice(epoch, planSummary(decodeDecision(dropped.value).value).init, planSummary(keptDecision.value).init, [])
+      this.noteConflict(conflictNotice(epoch, planSummary(decodeDecision(dropped.value).value).init, planSummary(keptDecision.value).init, []))
     } catch (err) {
       if (!(err instanceof CodecError)) throw err
     }
@@ -908,8 +921,20 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const later of [...this.instances.keys()]) {
       if (later > epoch && !this.plans.has(later)) this.resetInstance(later)
     }
-    this.conflict = conflictNotice(epoch, before?.init ?? 'none', plan.init, dropped)
-    this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `conflicting decisions under plan/${epoch}: ${this.conflict}` })
+    const notice = conflictNotice(epoch, before?.init ?? 'none', plan.init, dropped)
+    this.noteConflict(notice)
+    this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `conflicting decisions under plan/${epoch}: ${notice}` })
+  }
+
+  /**
+   * The conflict `status` shows, kept on disk too (a restart compacts the losing entry away, and
+   * the operator must still hear of it); null clears it (a newer epoch of the plan kept).
+   */
+  private noteConflict (notice: string | null): void {
+    if (notice === this.conflict) return
+    this.conflict = notice
+    const record: ConflictRecord = { kind: CONFLICT_RECORD_KIND, notice, epoch: this.latestPlan()?.epoch ?? 0 }
+    this.persistRecord(record, false)
   }
 
   /**
@@ -1120,6 +1145,11 @@ function bootstrapRuleOf (value: Uint8Array): QuorumRule | null {
     if (err instanceof CodecError) return null
     throw err
   }
+}
+
+function isConflictRecord (record: PersistRecord): record is ConflictRecord {
+  const { notice, epoch } = record as { notice?: unknown, epoch?: unknown }
+  return record.kind === CONFLICT_RECORD_KIND && (notice === null || typeof notice === 'string') && typeof epoch === 'number'
 }
 
 function isBootRecord (record: PersistRecord): record is BootRecord {
