@@ -22,4 +22,9 @@ describe('best-effort mode', () => {
   it('best-effort-merge: no violation in 100 seeds of 5 nodes', () => {
     expectNoViolations('best-effort-merge', 5, 100)
   }, SUITE_TIMEOUT_MS)
+
+  // Issue 15 finding 5: every fault of `random`, without expect; one plan everywhere at the end.
+  it('best-effort-random: no violation in 100 seeds of 5 nodes', () => {
+    expectNoViolations('best-effort-random', 5, 100)
+  }, SUITE_TIMEOUT_MS)
 })
