@@ -103,8 +103,11 @@ export class SafetyChecker {
     }
     this.epochMaxOfNode.set(nodeId, switched ? epochMax : Math.max(epochMax, epochMaxBefore))
     if (switched) {
+      // What it held and announced above the plan it left went with it (S6 and S8 count from here).
       this.heldByNode.set(nodeId, new Set(inspection.plans.keys()))
       for (const epoch of [...checked.keys()]) if (!inspection.plans.has(epoch)) checked.delete(epoch)
+      const announced = this.committedByNode.get(nodeId)
+      for (const epoch of [...announced ?? []]) if (!inspection.plans.has(epoch)) announced?.delete(epoch)
     }
     this.checkNoPlanDropped(inspection, timeMs)
     if (epochMax > this.committedEpochMax) this.committedEpochMax = epochMax
