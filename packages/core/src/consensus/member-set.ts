@@ -17,6 +17,9 @@ export interface MemberSet {
   readonly hash: Uint8Array
 }
 
+/** Members a refusal names before it only counts the rest: a reason stays one readable line. */
+const MEMBERS_NAMED_MAX = 8
+
 /** The member set of `ids` (order and duplicates do not matter). */
 export function memberSetOf (ids: readonly NodeId[]): MemberSet {
   const sorted = [...new Set(ids)].sort()
@@ -30,7 +33,9 @@ export function memberSetDisagreement (ours: readonly NodeId[], proposers: Membe
     return 'the proposer names no member set, and without expect (best effort) every ballot must: it runs another version'
   }
   if (proposers.count === mine.count && equalBytes(proposers.hash, mine.hash)) return null
-  const seen = [...new Set(ours)].sort().map(shortNodeId).join(', ')
+  const sorted = [...new Set(ours)].sort()
+  const shown = sorted.slice(0, MEMBERS_NAMED_MAX).map(shortNodeId).join(', ')
+  const seen = sorted.length > MEMBERS_NAMED_MAX ? `${shown} and ${sorted.length - MEMBERS_NAMED_MAX} more` : shown
   return `best effort: the proposer counts ${proposers.count} member${proposers.count === 1 ? '' : 's'} (set ${bytesToHex(proposers.hash)}), ` +
     `this node sees ${mine.count} (${seen}; set ${bytesToHex(mine.hash)}): it takes no part until both views agree (a partition or a node still joining)`
 }

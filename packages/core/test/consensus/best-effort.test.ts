@@ -74,6 +74,12 @@ describe('best-effort ballots name their member set (issue 15 finding 5)', () =>
     expect(out.refused[0]?.reason).toMatch(/the proposer counts 5 members .*this node sees 3/)
   })
 
+  it('names at most 8 of the members it sees in a refusal, and counts the rest', () => {
+    const many = Array.from({ length: 12 }, (_, i) => `node-${String(i).padStart(2, '0')}`)
+    const reason = acceptor(many).step(idAt(0), prepare(memberSetOf(FIVE)), 0).refused[0]?.reason ?? ''
+    expect(reason).toContain('this node sees 12 (node-00, node-01, node-02, node-03, node-04, node-05, node-06, node-07 and 4 more;')
+  })
+
   it('refuses a ballot that names no member set', () => {
     const out = acceptor(seen).step(idAt(0), prepare(undefined), 0)
     expect(out.send).toEqual([])
