@@ -1,4 +1,4 @@
-import { Prng, assert, cachedSignatureVerifier } from '@p2p-bootstrap/core'
+import { Prng, assert, cachedSignatureVerifier, encodeCanonical } from '@p2p-bootstrap/core'
 import type { NodeId } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
 import { SafetyChecker } from './checkers.js'
@@ -508,7 +508,10 @@ class Simulation {
       this.checker.committed(slot.nodeId, event.plan.epoch)
       this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
     }
-    this.inspect(slot, ready.events.some((event) => event.type === 'plan:committed'))
+    const committed = ready.events.some((event) => event.type === 'plan:committed')
+    this.inspect(slot, committed)
+    // A node that moved to the plan the others hold may be the last one the run waits for.
+    if (committed && this.plan.fullSplit === true) this.maybeSettle()
   }
 
   /**
@@ -596,7 +599,25 @@ class Simulation {
   /** Once every node holds a plan and no fault is left, run a little longer, then stop. */
   private maybeSettle (): void {
     if (this.holdingPlan < this.slots.length || this.pending > 0) return
+    // After a full split the run goes on until the running nodes agree (or its time runs out,
+    // and the end-of-run check says they did not): holding some plan is not enough.
+    if (this.plan.fullSplit === true && !this.runningNodesAgree()) return
     this.endAtMs = Math.min(this.endAtMs, this.nowMs + SETTLE_AFTER_COMMIT_MS)
+  }
+
+  /** True when every running node holds the same plan of epoch 1 (fullSplit runs only). */
+  private runningNodesAgree (): boolean {
+    let first: Uint8Array | null = null
+    for (const slot of this.slots) {
+      const node = slot.node
+      if (node === null) continue
+      const plan = this.guard(slot, () => node.inspect().plans.get(1))
+      if (plan === undefined) return false
+      const bytes = encodeCanonical(plan)
+      if (first === null) first = bytes
+      else if (!sameBytes(first, bytes)) return false
+    }
+    return true
   }
 
   private crashOnSchedule (fault: CrashFault): void {
@@ -813,4 +834,8 @@ class Simulation {
     }
     return latest
   }
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
 }
