@@ -615,7 +615,8 @@ export class Bootstrapper extends TypedEventEmitter<BootstrapperEvents> {
       retiredAtEpoch: retiredAt(core.history, node.nodeId),
       failoverDelayMs: this.options.coreProfile.failoverDelayMs,
       localHealth: core.localHealth,
-      configDrift: plan === null ? [] : shapeDrift(plan, this.options.shape)
+      configDrift: plan === null ? [] : shapeDrift(plan, this.options.shape),
+      ...(core.planConflict !== undefined && { planConflict: core.planConflict })
     }
   }
 

@@ -86,6 +86,11 @@ export interface StatusReport {
    * sentence per setting saying what the edit does (the plan stays). Absent from older agents.
    */
   readonly configDrift?: readonly string[]
+  /**
+   * Best effort (no `expect`): two parts of the fleet each bootstrapped and have met; this node
+   * follows the plan every ledger keeps, and this says which one was left. Absent when none.
+   */
+  readonly planConflict?: string
 }
 
 /**

@@ -1,6 +1,7 @@
 // Goal: `status` says in words where this node's config differs from the shape the committed plan
-// was decided under (S8), and says nothing when it does not. Method: formatStatus on a report
-// with and without `configDrift`.
+// was decided under (S8), and that two best-effort plans met (issue 15 finding 5), and says
+// nothing when neither happened. Method: formatStatus on a report with and without `configDrift`
+// and `planConflict`.
 import { describe, expect, it } from 'vitest'
 import type { StatusReport } from '@p2p-bootstrap/bootstrapper'
 import { formatStatus } from '../src/run/status-view.js'
@@ -40,5 +41,16 @@ describe('status view: config drift', () => {
   it('says nothing about drift when there is none', () => {
     expect(formatStatus({ ...report, configDrift: [] })).not.toContain('config differs')
     expect(formatStatus(report)).not.toContain('config differs')
+  })
+})
+
+describe('status view: a plan conflict after two best-effort clusters met', () => {
+  it('shows the conflict the core reports', () => {
+    const planConflict = 'two parts of the fleet each committed a plan (best effort, …); plan epoch 1 with initialiser node-b lost to the one with initialiser node-a, which every node keeps'
+    expect(formatStatus({ ...report, planConflict })).toContain(`CONFLICT: ${planConflict}`)
+  })
+
+  it('says nothing when there was none', () => {
+    expect(formatStatus(report)).not.toContain('CONFLICT')
   })
 })

@@ -100,7 +100,7 @@ describe('plan codec', () => {
   it('summarises and hashes the encoding', () => {
     const plan = makePlan(5, 3)
     const bytes = encodePlan(plan)
-    expect(planSummary(bytes)).toEqual({ epoch: 1, clusterId: 'c0ffee', init: plan.init, controlPlanes: plan.controlPlanes, decidedUnder: { expect: 5, controlPlanes: 3 } })
+    expect(planSummary(bytes)).toEqual({ epoch: 1, clusterId: 'c0ffee', init: plan.init, controlPlanes: plan.controlPlanes, decidedUnder: { expect: 5, controlPlanes: 3 }, members: [...plan.controlPlanes, ...plan.workers] })
     expect(planHash(plan)).toBe(createHash('sha256').update(bytes).digest('hex'))
     expect(planHash({ ...plan, epoch: 2 })).not.toBe(planHash(plan))
   })

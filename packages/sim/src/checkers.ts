@@ -50,7 +50,7 @@ export class SafetyChecker {
   private readonly planOfEpoch = new Map<number, Plan>()
   private secrets: { readonly server: string, readonly agent: string, readonly holder: FirstHolder } | null = null
   private readonly epochMaxOfNode = new Map<NodeId, number>()
-  private readonly roleOfNode = new Map<NodeId, { readonly role: Role | null, readonly epochMax: number }>()
+  private readonly roleOfNode = new Map<NodeId, { readonly role: Role | null, readonly epochMax: number, readonly planBytes: Uint8Array | null }>()
   private committedEpochMax = 0
   private readonly crashes = new Map<NodeId, CrashSnapshot>()
   private readonly ballotsSent = new Map<NodeId, Map<number, BallotTuple>>()
@@ -63,7 +63,18 @@ export class SafetyChecker {
   /** Nodes whose k3s server reported Ready (a scenario's `serverReady`): the roots J1 may count. */
   private readonly readyServers = new Set<NodeId>()
 
-  constructor (private readonly labelOf: (nodeId: NodeId) => string = (nodeId) => nodeId) {}
+  private readonly fullSplit: boolean
+
+  /**
+   * `fullSplit`: the scenario starts with the fleet split in parts that cannot see each other, in
+   * best-effort mode, so each part may commit its own plan (see FaultPlan.fullSplit). Two plans of
+   * one epoch across nodes are then allowed while they last (S1–S3 are not checked across nodes),
+   * and a node may move to the plan the ledger keeps once the parts meet; `converged` checks at
+   * the end that they did. S4 across restarts, S5, S6, S8 and every per-node check stay.
+   */
+  constructor (private readonly labelOf: (nodeId: NodeId) => string = (nodeId) => nodeId, options: { readonly fullSplit?: boolean } = {}) {
+    this.fullSplit = options.fullSplit === true
+  }
 
   serverReady (nodeId: NodeId): void {
     this.readyServers.add(nodeId)
@@ -82,17 +93,29 @@ export class SafetyChecker {
       this.checkedPlans.set(nodeId, checked)
     }
     let epochMax = 0
+    // After a full split: the node moved to the other part's plan of some epoch (the ledger's choice).
+    let switched = false
     for (const [epoch, plan] of inspection.plans) {
       if (epoch > epochMax) epochMax = epoch
-      if (checked.get(epoch) === plan) continue
+      const before = checked.get(epoch)
+      if (before === plan) continue
+      if (this.fullSplit && before !== undefined && !equalBytes(encodeCanonical(before), encodeCanonical(plan))) switched = true
       checked.set(epoch, plan)
       this.checkPlan(nodeId, epoch, plan, timeMs)
     }
     const epochMaxBefore = this.epochMaxOfNode.get(nodeId) ?? 0
-    if (epochMax < epochMaxBefore) {
+    // Epochs the node built on the plan it left are gone with it: they belonged to the other cluster.
+    if (epochMax < epochMaxBefore && !switched) {
       this.fail('S2', timeMs, [nodeId], `epochs only grow: ${this.labelOf(nodeId)} held epoch ${epochMaxBefore} and now holds at most epoch ${epochMax}`)
     }
-    this.epochMaxOfNode.set(nodeId, Math.max(epochMax, epochMaxBefore))
+    this.epochMaxOfNode.set(nodeId, switched ? epochMax : Math.max(epochMax, epochMaxBefore))
+    if (switched) {
+      // What it held and announced above the plan it left went with it (S6 and S8 count from here).
+      this.heldByNode.set(nodeId, new Set(inspection.plans.keys()))
+      for (const epoch of [...checked.keys()]) if (!inspection.plans.has(epoch)) checked.delete(epoch)
+      const announced = this.committedByNode.get(nodeId)
+      for (const epoch of [...announced ?? []]) if (!inspection.plans.has(epoch)) announced?.delete(epoch)
+    }
     this.checkNoPlanDropped(inspection, timeMs)
     if (epochMax > this.committedEpochMax) this.committedEpochMax = epochMax
     this.checkRoleChange(inspection, epochMax, timeMs)
@@ -169,6 +192,26 @@ export class SafetyChecker {
     this.observe(inspection, timeMs)
   }
 
+  /**
+   * At the end of a run: with `fullSplit`, every running node holds the same plan in every epoch
+   * it holds (the ledger's choice, S2 after the merge). Without it S2 was checked at every step.
+   */
+  converged (inspections: readonly NodeInspection[], timeMs: number): void {
+    if (!this.fullSplit) return
+    const first = new Map<number, { readonly bytes: Uint8Array, readonly holder: NodeId }>()
+    for (const inspection of inspections) {
+      for (const [epoch, plan] of inspection.plans) {
+        const bytes = encodeCanonical(plan)
+        const known = first.get(epoch)
+        if (known === undefined) first.set(epoch, { bytes, holder: inspection.nodeId })
+        else if (!equalBytes(known.bytes, bytes)) {
+          this.fail('S2', timeMs, [known.holder, inspection.nodeId], `after the merge ${this.labelOf(known.holder)} and ${this.labelOf(inspection.nodeId)} still hold different plans for epoch ${epoch}`)
+          return
+        }
+      }
+    }
+  }
+
   fail (property: Property, timeMs: number, nodes: readonly NodeId[], message: string): void {
     this.violations.push({ property, timeMs, nodes, message: `${property}: ${message}` })
   }
@@ -178,6 +221,9 @@ export class SafetyChecker {
     if (epoch < 1 || plan.epoch !== epoch) {
       this.fail('S5', timeMs, [nodeId], `${label} holds a plan under epoch ${epoch} that says epoch ${plan.epoch}; plans start at epoch 1`)
     }
+    this.checkEpochStep(nodeId, epoch, plan, timeMs)
+    for (const problem of checkJoinGraph(plan, this.readyServers)) this.fail('J1', timeMs, [nodeId], `${label} holds ${problem}`)
+    if (this.fullSplit) return
     if (this.init === null) {
       this.init = { init: plan.init, holder: { nodeId, epoch } }
     } else if (this.init.init !== plan.init) {
@@ -192,8 +238,6 @@ export class SafetyChecker {
     } else if (!equalBytes(known.bytes, bytes)) {
       this.fail('S2', timeMs, [known.holder, nodeId], `two plans for epoch ${epoch}: ${this.labelOf(known.holder)} and ${label} hold different plans (init ${this.labelOf(plan.init)}, control planes ${plan.controlPlanes.map(this.labelOf).join(',')})`)
     }
-    this.checkEpochStep(nodeId, epoch, plan, timeMs)
-    for (const problem of checkJoinGraph(plan, this.readyServers)) this.fail('J1', timeMs, [nodeId], `${label} holds ${problem}`)
     const server = plan.secrets.serverTokenHash
     const agent = plan.secrets.agentTokenHash
     if (this.secrets === null) {
@@ -210,7 +254,7 @@ export class SafetyChecker {
     if (plan.controlPlanes.length % 2 !== 1) {
       this.fail('R1', timeMs, [nodeId], `${this.labelOf(nodeId)} holds epoch ${epoch} with ${plan.controlPlanes.length} voting servers: the count must be odd`)
     }
-    if (this.planOfEpoch.has(epoch)) return
+    if (this.fullSplit || this.planOfEpoch.has(epoch)) return
     this.planOfEpoch.set(epoch, plan)
     const before = this.planOfEpoch.get(epoch - 1)
     const after = this.planOfEpoch.get(epoch + 1)
@@ -243,9 +287,11 @@ export class SafetyChecker {
   /** S4: a role changes only with a newer epoch, never by a local guess. */
   private checkRoleChange (inspection: NodeInspection, epochMax: number, timeMs: number): void {
     const before = this.roleOfNode.get(inspection.nodeId)
-    this.roleOfNode.set(inspection.nodeId, { role: inspection.role, epochMax })
+    this.roleOfNode.set(inspection.nodeId, { role: inspection.role, epochMax, planBytes: this.fullSplit ? planBytesOf(inspection, epochMax) : null })
     if (before === undefined || before.role === null || before.role === inspection.role) return
     if (epochMax > before.epochMax) return
+    // After a full split, moving to the plan the ledger keeps is convergence, not a local guess.
+    if (this.fullSplit && before.planBytes !== null && !equalBytes(before.planBytes, planBytesOf(inspection, epochMax))) return
     this.fail('S4', timeMs, [inspection.nodeId], `${this.labelOf(inspection.nodeId)} changed role from ${before.role} to ${String(inspection.role)} without a newer epoch (still epoch ${epochMax})`)
   }
 }
@@ -259,6 +305,11 @@ export class SafetyChecker {
  */
 export function checkJoinGraph (plan: Plan, readyServers: ReadonlySet<NodeId> = new Set()): string[] {
   return joinGraphProblems(plan, readyServers)
+}
+
+function planBytesOf (inspection: NodeInspection, epoch: number): Uint8Array {
+  const plan = inspection.plans.get(epoch)
+  return plan === undefined ? new Uint8Array() : encodeCanonical(plan)
 }
 
 function noteHighest (byNode: Map<NodeId, Map<number, BallotTuple>>, nodeId: NodeId, epoch: number, ballot: BallotTuple): void {

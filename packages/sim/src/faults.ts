@@ -107,6 +107,13 @@ export interface FaultPlan {
   readonly clockSteps?: readonly ClockStepFault[]
   /** Messages and timers cost CPU time on each node's (or one shared) event loop. */
   readonly processing?: ProcessingFault
+  /**
+   * Best effort only: the fleet starts split in parts that cannot see each other at all, so each
+   * may bootstrap (no `expect`: a partition cannot be told from a small fleet). Two plans of one
+   * epoch are then not a violation while they last; after the heal every node must hold the one
+   * the ledger keeps (checked at the end), and S4–S8 hold as always.
+   */
+  readonly fullSplit?: boolean
 }
 
 /**

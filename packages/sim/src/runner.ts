@@ -1,9 +1,9 @@
-import { Prng, SERVER_READY_KEY_NAME, assert, cachedSignatureVerifier } from '@p2p-bootstrap/core'
+import { Prng, SERVER_READY_KEY_NAME, assert, cachedSignatureVerifier, encodeCanonical } from '@p2p-bootstrap/core'
 import type { NodeId } from '@p2p-bootstrap/core'
 import { NodeClock } from './clock.js'
 import { SafetyChecker } from './checkers.js'
 import type { Property, Violation } from './checkers.js'
-import type { CoreNode, NodeFactory, PersistRecord, Plan, Ready, TimingProfile, WireMessage } from './core-types.js'
+import type { CoreNode, NodeFactory, NodeInspection, PersistRecord, Plan, Ready, TimingProfile, WireMessage } from './core-types.js'
 import { simProfile } from './core-types.js'
 import { SimError } from './errors.js'
 import { defaultNodeFactory } from './factory.js'
@@ -233,7 +233,7 @@ class Simulation {
     if (this.plan.crashes.length === 0 && this.plan.crashesOnSend.length === 0) {
       for (const slot of this.slots) slot.store.writeOnly()
     }
-    this.checker = new SafetyChecker((nodeId) => this.label(nodeId))
+    this.checker = new SafetyChecker((nodeId) => this.label(nodeId), { fullSplit: this.plan.fullSplit === true })
     this.truth = new GroundTruth(nodes)
     this.applyPlan()
   }
@@ -540,7 +540,7 @@ class Simulation {
     if (armed?.point === 'after-send') return this.crash(slot, armed.point, armed.loseUnsynced, armed.restartAfterMs)
     this.guard(slot, () => node.advance(ready))
     for (const event of ready.events) {
-      if (event.type === 'ledger:rejected' && event.reason.startsWith('conflicting decisions')) {
+      if (event.type === 'ledger:rejected' && event.reason.startsWith('conflicting decisions') && this.plan.fullSplit !== true) {
         // Two certified decisions with different values for one epoch: agreement is broken.
         this.checker.fail('S2', this.nowMs, [slot.nodeId, event.from], `${this.label(slot.nodeId)} holds a decision that conflicts with one from ${this.label(event.from)}`)
       }
@@ -550,7 +550,10 @@ class Simulation {
       this.checker.committed(slot.nodeId, event.plan.epoch)
       this.trace.add(this.nowMs, 'commit', slot.index, -1, `epoch ${event.plan.epoch}, init ${this.label(event.plan.init)}`)
     }
-    this.inspect(slot, ready.events.some((event) => event.type === 'plan:committed'))
+    const committed = ready.events.some((event) => event.type === 'plan:committed')
+    this.inspect(slot, committed)
+    // A node that moved to the plan the others hold may be the last one the run waits for.
+    if (committed && this.plan.fullSplit === true) this.maybeSettle()
   }
 
   /**
@@ -638,7 +641,25 @@ class Simulation {
   /** Once every node holds a plan and no fault is left, run a little longer, then stop. */
   private maybeSettle (): void {
     if (this.holdingPlan < this.slots.length || this.pending > 0) return
+    // After a full split the run goes on until the running nodes agree (or its time runs out,
+    // and the end-of-run check says they did not): holding some plan is not enough.
+    if (this.plan.fullSplit === true && !this.runningNodesAgree()) return
     this.endAtMs = Math.min(this.endAtMs, this.nowMs + SETTLE_AFTER_COMMIT_MS)
+  }
+
+  /** True when every running node holds the same plan of epoch 1 (fullSplit runs only). */
+  private runningNodesAgree (): boolean {
+    let first: Uint8Array | null = null
+    for (const slot of this.slots) {
+      const node = slot.node
+      if (node === null) continue
+      const plan = this.guard(slot, () => node.inspect().plans.get(1))
+      if (plan === undefined) return false
+      const bytes = encodeCanonical(plan)
+      if (first === null) first = bytes
+      else if (!sameBytes(first, bytes)) return false
+    }
+    return true
   }
 
   private crashOnSchedule (fault: CrashFault): void {
@@ -769,10 +790,16 @@ class Simulation {
   }
 
   private auditAll (): void {
+    const running: NodeInspection[] = []
     for (const slot of this.slots) {
       const node = slot.node
-      if (node !== null) this.guard(slot, () => this.checker.audit(node.inspect(), this.nowMs))
+      if (node === null) continue
+      const inspection = this.guard(slot, () => node.inspect())
+      if (inspection === undefined) continue
+      running.push(inspection)
+      this.guard(slot, () => this.checker.audit(inspection, this.nowMs))
     }
+    if (this.checker.ok) this.checker.converged(running, this.nowMs)
   }
 
   /** Runs a node's code; a throw is a violation of its own (an assertion in the core fired). */
@@ -849,4 +876,8 @@ class Simulation {
     }
     return latest
   }
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, index) => byte === b[index])
 }

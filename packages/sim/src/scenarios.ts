@@ -1,3 +1,4 @@
+import { assert } from '@p2p-bootstrap/core'
 import type { Prng } from '@p2p-bootstrap/core'
 import { randomClockSettings } from './clock.js'
 import type { ClockSettings } from './clock.js'
@@ -321,6 +322,70 @@ const bestEffort: Scenario = {
   }
 }
 
+/**
+ * Best effort with overlapping views: from the start, one bridge node reaches everyone while the
+ * nodes on either side of it cannot reach each other (a non-transitive partition), healed later.
+ * The two sides' views overlap in the bridge, so at most one plan may commit (S1, S2).
+ */
+const bestEffortOverlap: Scenario = {
+  name: 'best-effort-overlap',
+  description: 'no expect; one bridge node reaches everyone, the nodes on its two sides cannot reach each other until a heal: views overlap, so one plan at most',
+  nodesMin: 3,
+  build: (prng, nodeCount) => {
+    const [bridge = 0, ...rest] = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node))
+    const leftSize = prng.intInclusive(1, rest.length - 1)
+    const left = rest.slice(0, leftSize)
+    const right = rest.slice(leftSize)
+    const cuts = left.flatMap((a) => right.map((b): readonly [number, number] => [a, b]))
+    const healMs = prng.intInclusive(8_000, 15_000)
+    assert(!left.includes(bridge) && !right.includes(bridge), 'the bridge is on neither side')
+    return {
+      ...basePlan(prng, nodeCount),
+      shape: { controlPlanes: nodeCount >= 3 ? 3 : 1 },
+      partitions: [{ atMs: 0, groups: null, cuts }, { atMs: healMs, groups: null }],
+      liveness: { kind: 'at', atMs: healMs }
+    }
+  }
+}
+
+/**
+ * Best effort across a full split: two halves that cannot see each other at all each bootstrap
+ * (legitimate without `expect`: a partition cannot be told from a small fleet), then the network
+ * heals and some nodes restart. The fleet must converge on the plan the ledger keeps, every node
+ * keeps it across its restart (S4), and nothing throws. The checker knows two clusters were
+ * possible here (`fullSplit`) and checks convergence instead of S1–S3.
+ */
+const bestEffortMerge: Scenario = {
+  name: 'best-effort-merge',
+  description: 'no expect; the fleet is split in two halves that each bootstrap, then healed; nodes restart after the merge: one plan kept everywhere, no role switch on restart, no throw',
+  nodesMin: 2,
+  build: (prng, nodeCount) => {
+    const base = basePlan(prng, nodeCount)
+    const groups = randomGroups(prng, nodeCount, [Math.floor(nodeCount / 2), nodeCount - Math.floor(nodeCount / 2)])
+    const healMs = prng.intInclusive(10_000, 15_000)
+    const restarts = prng.shuffle(Array.from({ length: nodeCount }, (_, node) => node)).slice(0, prng.intInclusive(1, nodeCount))
+    // One control plane: no epoch follows the merge, so a restart shows the role each node kept.
+    // Three: the winner's control plane grows the cluster, and the loser's may try to, from its plan.
+    const controlPlanes = nodeCount >= 3 && prng.chance(1, 2) ? 3 : 1
+    return {
+      ...base,
+      shape: { controlPlanes },
+      partitions: [{ atMs: 0, groups }, { atMs: healMs, groups: null }],
+      crashes: restarts.map((node) => ({
+        node,
+        // After the merge has reached every node, and back up before L1 is checked.
+        atMs: healMs + prng.intInclusive(3_000, 5_000),
+        point: prng.pick(CRASH_POINTS),
+        loseUnsynced: false,
+        restartAfterMs: prng.intInclusive(500, 2_500)
+      })),
+      fullSplit: true,
+      holdUntilMs: healMs + 15_000,
+      liveness: { kind: 'at', atMs: healMs }
+    }
+  }
+}
+
 /** Stalls of every node as it starts: the first 2 s of a Node process on shared cores, up to 1.5 s frozen. */
 const START_STALL_WINDOW_MS = 2_000
 const START_STALL_MS_MAX = 1_500
@@ -537,6 +602,22 @@ const random: Scenario = {
 }
 
 /**
+ * `random` without `expect`. Its partitions can split the fleet in parts that cannot see each other
+ * while they settle, so two plans are legitimate here while they last (`fullSplit`); what is
+ * checked is that nothing throws, no role changes across a restart (S4), ledgers stay sound (S5),
+ * nothing committed is lost (S6, S8), and at the end every node holds the same plan.
+ */
+const bestEffortRandom: Scenario = {
+  name: 'best-effort-random',
+  description: 'random without expect: two plans allowed while parts of the fleet cannot see each other; one plan everywhere at the end, no throw, no role switch on restart',
+  nodesMin: 1,
+  build: (prng, nodeCount) => {
+    const plan = random.build(prng, nodeCount)
+    return { ...plan, shape: { controlPlanes: plan.shape.controlPlanes }, fullSplit: true }
+  }
+}
+
+/**
  * Stalls and wall-clock steps for the random mix, drawn from their own generator (forked last) so
  * the other faults of a seed are what they were before these existed.
  */
@@ -620,7 +701,7 @@ function randomSizes (prng: Prng, total: number, count: number): number[] {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, random,
+  healthy, partitionMinority, proposerCrash, duelingProposers, lossy, powerCycle, clockSkew, lateJoiners, bestEffort, bestEffortOverlap, bestEffortMerge, random, bestEffortRandom,
   grow, replaceDead, retire, stalls, overload, initDies, initReadyDies, configEdit, rollingEdit, mismatchedConfig, stateLoss
 ]
 

@@ -187,3 +187,35 @@ describe('SafetyChecker', () => {
     expect(compareBallots(a, b)).toBe(expected)
   })
 })
+
+describe('SafetyChecker with fullSplit (best effort: two parts may each bootstrap)', () => {
+  it('allows two plans while they last, and a node moving to the other with its later epochs gone', () => {
+    const checker = new SafetyChecker(undefined, { fullSplit: true })
+    checker.observe(inspection('a', [plan('a')], { role: 'control-plane' }), 1)
+    checker.observe(inspection('b', [plan('b'), plan('b', 2)], { role: 'control-plane' }), 2)
+    checker.committed('b', 2)
+    // b follows the plan its ledger keeps: a's; its epoch 2 built on b's plan is gone.
+    checker.observe(inspection('b', [plan('a')], { role: 'worker' }), 3)
+    checker.crashed(inspection('b', [plan('a')], { role: 'worker' }))
+    checker.restarted(inspection('b', [plan('a')], { role: 'worker' }), 4)
+    checker.converged([inspection('a', [plan('a')]), inspection('b', [plan('a')])], 5)
+    expect(checker.violations).toEqual([])
+  })
+
+  it('fires S2 when the nodes still hold different plans at the end', () => {
+    const checker = new SafetyChecker(undefined, { fullSplit: true })
+    checker.converged([inspection('a', [plan('a')]), inspection('b', [plan('b')])], 5)
+    expect(properties(checker)).toEqual(['S2'])
+    expect(checker.violations[0]?.message).toContain('after the merge a and b still hold different plans for epoch 1')
+  })
+
+  it('still fires S4 on a role switched by a restart, and S2 on an epoch dropped with no plan switched', () => {
+    const checker = new SafetyChecker(undefined, { fullSplit: true })
+    checker.observe(inspection('a', [plan('a')], { role: 'control-plane' }), 1)
+    checker.crashed(inspection('a', [plan('a')], { role: 'control-plane' }))
+    checker.restarted(inspection('a', [plan('a')], { role: 'worker' }), 2)
+    checker.observe(inspection('c', [plan('c'), plan('c', 2)]), 3)
+    checker.observe(inspection('c', [plan('c')]), 4)
+    expect(properties(checker)).toEqual(['S4', 'S2', 'S8'])
+  })
+})

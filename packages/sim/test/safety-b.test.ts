@@ -12,4 +12,19 @@ describe('best-effort mode', () => {
   it('best-effort (no expect): no violation in 100 seeds of 5 nodes', () => {
     expectNoViolations('best-effort', 5, 100)
   }, SUITE_TIMEOUT_MS)
+
+  // Issue 15 finding 5: views that overlap through a bridge node never give two plans.
+  it('best-effort-overlap: no violation in 100 seeds of 5 nodes', () => {
+    expectNoViolations('best-effort-overlap', 5, 100)
+  }, SUITE_TIMEOUT_MS)
+
+  // Issue 15 finding 5: two halves that each bootstrapped meet; one plan kept everywhere, before and after restarts.
+  it('best-effort-merge: no violation in 100 seeds of 5 nodes', () => {
+    expectNoViolations('best-effort-merge', 5, 100)
+  }, SUITE_TIMEOUT_MS)
+
+  // Issue 15 finding 5: every fault of `random`, without expect; one plan everywhere at the end.
+  it('best-effort-random: no violation in 100 seeds of 5 nodes', () => {
+    expectNoViolations('best-effort-random', 5, 100)
+  }, SUITE_TIMEOUT_MS)
 })

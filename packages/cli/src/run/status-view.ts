@@ -112,6 +112,7 @@ export function formatStatus (report: StatusReport): string {
     if (report.files.length > 0) lines.push(`output: ${report.files.join(', ')}`)
     // S8: an edited config never changes the plan; say what it does instead.
     for (const drift of report.configDrift ?? []) lines.push(`config differs from the plan: ${drift}`)
+    if (report.planConflict !== undefined) lines.push(`CONFLICT: ${report.planConflict}`)
   }
   if (report.failoverDelayMs !== undefined) {
     lines.push(`fail-over delay: ${formatDuration(report.failoverDelayMs)} (a control plane dead this long is replaced by a live worker, in a new epoch)`)

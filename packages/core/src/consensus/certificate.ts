@@ -31,7 +31,7 @@ export type CertificateCheck = { readonly ok: true } | { readonly ok: false, rea
 
 /**
  * Checks `certificate` for `value` under `rule` in cluster `clusterId`: the value hash, the mode,
- * the quorum the epoch needs (in best-effort mode the stated quorum, at least the rule's), sorted
+ * the quorum the epoch needs (in best-effort mode a majority of the members the plan names), sorted
  * distinct eligible voters, every signature, and at least a quorum of votes. A single bad vote
  * rejects the whole certificate: an honest builder never includes one.
  */
@@ -45,11 +45,11 @@ export function verifyCertificate (
   const fail = (reason: string): CertificateCheck => ({ ok: false, reason })
   if (certificate.votes.length > CERTIFICATE_VOTES_MAX) return fail(`certificate carries ${certificate.votes.length} votes, over the limit of ${CERTIFICATE_VOTES_MAX}`)
   if (certificate.mode !== rule.mode) return fail(`certificate is in ${certificate.mode} mode but epoch ${certificate.epoch} is decided in ${rule.mode} mode`)
-  if (rule.mode === 'expect' && certificate.quorum !== rule.quorum) {
-    return fail(`certificate states a quorum of ${certificate.quorum} but epoch ${certificate.epoch} needs ${rule.quorum}`)
-  }
-  if (rule.mode === 'best-effort' && certificate.quorum < rule.quorum) {
-    return fail(`certificate states a quorum of ${certificate.quorum}, below the minimum of ${rule.quorum}`)
+  if (certificate.quorum !== rule.quorum) {
+    const needs = rule.mode === 'best-effort' && rule.voters !== 'any'
+      ? `${rule.quorum} (a majority of the ${rule.voters.length} members its plan names)`
+      : `${rule.quorum}`
+    return fail(`certificate states a quorum of ${certificate.quorum} but epoch ${certificate.epoch} needs ${needs}`)
   }
   if (!equalBytes(certificate.valueHash, valueHashOf(value))) return fail('certificate names another value hash than the value it comes with')
   for (let i = 1; i < certificate.votes.length; i++) {

@@ -125,7 +125,10 @@ export function decisionValidator (init: DecisionValidatorInit): DecisionValidat
       if (previousSummary.controlPlanes.length === 0) return { invalid: `plan/${epoch - 1} has no control planes to vote on epoch ${epoch}` }
       previous = previousSummary
     }
-    const rule = quorumRuleFor(epoch, summary.decidedUnder, previous)
+    // Best effort: the voters are the members the plan names, the same rule on every node.
+    const members = summary.members ?? summary.controlPlanes
+    if (epoch === 1 && summary.decidedUnder.expect === undefined && members.length === 0) return { invalid: 'plan names no member to vote on it' }
+    const rule = quorumRuleFor(epoch, summary.decidedUnder, previous, members)
     const check = verifyCertificate(decision.certificate, decision.value, rule, init.clusterId, verify)
     if (!check.ok) return { invalid: check.reason }
     return 'valid'

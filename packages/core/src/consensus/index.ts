@@ -13,7 +13,7 @@ export {
   ACCEPT_STATEMENT_TAG, valueHashOf, acceptStatement, signAccept, verifyAccept, cachedSignatureVerifier
 } from './statement.js'
 export type { SignatureVerifier } from './statement.js'
-export { majority, bootstrapQuorum, epochQuorum, quorumRuleFor, isEligibleVoter, BEST_EFFORT_QUORUM_MIN } from './quorum.js'
+export { majority, bootstrapQuorum, epochQuorum, quorumRuleFor, isEligibleVoter } from './quorum.js'
 export type { QuorumMode, QuorumRule } from './quorum.js'
 export {
   consensusMessageSchema, prepareMessageSchema, promiseMessageSchema, acceptMessageSchema,
@@ -44,3 +44,5 @@ export type { ConsensusInstanceInit, ConsensusOutput } from './instance.js'
 export { proposalDecision, formatSeconds } from './policy.js'
 export type { ProposalInput, ProposalDecision } from './policy.js'
 export { wireShape, describeShape, shapeDisagreement } from './shape-check.js'
+export { memberSetOf, memberSetDisagreement } from './member-set.js'
+export type { MemberSet } from './member-set.js'

@@ -14,6 +14,8 @@ import { encodeDecision } from './decision.js'
 import type { Decision } from './decision.js'
 import { LOCAL_DELIVERIES_MAX, VOTES_SCANNED_MAX } from './limits.js'
 import type { ConsensusMessage, DecidedMessage, WireShape } from './messages.js'
+import { memberSetDisagreement } from './member-set.js'
+import type { MemberSet } from './member-set.js'
 import { shapeDisagreement, wireShape } from './shape-check.js'
 import type { ClusterShape } from '../types.js'
 import { Proposer } from './proposer.js'
@@ -65,6 +67,12 @@ export interface ConsensusInstanceInit {
    * Refusing is always safe for Paxos: it only withholds a vote.
    */
   readonly judge?: (value: Uint8Array, nowMs: number) => string | null
+  /**
+   * Best effort (no `expect`), epoch 1: the members this node sees, itself included. A prepare or
+   * accept whose member set is another is refused (member-set.ts): one quorum rule per ballot,
+   * fixed by its proposer, and only nodes that count the same members take part.
+   */
+  readonly bestEffortView?: () => readonly NodeId[]
 }
 
 class OutputBuilder {
@@ -121,6 +129,14 @@ export class ConsensusInstance {
     return out.build()
   }
 
+  /** Best effort: the member set changed while proposing; the next ballot counts the new one. */
+  retarget (request: ProposalRequest): void {
+    if (this.#decision === null) this.#proposer.retarget(request)
+  }
+
+  /** The member set this node's current or next ballot counts (best effort). */
+  get proposedMembers (): MemberSet | undefined { return this.#proposer.members }
+
   tick (nowMs: number): ConsensusOutput {
     const out = new OutputBuilder()
     if (this.#decision !== null) return out.build()
@@ -144,7 +160,8 @@ export class ConsensusInstance {
    * Completes a commit from votes merged into the ledger (any votes of this epoch; others are
    * ignored): if a quorum voted for the value this acceptor holds, at its ballot or a lower one,
    * the certificate is built here. This finishes a bootstrap whose proposer crashed between
-   * accept and commit. In best-effort mode `rule` carries the majority of the members this node sees.
+   * accept and commit. `rule` is the value's own (in best effort: a majority of the members its
+   * plan names), never one from this node's view, so every node completes by the same count.
    */
   completeFromVotes (votes: readonly VoteRecord[], rule: QuorumRule): ConsensusOutput {
     const out = new OutputBuilder()
@@ -185,6 +202,7 @@ export class ConsensusInstance {
         this.#proposer.onRivalBallot(message.ballot, nowMs)
         if (this.#answerDecided(from, out)) return
         if (this.#refuseOtherShape(from, message.shape, out)) return
+        if (this.#refuseOtherMembers(from, message.members, out)) return
         const step = onPrepare(this.#acceptor, message)
         this.#acceptor = step.state
         if (step.persist !== null) out.persist.push(step.persist)
@@ -195,6 +213,7 @@ export class ConsensusInstance {
         this.#proposer.onRivalBallot(message.ballot, nowMs)
         if (this.#answerDecided(from, out)) return
         if (this.#refuseOtherShape(from, message.shape, out)) return
+        if (this.#refuseOtherMembers(from, message.members, out)) return
         const refusal = this.#init.judge?.(message.value, nowMs) ?? null
         if (refusal !== null) {
           out.refused.push({ from, epoch: this.epoch, reason: refusal })
@@ -236,6 +255,16 @@ export class ConsensusInstance {
    */
   #refuseOtherShape (from: NodeId, shape: WireShape, out: OutputBuilder): boolean {
     const disagreement = shapeDisagreement(this.#init.shape, shape)
+    if (disagreement === null) return false
+    out.refused.push({ from, epoch: this.epoch, reason: disagreement })
+    return true
+  }
+
+  /** Best effort: a ballot counting another member set than this node sees gets no promise or vote. */
+  #refuseOtherMembers (from: NodeId, members: MemberSet | undefined, out: OutputBuilder): boolean {
+    const view = this.#init.bestEffortView
+    if (view === undefined) return false
+    const disagreement = memberSetDisagreement(view(), members)
     if (disagreement === null) return false
     out.refused.push({ from, epoch: this.epoch, reason: disagreement })
     return true

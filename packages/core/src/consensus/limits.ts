@@ -41,6 +41,9 @@ export const VALUE_BYTES_MAX = 256 * 1024
 /** SHA-256 of a value. */
 export const VALUE_HASH_BYTES = 32
 
+/** Bytes of a best-effort ballot's member-set hash (SHA-256, truncated: it names a set, it proves nothing). */
+export const MEMBER_SET_HASH_BYTES = 16
+
 /** An Ed25519 signature. */
 export const SIGNATURE_BYTES = 64
 

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { isNodeId } from '../identity.js'
 import {
-  BALLOT_ROUND_WIRE_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, NODE_ID_CHARS_MAX,
+  ACCEPTORS_MAX, BALLOT_ROUND_WIRE_MAX, CERTIFICATE_VOTES_MAX, DECISION_BYTES_MAX, EPOCH_MAX, MEMBER_SET_HASH_BYTES, NODE_ID_CHARS_MAX,
   QUORUM_MAX, SIGNATURE_BYTES, VALUE_BYTES_MAX, VALUE_HASH_BYTES
 } from './limits.js'
 import { CONTROL_PLANES_ALLOWED, EXPECT_MAX, NAME_CHARS_MAX } from '../token/constants.js'
@@ -65,11 +65,21 @@ export const wireShapeSchema = z.strictObject({
   name: z.string().max(NAME_CHARS_MAX).optional()
 })
 
+/**
+ * Best effort only: the member set the proposer counts for this ballot (member-set.ts); an
+ * acceptor that sees another set refuses. Absent when the shape carries `expect`.
+ */
+export const memberSetSchema = z.strictObject({
+  count: z.int().min(1).max(ACCEPTORS_MAX),
+  hash: exactBytesSchema(MEMBER_SET_HASH_BYTES)
+})
+
 export const prepareMessageSchema = z.strictObject({
   kind: z.literal('paxos/prepare'),
   epoch: epochSchema,
   ballot: ballotSchema,
-  shape: wireShapeSchema
+  shape: wireShapeSchema,
+  members: memberSetSchema.optional()
 })
 
 export const promiseMessageSchema = z.strictObject({
@@ -84,7 +94,8 @@ export const acceptMessageSchema = z.strictObject({
   epoch: epochSchema,
   ballot: ballotSchema,
   value: valueSchema,
-  shape: wireShapeSchema
+  shape: wireShapeSchema,
+  members: memberSetSchema.optional()
 })
 
 export const acceptedMessageSchema = z.strictObject({

@@ -9,6 +9,7 @@ import type { Ballot } from './ballot.js'
 import { certificateFromVotes } from './certificate.js'
 import type { Decision } from './decision.js'
 import { ACCEPTORS_MAX, BALLOT_ROUND_WIRE_MAX, VALUE_BYTES_MAX } from './limits.js'
+import type { MemberSet } from './member-set.js'
 import type { AcceptMessage, AcceptedMessage, NackMessage, PrepareMessage, PromiseMessage, WireShape } from './messages.js'
 import { isEligibleVoter } from './quorum.js'
 import type { QuorumRule } from './quorum.js'
@@ -45,6 +46,8 @@ export interface ProposalRequest {
    * so its certificate is valid wherever it is checked. Defaults to `rule`.
    */
   readonly ruleOf?: (value: Uint8Array) => QuorumRule
+  /** Best effort: the member set this ballot counts, sent with prepare and accept (member-set.ts). */
+  readonly members?: MemberSet
 }
 
 export type ProposerMessage = PrepareMessage | AcceptMessage
@@ -75,6 +78,8 @@ export class Proposer {
   readonly #verify: SignatureVerifier
   #phase: ProposerPhase = 'idle'
   #request: ProposalRequest | null = null
+  /** A request for the next ballot (`retarget`): the one in flight keeps its own. */
+  #nextRequest: ProposalRequest | null = null
   #ballot: Ballot | null = null
   #highestSeen: Ballot | null = null
   #promises = new Map<NodeId, PromiseMessage['accepted']>()
@@ -131,6 +136,22 @@ export class Proposer {
     assert(request.rule.quorum >= 1, 'a proposal needs a positive quorum')
     this.#request = request
     return this.#startBallot(nowMs)
+  }
+
+  /**
+   * Best effort: the member set changed while proposing. The ballot in flight keeps its request
+   * (acceptors that see the new set refuse it); the next ballot, on the usual retry, uses this one.
+   */
+  retarget (request: ProposalRequest): void {
+    if (!this.active) return
+    assert(request.acceptors.length <= ACCEPTORS_MAX, 'the node names at most ACCEPTORS_MAX acceptors')
+    assert(request.rule.quorum >= 1, 'a proposal needs a positive quorum')
+    this.#nextRequest = request
+  }
+
+  /** The member set the current or next ballot counts (best effort), for the node to compare. */
+  get members (): MemberSet | undefined {
+    return (this.#nextRequest ?? this.#request)?.members
   }
 
   /** The decision is known (ours, an acceptor's completion, or the ledger): stop for good. */
@@ -195,6 +216,10 @@ export class Proposer {
   }
 
   #startBallot (nowMs: number): ProposerOutput {
+    if (this.#nextRequest !== null) {
+      this.#request = this.#nextRequest
+      this.#nextRequest = null
+    }
     const request = this.#request
     assert(request !== null, 'a ballot starts from a request')
     const highest = maxBallot(this.#highestSeen, this.#ballot)
@@ -215,7 +240,13 @@ export class Proposer {
     this.#valueHash = null
     this.#valueRule = null
     this.#retryAtMs = nowMs + this.#waitMs() + this.#jitterMs()
-    const message: PrepareMessage = { kind: 'paxos/prepare', epoch: this.#init.epoch, ballot, shape: this.#init.shape }
+    const message: PrepareMessage = {
+      kind: 'paxos/prepare',
+      epoch: this.#init.epoch,
+      ballot,
+      shape: this.#init.shape,
+      ...(request.members !== undefined && { members: request.members })
+    }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 
@@ -237,7 +268,14 @@ export class Proposer {
     this.#phase = 'accepting'
     // A quorum answered in time: phase 2 gets a full wait of its own, not what phase 1 left over.
     this.#retryAtMs = nowMs + this.#waitMs() + this.#jitterMs()
-    const message: AcceptMessage = { kind: 'paxos/accept', epoch: this.#init.epoch, ballot, value, shape: this.#init.shape }
+    const message: AcceptMessage = {
+      kind: 'paxos/accept',
+      epoch: this.#init.epoch,
+      ballot,
+      value,
+      shape: this.#init.shape,
+      ...(request.members !== undefined && { members: request.members })
+    }
     return { send: request.acceptors.map((to) => ({ to, message })), decision: null }
   }
 

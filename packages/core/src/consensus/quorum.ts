@@ -8,10 +8,12 @@ import { QUORUM_MAX } from './limits.js'
  *
  * - Epoch 1 with `expect`: any token holder may vote, the quorum is a majority of `expect`. Two
  *   quorums intersect whenever at most `expect` nodes take part, which is what makes S1 hold.
- * - Epoch 1 without `expect` (best effort): the proposer asks a majority of the members it sees;
- *   a verifier accepts the quorum the certificate states (at least one vote). Without `expect` no
- *   algorithm can tell a partition from a small fleet, so two partitions can each bootstrap; this
- *   mode is best effort and says so.
+ * - Epoch 1 without `expect` (best effort): the voters are the members the plan names (the set its
+ *   proposer saw), the quorum their majority. The rule comes from the value alone, so proposer,
+ *   acceptors completing from votes and every verifier count it the same way; a ballot also names
+ *   its member set and an acceptor that sees another one refuses it (member-set.ts). Without
+ *   `expect` no algorithm can tell a partition from a small fleet, so two parts that cannot see
+ *   each other can each bootstrap; this mode is best effort and says so.
  * - Epoch e > 1: the voters are the control planes of plan(e-1), the quorum their majority.
  */
 
@@ -24,9 +26,6 @@ export interface QuorumRule {
   readonly quorum: number
   readonly mode: QuorumMode
 }
-
-/** The smallest quorum a best-effort certificate may state. */
-export const BEST_EFFORT_QUORUM_MIN = 1
 
 /** The smallest number of `n` that is more than half of it. */
 export function majority (n: number): number {
@@ -49,15 +48,14 @@ export function epochQuorum (controlPlaneCount: number): number {
 
 /**
  * The rule for `epoch`. `previousPlan` is plan(epoch - 1) and is required above epoch 1.
- * `membersSeen` only matters in best-effort mode: a proposer or acceptor passes the number of
- * members it sees (the quorum becomes their majority); a verifier leaves it out and accepts the
- * quorum a certificate states.
+ * `members` only matters in best-effort mode and is required there: the members the plan names
+ * (a verifier, or a proposer counting accepts of a value), or the set a ballot names (phase 1).
  */
 export function quorumRuleFor (
   epoch: number,
   shape: DecidedShape,
   previousPlan?: { readonly controlPlanes: readonly NodeId[] },
-  membersSeen?: number
+  members?: readonly NodeId[]
 ): QuorumRule {
   assert(Number.isSafeInteger(epoch) && epoch >= 1, 'epochs start at 1')
   if (epoch > 1) {
@@ -68,8 +66,9 @@ export function quorumRuleFor (
   if (shape.expect !== undefined) {
     return { voters: 'any', quorum: bootstrapQuorum(shape.expect), mode: 'expect' }
   }
-  const quorum = membersSeen === undefined ? BEST_EFFORT_QUORUM_MIN : majority(Math.max(1, membersSeen))
-  return { voters: 'any', quorum, mode: 'best-effort' }
+  assert(members !== undefined && members.length >= 1, 'a best-effort rule counts the members of its plan or ballot')
+  const voters = [...new Set(members)].sort()
+  return { voters, quorum: majority(voters.length), mode: 'best-effort' }
 }
 
 /** True when `nodeId` may vote under `rule`. */

@@ -33,11 +33,25 @@ export type LedgerReport =
     readonly dropped: Entry
   }
   | {
-    /** Two valid, different decisions for one epoch: consensus is broken (S2); never expected. */
+    /**
+     * Two valid, different decisions for one epoch: with `expect` consensus is broken (S2); in
+     * best effort, two parts that could not see each other each bootstrapped. Every replica keeps
+     * the same one (resolve.ts).
+     */
     readonly type: 'conflict'
     readonly key: string
     readonly kept: Entry
     readonly dropped: Entry
+  }
+  | {
+    /**
+     * A later decision built on the plan that lost such a conflict: no longer valid under the plan
+     * kept, so the replica let it go. Reported, never dropped silently (S8).
+     */
+    readonly type: 'orphaned'
+    readonly key: string
+    readonly dropped: Entry
+    readonly reason: string
   }
 
 /**

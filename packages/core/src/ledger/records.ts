@@ -39,8 +39,12 @@ export function restoreReplica (
   const replica = new LedgerReplica(init)
   const problems: RestoreProblem[] = []
   const mergeRestored = (entry: Entry, index: number): void => {
-    const { outcome } = replica.merge(entry)
+    const { outcome, reports } = replica.merge(entry)
     if (isRejected(outcome)) problems.push({ index, problem: `${entry.key}: ${outcome.rejected}: ${outcome.detail}` })
+    // A decision built on a plan that lost a best-effort conflict: kept on disk, reported (S8).
+    for (const report of reports) {
+      if (report.type === 'orphaned') problems.push({ index, problem: `${report.key}: built on a plan the ledger no longer keeps: ${report.reason}` })
+    }
   }
   snapshotEntries.forEach((entry, index) => { mergeRestored(entry, index) })
   records.forEach((record, index) => {

@@ -309,7 +309,10 @@ export class LedgerReplica {
     }
     const stored = this.store(entry, parsed, held)
     if (stored !== undefined) return stored
-    if (held !== undefined && valuesDiffer && isWriteOnce(parsed.family)) reports.push(conflictReport(parsed, entry, held.entry))
+    if (held !== undefined && valuesDiffer && isWriteOnce(parsed.family)) {
+      reports.push(conflictReport(parsed, entry, held.entry))
+      if (parsed.family === 'plan') this.dropOrphans(parsed.epoch, reports)
+    }
     return held === undefined ? 'added' : 'replaced'
   }
 
@@ -381,6 +384,25 @@ export class LedgerReplica {
     const parsed = parseKey(key)
     assert(isParsedKey(parsed), 'a held key parses')
     this.writers.remove(parsed, held.encoded.byteLength)
+  }
+
+  /**
+   * A different plan now holds epoch `epoch`: the decisions above it that were built on the one it
+   * replaced fail their checks against it (a new initialiser, other voters). They are let go, one
+   * epoch after another up to the first that still holds, and reported; the node that made them
+   * hears of it and follows the plan every replica keeps.
+   */
+  private dropOrphans (epoch: number, reports: LedgerReport[]): void {
+    for (let later = epoch + 1; ; later++) {
+      const key = `plan/${later}`
+      const held = this.held.get(key)
+      if (held === undefined || held.entry.value === null) return
+      const verdict = this.validateDecision(key, held.entry.value, this.lookup)
+      if (verdict === 'valid') return
+      this.remove(key)
+      const reason = verdict === 'defer' ? `plan/${later - 1} it depends on is gone` : verdict.invalid
+      reports.push({ type: 'orphaned', key, dropped: held.entry, reason })
+    }
   }
 
   /** Re-checks deferred decisions after a merge, until none is released (each pass is bounded). */

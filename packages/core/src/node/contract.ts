@@ -166,6 +166,13 @@ export interface NodeStatus {
    * times rather than blame others for its slowness. Persistently high means a starved host.
    */
   readonly localHealth: number
+  /**
+   * Best effort (no `expect`): two parts of the fleet that could not see each other each committed
+   * a plan, and they met. Every node follows the one the ledger keeps; this says which was left
+   * and what it means for the machines initialised under it. Absent when there was no such
+   * conflict since this node started (or a newer epoch of the plan kept came since).
+   */
+  readonly planConflict?: string
 }
 
 /** One committed epoch, as the status shows it. */

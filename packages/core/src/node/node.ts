@@ -2,7 +2,9 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { assert } from '../assert.js'
 import { encodeCanonical } from '../codec.js'
-import { DECISION_BYTES_MAX } from '../consensus/limits.js'
+import { ACCEPTORS_MAX, DECISION_BYTES_MAX } from '../consensus/limits.js'
+import { memberSetOf } from '../consensus/member-set.js'
+import type { ProposalRequest } from '../consensus/proposer.js'
 import {
   BAD_SIGNATURE_WINDOW_MS, BAD_SIGNATURES_PER_PEER_MAX, ENTRY_VALUE_BYTES_MAX, PEER_PENALTY_MS, PENALISED_PEERS_TRACKED_MAX
 } from '../limits.js'
@@ -92,6 +94,17 @@ interface BootRecord extends PersistRecord {
   readonly count: number
 }
 
+/** Kind of the record that keeps the plan conflict `status` shows across restarts. */
+const CONFLICT_RECORD_KIND = 'node/plan-conflict'
+
+interface ConflictRecord extends PersistRecord {
+  readonly kind: typeof CONFLICT_RECORD_KIND
+  /** What `status` says; null once cleared. */
+  readonly notice: string | null
+  /** The newest epoch held when it was written: a newer one since clears it. */
+  readonly epoch: number
+}
+
 /**
  * The votes of one undecided epoch, each decoded once (votes are written once), and who voted for
  * each value. Re-decoding the epoch's votes on each new one made a formation quadratic in voters.
@@ -138,6 +151,10 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private readonly instances = new Map<number, ConsensusInstance>()
   private readonly restoredAcceptors: Map<number, AcceptorState>
   private readonly plans = new Map<number, Plan>()
+  /** The encoded plan of each epoch held (a decision's value), to tell another certificate from another plan. */
+  private readonly planValues = new Map<number, Uint8Array>()
+  /** The best-effort conflict this node last followed the ledger through, for `status`; null when none. */
+  private conflict: string | null = null
   /** Votes of undecided epochs, each decoded once as it is merged; dropped once the epoch is decided. */
   private readonly voteTallies = new Map<number, VoteTally>()
   private eligibleCache: { readonly version: number, readonly shapes: number, readonly ids: readonly NodeId[] } | null = null
@@ -226,6 +243,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     for (const notice of droppedAcceptors) this.events.push({ type: 'state:dropped', detail: notice })
     // Plans already on disk are learned again: the role survives the restart (S4).
     for (const entry of this.ledger.list('plan/')) this.learnPlanEntry(entry)
+    const conflict = init.restored.filter(isConflictRecord).at(-1)
+    if (conflict !== undefined && (this.latestPlan()?.epoch ?? 0) <= conflict.epoch) this.conflict = conflict.notice
     for (const entry of this.ledger.list('node/')) this.noteMemberFromKey(entry.key, init.nowMs)
     this.publishFacts(init.facts, init.nowMs)
     this.publishShape(init.nowMs)
@@ -337,7 +356,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       role: this.role,
       history: [...this.history.values()].sort((a, b) => a.epoch - b.epoch),
       leaving: this.ledger.value(nodeEntryKey(this.nodeId, LEAVING_KEY_NAME)) !== undefined,
-      localHealth: this.membership.localHealth
+      localHealth: this.membership.localHealth,
+      ...(this.conflict !== null && { planConflict: this.conflict })
     }
   }
 
@@ -439,15 +459,47 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
       backoffMs: this.backoffMs
     })
     this.lastProposalReason = decision.reason
+    if (instance.proposing) this.retargetBootstrap(instance, live)
     if (!decision.propose || instance.proposing) return
     this.backoffMs = this.drawBackoff()
-    const rule = quorumRuleFor(1, this.init.shape, undefined, live.length)
-    this.handleConsensus(instance.propose(nowMs, {
+    const request = this.bootstrapRequest(live)
+    if (request === null) return
+    this.handleConsensus(instance.propose(nowMs, request), nowMs)
+  }
+
+  /**
+   * What a ballot of epoch 1 asks for. Best effort: the ballot names the member set it counts
+   * (every acceptor checks it against its own view), and a value's accepts are counted under the
+   * rule the value itself names: a majority of its plan's members, the same on every node.
+   */
+  private bootstrapRequest (live: readonly NodeId[]): ProposalRequest | null {
+    const members = [...new Set([...live, this.nodeId])].sort()
+    const bestEffort = this.init.shape.expect === undefined
+    if (bestEffort && members.length > ACCEPTORS_MAX) {
+      this.lastProposalReason = `best effort counts at most ${ACCEPTORS_MAX} members and ${members.length} are live: set expect in the token`
+      return null
+    }
+    const rule = quorumRuleFor(1, this.init.shape, undefined, bestEffort ? members : undefined)
+    return {
       acceptors: live,
       rule,
       value: () => this.bootstrapValue(live),
-      ruleOf: (value) => bootstrapRuleOf(value, live.length) ?? rule
-    }), nowMs)
+      ruleOf: (value) => bootstrapRuleOf(value) ?? rule,
+      ...(bestEffort && { members: memberSetOf(members) })
+    }
+  }
+
+  /**
+   * Best effort: the live set changed while this node was proposing. Its next ballot counts the
+   * new set; the one in flight is refused by every acceptor that sees the change.
+   */
+  private retargetBootstrap (instance: ConsensusInstance, live: readonly NodeId[]): void {
+    const current = instance.proposedMembers
+    if (this.init.shape.expect !== undefined || current === undefined) return
+    const members = memberSetOf([...live, this.nodeId])
+    if (members.count === current.count && sameBytes(members.hash, current.hash)) return
+    const request = this.bootstrapRequest(live)
+    if (request !== null) instance.retarget(request)
   }
 
   /** The plan this node would propose: members it sees, secrets it generated once (S3). */
@@ -629,6 +681,8 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
         ...(epoch > 1 && { judge: (value: Uint8Array, nowMs: number) => this.judgeChange(epoch, value, nowMs) }),
         // S1: a machine that shows a committed plan it no longer holds never votes in a first bootstrap.
         ...(epoch === 1 && this.init.bootstrapBarred !== undefined && { judge: () => `${this.init.bootstrapBarred ?? ''}: this node does not vote in a first bootstrap` }),
+        // Best effort: a ballot counting another member set than this node sees is refused.
+        ...(epoch === 1 && this.init.shape.expect === undefined && { bestEffortView: () => this.eligibleLive() }),
         ...(restored === undefined ? {} : { restored })
       })
       this.instances.set(epoch, instance)
@@ -715,8 +769,16 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     } catch (err) {
       // A full ledger is an operating condition, not a bug: say so and go on (the write is not
       // made; a vote's accept was already persisted and answered, so consensus does not need it).
-      if (!(err instanceof LedgerError && err.code === 'LEDGER_FULL')) throw err
-      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: err.message })
+      if (err instanceof LedgerError && err.code === 'LEDGER_FULL') {
+        this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: err.message })
+        return
+      }
+      // A decision made here on a plan the ledger no longer keeps (best effort, two parts met):
+      // refused with a notice, never a throw that would stop the agent on every start.
+      const epoch = epochOfDecisionKey(key)
+      if (!(err instanceof LedgerError && err.code === 'LEDGER_REJECTED' && epoch !== null)) throw err
+      this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `epoch ${epoch} decided here is not written: ${err.message}` })
+      this.resetInstance(epoch)
       return
     }
     if (result.accepted.length > 0) this.localWrites++
@@ -756,9 +818,11 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     // Votes of a later epoch can arrive before its previous plan: they are judged once it is here.
     if (epoch > 1 && previous === undefined) return
     const accepted = this.instance(epoch).acceptorState.accepted
-    // S8: an epoch-1 value is completed under the shape it was proposed under, not today's config.
-    const valueRule = epoch === 1 && accepted !== null ? bootstrapRuleOf(accepted.value, this.eligibleLive().length) : null
-    const rule = valueRule ?? quorumRuleFor(epoch, this.init.shape, previous, this.eligibleLive().length)
+    // S8: an epoch-1 value is completed under the shape it was proposed under, not today's config;
+    // in best effort under the members its plan names, never under this node's view of them.
+    const valueRule = epoch === 1 && accepted !== null ? bootstrapRuleOf(accepted.value) : null
+    if (epoch === 1 && valueRule === null && this.init.shape.expect === undefined) return
+    const rule = valueRule ?? quorumRuleFor(epoch, this.init.shape, previous)
     const tally = this.tallyOf(epoch)
     // Checking signatures is left until some value has enough voters to make a quorum at all.
     if (mostVotersForOneValue(tally) < rule.quorum) return
@@ -783,13 +847,20 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
 
   private learnPlanEntry (entry: Entry): void {
     const epoch = epochOfDecisionKey(entry.key)
-    if (epoch === null || entry.value === null || this.plans.has(epoch)) return
+    if (epoch === null || entry.value === null) return
     // The ledger accepted it only with a valid certificate (S5), so it is the epoch's plan (S2).
     const decision = decodeDecision(entry.value)
+    const held = this.planValues.get(epoch)
+    // Another certificate of the value we hold (the proposer's and a completing acceptor's).
+    if (held !== undefined && sameBytes(held, decision.value)) return
     const plan = decodePlan(decision.value)
-    this.plans.set(epoch, plan)
+    this.planValues.set(epoch, decision.value)
+    if (held !== undefined) this.followLedgerPlan(epoch, decision, plan)
+    else {
+      this.plans.set(epoch, plan)
+      this.instance(epoch).learn(decision)
+    }
     this.voteTallies.delete(epoch)
-    this.instance(epoch).learn(decision)
     const record: EpochRecord = {
       epoch,
       proposer: decision.certificate.ballot.proposer,
@@ -803,11 +874,12 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
     this.history.set(epoch, record)
     this.events.push({ type: 'plan:committed', plan, record })
     const latest = this.latestPlan()
-    if (latest === plan) {
-      const role = roleOf(plan, this.nodeId)
+    if (latest !== null && (latest === plan || held !== undefined)) {
+      if (held === undefined) this.noteConflict(null) // a newer epoch of the plan kept
+      const role = roleOf(latest, this.nodeId)
       if (role !== null && role !== this.role) {
         this.role = role
-        this.events.push({ type: 'role', role, epoch })
+        this.events.push({ type: 'role', role, epoch: latest.epoch })
       } else if (role === null && this.role !== null) {
         this.role = null // retired: the plan no longer counts this node
       }
@@ -817,10 +889,81 @@ export class CoreNodeMachine implements CoreNode, NodeLedgerAccess {
   private handleReports (reports: readonly LedgerReport[]): void {
     for (const report of reports) {
       if (report.type === 'equivocation') this.events.push({ type: 'ledger:equivocation', voter: report.voter, key: report.key })
-      else if (!sameDecidedValue(report.kept, report.dropped)) {
+      else if (report.type === 'orphaned') {
+        this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions: ${report.key} was built on a plan the ledger no longer keeps and is let go: ${report.reason}` })
+      } else if (!sameDecidedValue(report.kept, report.dropped)) {
         this.events.push({ type: 'ledger:rejected', from: report.dropped.writer, reason: `conflicting decisions under ${report.key}` })
+        this.noteConflictWon(report.key, report.kept, report.dropped)
       }
     }
+  }
+
+  /** The plan this node holds won a conflict (the other side switches): `status` says so here too. */
+  private noteConflictWon (key: string, kept: Entry, dropped: Entry): void {
+    const epoch = epochOfDecisionKey(key)
+    const mine = epoch === null ? undefined : this.planValues.get(epoch)
+    if (epoch === null || mine === undefined || kept.value === null || dropped.value === null) return
+    try {
+      const keptDecision = decodeDecision(kept.value)
+      if (!sameBytes(keptDecision.value, mine)) return
+      this.noteConflict(conflictNotice(epoch, planSummary(decodeDecision(dropped.value).value).init, planSummary(keptDecision.value).init, []))
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err
+    }
+  }
+
+  /**
+   * Best effort: two parts of the fleet that could not see each other each committed a plan, and
+   * they have met. Every ledger keeps the same one of the two (resolve.ts), and so does every
+   * node, in memory as on disk: the plan it holds is the ledger's, before a restart and after it
+   * (S4). Epochs this node held above it that were built on the other plan are gone from the
+   * ledger; they go here too. Reported loudly (an event, and `status` until the next epoch).
+   */
+  private followLedgerPlan (epoch: number, decision: Decision, plan: Plan): void {
+    const before = this.plans.get(epoch)
+    this.plans.set(epoch, plan)
+    this.resetInstance(epoch).learn(decision)
+    const dropped: number[] = []
+    for (const held of [...this.plans.keys()].filter((later) => later > epoch).sort((a, b) => a - b)) {
+      const bytes = this.ledger.value(decisionKey(held))
+      const kept = bytes === undefined ? null : decodeDecision(bytes)
+      const mine = this.planValues.get(held)
+      if (kept !== null && mine !== undefined && sameBytes(kept.value, mine)) continue
+      this.plans.delete(held)
+      this.planValues.delete(held)
+      this.history.delete(held)
+      this.resetInstance(held)
+      dropped.push(held)
+    }
+    // A ballot in flight above the switched epoch was built on the plan left: start it afresh.
+    for (const later of [...this.instances.keys()]) {
+      if (later > epoch && !this.plans.has(later)) this.resetInstance(later)
+    }
+    const notice = conflictNotice(epoch, before?.init ?? 'none', plan.init, dropped)
+    this.noteConflict(notice)
+    this.events.push({ type: 'ledger:rejected', from: this.nodeId, reason: `conflicting decisions under plan/${epoch}: ${notice}` })
+  }
+
+  /**
+   * The conflict `status` shows, kept on disk too (a restart compacts the losing entry away, and
+   * the operator must still hear of it); null clears it (a newer epoch of the plan kept).
+   */
+  private noteConflict (notice: string | null): void {
+    if (notice === this.conflict) return
+    this.conflict = notice
+    const record: ConflictRecord = { kind: CONFLICT_RECORD_KIND, notice, epoch: this.latestPlan()?.epoch ?? 0 }
+    this.persistRecord(record, false)
+  }
+
+  /**
+   * A fresh instance for `epoch`, keeping what its acceptor promised and accepted (S6): its
+   * decision was let go, and a ballot of the plan kept must not meet an old answer.
+   */
+  private resetInstance (epoch: number): ConsensusInstance {
+    const old = this.instances.get(epoch)
+    this.instances.delete(epoch)
+    if (old !== undefined) this.restoredAcceptors.set(epoch, old.acceptorState)
+    return this.instance(epoch)
   }
 
   /** Our shape hash under `node/<self>/shape`, written once per shape (S1: others count us by it). */
@@ -974,6 +1117,14 @@ export function createCoreNode (init: CoreNodeInit): CoreNodeMachine {
   return new CoreNodeMachine(init)
 }
 
+/** What `status` says after two plans of one epoch met (best effort: two parts each bootstrapped). */
+function conflictNotice (epoch: number, lostInit: NodeId, keptInit: NodeId, dropped: readonly number[]): string {
+  return `two parts of the fleet each committed a plan (best effort, or configs that broke a precondition); plan epoch ${epoch} ` +
+    `with initialiser ${lostInit} lost to the one with initialiser ${keptInit}, which every node keeps` +
+    `${dropped.length > 0 ? ` (this node's epochs ${dropped.join(', ')}, built on the other, are dropped)` : ''}: ` +
+    'machines that started k3s under the plan that lost run a second cluster; wipe and reinstall them to join this one (set expect to rule this out)'
+}
+
 function describeControlPlane (plan: Plan, nodeId: NodeId): string {
   const index = plan.controlPlanes.indexOf(nodeId)
   if (initialiserOf(plan) === nodeId) return `control plane ${index + 1} of ${plan.controlPlanes.length} (initialises the cluster)`
@@ -1000,16 +1151,23 @@ function shapeFields (init: CoreNodeInit): Record<string, number | string> {
 }
 
 /**
- * The epoch-1 rule of an encoded plan: from the shape it names (S8), with `membersSeen` for best
- * effort. Null when the bytes are not a plan (a broken peer's value counts under the caller's rule).
+ * The epoch-1 rule of an encoded plan: from the shape it names (S8), in best effort a majority of
+ * the members it names. Null when the bytes are not a plan (a broken peer's value counts under
+ * the caller's rule).
  */
-function bootstrapRuleOf (value: Uint8Array, membersSeen: number): QuorumRule | null {
+function bootstrapRuleOf (value: Uint8Array): QuorumRule | null {
   try {
-    return quorumRuleFor(1, planSummary(value).decidedUnder, undefined, membersSeen)
+    const summary = planSummary(value)
+    return quorumRuleFor(1, summary.decidedUnder, undefined, summary.members)
   } catch (err) {
     if (err instanceof CodecError) return null
     throw err
   }
+}
+
+function isConflictRecord (record: PersistRecord): record is ConflictRecord {
+  const { notice, epoch } = record as { notice?: unknown, epoch?: unknown }
+  return record.kind === CONFLICT_RECORD_KIND && (notice === null || typeof notice === 'string') && typeof epoch === 'number'
 }
 
 function isBootRecord (record: PersistRecord): record is BootRecord {

@@ -39,12 +39,17 @@ export interface PlanSummary {
   readonly controlPlanes: readonly NodeId[]
   /** The shape the plan was decided under: its epoch-1 quorum rule comes from it (S8). */
   readonly decidedUnder: DecidedShape
+  /**
+   * Every node the plan names (control planes, then workers): in best effort the members its
+   * proposer saw, whose majority is the epoch-1 quorum. Optional for summaries built by hand.
+   */
+  readonly members?: readonly NodeId[]
 }
 
 /** The summary of encoded plan bytes, decoded strictly (throws `CodecError`). */
 export function planSummary (bytes: Uint8Array): PlanSummary {
-  const { epoch, clusterId, init, controlPlanes, decidedUnder } = decodePlan(bytes)
-  return { epoch, clusterId, init, controlPlanes, decidedUnder }
+  const { epoch, clusterId, init, controlPlanes, workers, decidedUnder } = decodePlan(bytes)
+  return { epoch, clusterId, init, controlPlanes, decidedUnder, members: [...controlPlanes, ...workers] }
 }
 
 /** Hex SHA-256 of the plan's encoding: equal plans, equal hashes (S2 can be checked on it). */

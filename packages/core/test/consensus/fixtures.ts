@@ -55,14 +55,22 @@ const planSchema = z.strictObject({
   clusterId: z.string(),
   init: z.string(),
   controlPlanes: z.array(z.string()).max(16),
-  decidedUnder: z.strictObject({ expect: z.int().optional(), controlPlanes: z.int() })
+  decidedUnder: z.strictObject({ expect: z.int().optional(), controlPlanes: z.int() }),
+  members: z.array(z.string()).max(16).optional()
 })
 
 /** A toy plan: just what the decision validator reads. */
 export function encodeToyPlan (plan: PlanSummary): Uint8Array {
   const { expect, controlPlanes } = plan.decidedUnder
   const decidedUnder = expect === undefined ? { controlPlanes } : { expect, controlPlanes }
-  return encodeCanonical({ epoch: plan.epoch, clusterId: plan.clusterId, init: plan.init, controlPlanes: [...plan.controlPlanes], decidedUnder })
+  return encodeCanonical({
+    epoch: plan.epoch,
+    clusterId: plan.clusterId,
+    init: plan.init,
+    controlPlanes: [...plan.controlPlanes],
+    decidedUnder,
+    ...(plan.members !== undefined && { members: [...plan.members] })
+  })
 }
 
 export function decodeToyPlan (bytes: Uint8Array): PlanSummary {

@@ -99,8 +99,8 @@ describe('quorums', () => {
 
   it.each([
     ['expect 5', 1, { expect: 5, controlPlanes: 3 }, undefined, undefined, { voters: 'any', quorum: 3, mode: 'expect' }],
-    ['best effort, verifier', 1, { controlPlanes: 3 }, undefined, undefined, { voters: 'any', quorum: 1, mode: 'best-effort' }],
-    ['best effort, 4 members seen', 1, { controlPlanes: 3 }, undefined, 4, { voters: 'any', quorum: 3, mode: 'best-effort' }],
+    ['best effort, a plan of 4 members', 1, { controlPlanes: 3 }, undefined, ['d', 'b', 'a', 'c'], { voters: ['a', 'b', 'c', 'd'], quorum: 3, mode: 'best-effort' }],
+    ['best effort, a plan of 1 member', 1, { controlPlanes: 1 }, undefined, ['a'], { voters: ['a'], quorum: 1, mode: 'best-effort' }],
     ['epoch 2, 3 control planes', 2, { expect: 5, controlPlanes: 3 }, { controlPlanes: ['c', 'a', 'b'] }, undefined, { voters: ['a', 'b', 'c'], quorum: 2, mode: 'expect' }],
     ['epoch 3, 1 control plane', 3, { controlPlanes: 1 }, { controlPlanes: ['a'] }, undefined, { voters: ['a'], quorum: 1, mode: 'expect' }]
   ] as const)('quorumRuleFor: %s', (_name, epoch, shape, previous, membersSeen, rule) => {

@@ -8,8 +8,9 @@ import { LedgerError } from '../../src/ledger/errors.js'
 import { nodeEntryKey, planEntryKey, voteEntryKey } from '../../src/ledger/keys.js'
 import { isRejected } from '../../src/ledger/outcome.js'
 import {
-  alice, bob, bytesOf, carol, CLUSTER_ID, dump, entryBy, invalidDecision, makeReplica, OTHER_CLUSTER_ID, validDecision
+  alice, bob, bytesOf, carol, CLUSTER_ID, dump, entryBy, invalidDecision, makeReplica, OTHER_CLUSTER_ID, toyValidator, validDecision
 } from './fixtures.js'
+import type { DecisionValidator } from '../../src/ledger/replica.js'
 import type { Entry } from '../../src/ledger/entry.js'
 import type { MergeOutcome } from '../../src/ledger/outcome.js'
 
@@ -161,6 +162,33 @@ describe('decisions (plan/<epoch>)', () => {
     expect(dump(forward)).toEqual(dump(backward))
     expect(reportForward[0]?.type).toBe('conflict')
     expect(reportBackward[0]?.type).toBe('conflict')
+  })
+
+  it('lets go, and reports, a later decision built on the plan that lost a conflict (issue 15 finding 5)', () => {
+    // plan/2 holds only on top of the plan/1 it names: "valid:on-<plan/1 text>".
+    const chained: DecisionValidator = (key, value, lookup) => {
+      const verdict = toyValidator(key, value, lookup)
+      if (verdict !== 'valid' || key !== planEntryKey(2)) return verdict
+      const parent = new TextDecoder().decode(lookup(planEntryKey(1)))
+      return new TextDecoder().decode(value) === `valid:on-${parent.slice('valid:'.length)}` ? 'valid' : { invalid: `built on another plan/1 than ${parent}` }
+    }
+    const replica = makeReplica({ validateDecision: chained })
+    const kept = entryBy(bob, planEntryKey(1), validDecision('a'), 5)
+    replica.merge(entryBy(alice, planEntryKey(1), validDecision('b'), 10))
+    const orphan = entryBy(alice, planEntryKey(2), validDecision('on-b'), 11)
+    expect(replica.merge(orphan).outcome).toBe('added')
+    const result = replica.merge(kept)
+    expect(result.outcome).toBe('replaced')
+    expect(replica.get(planEntryKey(1))).toEqual(kept)
+    expect(replica.get(planEntryKey(2))).toBeUndefined()
+    expect(result.reports.map((report) => report.type)).toEqual(['conflict', 'orphaned'])
+    expect(result.reports[1]).toMatchObject({ key: planEntryKey(2), dropped: orphan, reason: 'built on another plan/1 than valid:a' })
+    expect(replica.audit()).toEqual([])
+    // The same decisions in the other order give the same ledger: the orphan is refused on arrival.
+    const other = makeReplica({ validateDecision: chained })
+    other.merge(kept)
+    expect(rejection(other.merge(orphan).outcome)).toBe('invalid-decision')
+    expect(dump(other)).toEqual(dump(replica))
   })
 
   it('treats the same decision written by two members as one, keeping the earliest copy', () => {
