@@ -44,17 +44,7 @@ describe('J1: the join graph of a plan', () => {
 
 describe('init-dies in the simulator', () => {
   it(`${SEEDS} seeds of ${NODES} nodes: the replacement epoch names a live initialiser, and J1 holds at every step`, () => {
-    const results: SimulationResult[] = []
-    const summary = runMany({
-      scenarios: ['init-dies'],
-      seeds: seedRange(1, SEEDS),
-      nodes: NODES,
-      onRun: (result) => { results.push({ ...result, trace: [], traffic: [] }) }
-    })
-    const first = summary.failures[0]
-    if (first !== undefined) throw new Error(formatFailure(first))
-    expect(summary.failed).toBe(0)
-    expect(results).toHaveLength(SEEDS)
+    const results = runWithoutViolations('init-dies')
     for (const result of results) {
       const plan = result.latestPlan
       const dead = result.nodeIds[0]
@@ -73,17 +63,7 @@ describe('init-dies in the simulator', () => {
 // Ready as "formed", named nobody, and J1 saw the servers waiting for each other for ever).
 describe('init-ready-dies in the simulator', () => {
   it(`${SEEDS} seeds of ${NODES} nodes: the init node was Ready alone and died; a live server is named to initialise, J1 holds at every step`, () => {
-    const results: SimulationResult[] = []
-    const summary = runMany({
-      scenarios: ['init-ready-dies'],
-      seeds: seedRange(1, SEEDS),
-      nodes: NODES,
-      onRun: (result) => { results.push({ ...result, trace: [], traffic: [] }) }
-    })
-    const first = summary.failures[0]
-    if (first !== undefined) throw new Error(formatFailure(first))
-    expect(summary.failed).toBe(0)
-    expect(results).toHaveLength(SEEDS)
+    const results = runWithoutViolations('init-ready-dies')
     for (const result of results) {
       const plan = result.latestPlan
       const dead = result.nodeIds[0]
@@ -93,3 +73,19 @@ describe('init-ready-dies in the simulator', () => {
     }
   }, SUITE_TIMEOUT_MS)
 })
+
+/** Every seed of `scenario` without a violation (else the first failure, replayable); the runs. */
+function runWithoutViolations (scenario: string): SimulationResult[] {
+  const results: SimulationResult[] = []
+  const summary = runMany({
+    scenarios: [scenario],
+    seeds: seedRange(1, SEEDS),
+    nodes: NODES,
+    onRun: (result) => { results.push({ ...result, trace: [], traffic: [] }) }
+  })
+  const first = summary.failures[0]
+  if (first !== undefined) throw new Error(formatFailure(first))
+  expect(summary.failed).toBe(0)
+  expect(results).toHaveLength(SEEDS)
+  return results
+}
