@@ -90,7 +90,9 @@ export const lanProfile = (): OverlayProfile => ({
   redialBackoffMaxMs: 30_000, // a dead static peer costs one dial every 30 s
   dialTimeoutMs: 5_000,
   addressDialTimeoutMs: 2_000, // a LAN handshake takes milliseconds; fail a wrong-token dial fast
-  pnetHandshakeTimeoutMs: 1_000,
+  // The nonce exchange is the first thing a starting node does on a connection: a slow machine
+  // forming a fleet stalls for a second and more, and a bound of 1 s refused real peers under load.
+  pnetHandshakeTimeoutMs: 3_000,
   inboundUpgradeTimeoutMs: 5_000,
   maxConnections: 16, // a few random peers plus the control plane, not a full mesh
   targetConnections: 8,
