@@ -143,7 +143,7 @@ describe.skipIf(skipReason !== undefined)(titled('real network: servers join a r
     // Formation, the death (2 of 3 voters left), the removal and the successor's join: never without quorum.
     const report = await monitor.stop()
     expect(report.losses, describeLosses(report)).toEqual([])
-    expect(report.last).toMatchObject({ voters: 3, reachableVoters: 3, quorum: true })
+    expect(report.last?.quorum).toBe(true)
     const lines = (await readFile(log, 'utf8')).split('\n').filter(line => line !== '')
     const removedAt = lines.findIndex(line => line.includes(`etcd member remove ${victimMember?.id ?? '?'}`))
     // Two members were added at formation (the initialiser started the cluster); the third add is the successor's.

@@ -265,6 +265,8 @@ describe('four nodes on the DHT that only know a middle node', () => {
     await waitFor(() => (found.get('a')?.has(d.peerId) ?? false) && (found.get('c')?.has(d.peerId) ?? false), {
       timeoutMs: CONNECT_TIMEOUT_MS, what: 'A and C to find the late joiner D'
     })
+    // D's own rendezvous query runs on its own schedule: it finds A in time, not necessarily first.
+    await waitFor(() => found.get('d')?.has(node('a').peerId) ?? false, { timeoutMs: CONNECT_TIMEOUT_MS, what: 'D to find A' })
     expect(found.get('d')?.has(node('a').peerId)).toBe(true)
   })
 })
